@@ -1,0 +1,227 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+// Every setting comes from the environment and is validated once, at start. A wrong or missing
+// value stops the process with a message naming the variable and what is expected.
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const url = (protocols: string[], what: string) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a ${what} URL (${protocols.map((p) => p + "//…").join(" or ")})`);
+
+export const ALIPAY_GATEWAY_URLS = {
+  "alipay-sandbox": "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
+  production: "https://openapi.alipay.com/gateway.do",
+} as const;
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+
+  DATABASE_URL: url(["postgresql:", "postgres:"], "PostgreSQL"),
+  REDIS_URL: url(["redis:", "rediss:"], "Redis"),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, "expected 1-64 of A-Z a-z 0-9 _ : . -").default("coursepay"),
+
+  API_PORT: port(3000),
+  ADMIN_PORT: port(3001),
+  WORKER_PORT: port(3002),
+  SANDBOX_PORT: port(3003),
+  API_PUBLIC_URL: url(["http:", "https:"], "http(s)").default("http://127.0.0.1:3000"),
+  ADMIN_PUBLIC_URL: url(["http:", "https:"], "http(s)").default("http://127.0.0.1:3001"),
+  SANDBOX_PUBLIC_URL: url(["http:", "https:"], "http(s)").default("http://127.0.0.1:3003"),
+
+  ALIPAY_GATEWAY: z
+    .string()
+    .refine(
+      (v) => v === "sandbox" || v in ALIPAY_GATEWAY_URLS || /^https?:\/\//.test(v),
+      `expected "sandbox" (the local emulator), "alipay-sandbox", "production", or a gateway URL`,
+    )
+    .default("sandbox"),
+  ALIPAY_APP_ID: z.string().regex(/^\d{16}$/, "expected the 16-digit Alipay app id").default("2021000000000001"),
+  ALIPAY_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected the 16-digit seller (partner) id starting with 2088").default("2088000000000001"),
+  ALIPAY_SIGN_TYPE: z.enum(["RSA2", "RSA"]).default("RSA2"),
+  ALIPAY_APP_PRIVATE_KEY: z.string().optional(),
+  ALIPAY_APP_PRIVATE_KEY_FILE: z.string().optional(),
+  ALIPAY_PUBLIC_KEY: z.string().optional(),
+  ALIPAY_PUBLIC_KEY_FILE: z.string().optional(),
+  ALIPAY_TIMEOUT_MS: positiveInt(5000),
+  ALIPAY_QUERY_QPS: positiveInt(10),
+
+  ORDER_EXPIRY_MINUTES: positiveInt(30),
+  RECONCILE_INTERVAL_SECONDS: positiveInt(60),
+  RECONCILE_BATCH_SIZE: positiveInt(500),
+  RECONCILE_GRACE_MINUTES: z.coerce.number().int().min(0).default(10),
+  RECONCILE_FIRST_CHECK_SECONDS: positiveInt(60),
+  WORKER_CONCURRENCY: positiveInt(20),
+
+  TOKEN_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
+  SESSION_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
+  NOTIFY_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface AlipayConfig {
+  gatewayUrl: string;
+  isLocalSandbox: boolean;
+  appId: string;
+  sellerId: string;
+  signType: "RSA2" | "RSA";
+  appPrivateKey: string;
+  alipayPublicKey: string;
+  timeoutMs: number;
+  queryQps: number;
+  notifyUrl: string;
+  returnUrl: string;
+}
+
+export interface Config {
+  env: Env["NODE_ENV"];
+  logLevel: Env["LOG_LEVEL"];
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  ports: { api: number; admin: number; worker: number; sandbox: number };
+  urls: { api: string; admin: string; sandbox: string };
+  alipay: AlipayConfig;
+  orders: { expiryMinutes: number };
+  reconcile: { intervalSeconds: number; batchSize: number; graceMinutes: number; firstCheckSeconds: number };
+  worker: { concurrency: number };
+  secrets: { token: string; session: string };
+  limits: { notifyBodyBytes: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      "invalid configuration:\n" +
+        problems.map((p) => `  ${p.variable}: ${p.message}`).join("\n") +
+        "\n(see docs/operations.md for every variable)",
+    );
+    this.name = "ConfigError";
+  }
+}
+
+// A key may be given inline (KEY) or as a file path (KEY_FILE); exactly one is expected.
+function readSecret(env: Env, name: "ALIPAY_APP_PRIVATE_KEY" | "ALIPAY_PUBLIC_KEY", problems: ConfigError["problems"]): string {
+  const inline = env[name];
+  const file = env[`${name}_FILE`];
+  if (inline && file) {
+    problems.push({ variable: name, message: `set either ${name} or ${name}_FILE, not both` });
+    return "";
+  }
+  if (inline) return inline.replace(/\\n/g, "\n");
+  if (file) {
+    try {
+      const text = readFileSync(file, "utf8").trim();
+      if (!text) problems.push({ variable: `${name}_FILE`, message: `file is empty: ${file}` });
+      return text;
+    } catch (e) {
+      problems.push({ variable: `${name}_FILE`, message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})` });
+      return "";
+    }
+  }
+  problems.push({ variable: `${name}_FILE`, message: `required: a file path (or ${name} with the key itself)` });
+  return "";
+}
+
+function requireSecretInProduction(env: Env, name: "TOKEN_SECRET" | "SESSION_SECRET", problems: ConfigError["problems"]): string {
+  const value = env[name];
+  if (value) return value;
+  if (env.NODE_ENV === "production") {
+    problems.push({ variable: name, message: "required in production: at least 32 random characters" });
+    return "";
+  }
+  // Development/test only: a fixed, clearly-not-secret value keeps tokens valid across restarts.
+  return `coursepay-${env.NODE_ENV}-${name.toLowerCase()}-not-for-production`;
+}
+
+export interface LoadOptions {
+  /** Roles that sign or verify Alipay messages need keys; the sandbox and launcher do not. */
+  needAlipayKeys?: boolean;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
+  const needKeys = options.needAlipayKeys ?? true;
+  // Empty strings count as unset: `FOO= npm start` should mean "default".
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({
+        variable: String(i.path[0] ?? "?"),
+        message: i.code === "invalid_type" && i.input === undefined ? "required" : i.message,
+      })),
+    );
+  }
+  const env = parsed.data;
+  const problems: ConfigError["problems"] = [];
+  const appPrivateKey = needKeys ? readSecret(env, "ALIPAY_APP_PRIVATE_KEY", problems) : "";
+  const alipayPublicKey = needKeys ? readSecret(env, "ALIPAY_PUBLIC_KEY", problems) : "";
+  const token = requireSecretInProduction(env, "TOKEN_SECRET", problems);
+  const session = requireSecretInProduction(env, "SESSION_SECRET", problems);
+  if (env.NODE_ENV === "production" && env.ALIPAY_GATEWAY === "sandbox") {
+    problems.push({ variable: "ALIPAY_GATEWAY", message: `the local emulator cannot take real payments: use "production" in production` });
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const isLocalSandbox = env.ALIPAY_GATEWAY === "sandbox";
+  const gatewayUrl = isLocalSandbox
+    ? new URL("/gateway.do", env.SANDBOX_PUBLIC_URL).toString()
+    : (ALIPAY_GATEWAY_URLS as Record<string, string>)[env.ALIPAY_GATEWAY] ?? env.ALIPAY_GATEWAY;
+
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
+    ports: { api: env.API_PORT, admin: env.ADMIN_PORT, worker: env.WORKER_PORT, sandbox: env.SANDBOX_PORT },
+    urls: { api: env.API_PUBLIC_URL, admin: env.ADMIN_PUBLIC_URL, sandbox: env.SANDBOX_PUBLIC_URL },
+    alipay: {
+      gatewayUrl,
+      isLocalSandbox,
+      appId: env.ALIPAY_APP_ID,
+      sellerId: env.ALIPAY_SELLER_ID,
+      signType: env.ALIPAY_SIGN_TYPE,
+      appPrivateKey,
+      alipayPublicKey,
+      timeoutMs: env.ALIPAY_TIMEOUT_MS,
+      queryQps: env.ALIPAY_QUERY_QPS,
+      notifyUrl: new URL("/alipay/notify", env.API_PUBLIC_URL).toString(),
+      returnUrl: new URL("/alipay/return", env.API_PUBLIC_URL).toString(),
+    },
+    orders: { expiryMinutes: env.ORDER_EXPIRY_MINUTES },
+    reconcile: {
+      intervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+      batchSize: env.RECONCILE_BATCH_SIZE,
+      graceMinutes: env.RECONCILE_GRACE_MINUTES,
+      firstCheckSeconds: env.RECONCILE_FIRST_CHECK_SECONDS,
+    },
+    worker: { concurrency: env.WORKER_CONCURRENCY },
+    secrets: { token, session },
+    limits: { notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES },
+  };
+}
+
+/** For process entry points: print what is wrong and exit 1 instead of a stack trace. */
+export function loadConfigOrExit(role: string, options?: LoadOptions): Config {
+  try {
+    return loadConfig(process.env, options);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`coursepay ${role}: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}

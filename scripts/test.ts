@@ -1,0 +1,123 @@
+// `npm test`: type-check, then unit and integration tests against real PostgreSQL and Redis.
+// Each run gets a fresh database (migrated with Prisma's own CLI) and a fresh Redis key prefix,
+// both removed afterwards. `npm run test:e2e` runs the browser tests the same way.
+//   tsx scripts/test.ts [unit|integration|e2e|all] [-- extra node --test args / files]
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdirSync, statSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { ensureDatabaseExists, ensureLocalServices } from "./local-services.ts";
+
+const root = path.resolve(import.meta.dirname, "..");
+const argv = process.argv.slice(2);
+const sep = argv.indexOf("--");
+const positional = sep >= 0 ? argv.slice(0, sep) : argv;
+const extra = sep >= 0 ? argv.slice(sep + 1) : [];
+const suite = positional[0] ?? "default";
+const suites: Record<string, string[]> = {
+  default: ["test/unit", "test/integration"],
+  unit: ["test/unit"],
+  integration: ["test/integration"],
+  e2e: ["test/e2e"],
+  all: ["test/unit", "test/integration", "test/e2e"],
+};
+if (!suites[suite]) {
+  process.stderr.write(`unknown suite "${suite}": use one of ${Object.keys(suites).join(", ")}\n`);
+  process.exit(2);
+}
+
+function testFiles(dir: string): string[] {
+  const abs = path.join(root, dir);
+  let entries: string[];
+  try {
+    entries = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    const rel = path.join(dir, name);
+    if (statSync(path.join(root, rel)).isDirectory()) return testFiles(rel);
+    return name.endsWith(".test.ts") ? [rel] : [];
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env, stdio: "inherit" });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const step = (msg: string) => process.stderr.write(`\n[test] ${msg}\n`);
+
+if (suite !== "e2e" && !process.env.SKIP_TYPECHECK) {
+  step("type-check (tsc --noEmit)");
+  const tsc = spawnSync("npx", ["tsc", "--noEmit", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+  if (tsc.status !== 0) {
+    process.stderr.write("[test] type-check failed\n");
+    process.exit(1);
+  }
+}
+
+const files = extra.some((a) => a.endsWith(".ts")) ? [] : suites[suite].flatMap(testFiles);
+step(`services`);
+const services = await ensureLocalServices({ dataDir: path.join(root, ".data"), log: (m) => process.stderr.write(`[services] ${m}\n`) });
+
+const runId = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+const dbUrl = new URL(services.databaseUrl);
+dbUrl.pathname = `/coursepay_test_${runId}`;
+const databaseUrl = dbUrl.toString();
+const redisPrefix = `coursepay_test_${runId}`;
+let exitCode = 1;
+
+async function dropDatabase() {
+  const adminUrl = new URL(databaseUrl);
+  adminUrl.pathname = "/postgres";
+  const c = new pg.Client({ connectionString: adminUrl.toString() });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "coursepay_test_${runId}" WITH (FORCE)`);
+  await c.end();
+}
+
+async function dropRedisKeys() {
+  const r = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
+  let cursor = "0";
+  do {
+    const [next, keys] = await r.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) await r.del(...keys);
+  } while (cursor !== "0");
+  r.disconnect();
+}
+
+try {
+  step(`fresh database coursepay_test_${runId}, Redis prefix ${redisPrefix}`);
+  await ensureDatabaseExists(databaseUrl);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "test",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: services.redisUrl,
+    REDIS_PREFIX: redisPrefix,
+    COURSEPAY_TEST_RUN_ID: runId,
+    COURSEPAY_ARTIFACTS_DIR: path.join(root, "test-artifacts"),
+  };
+  mkdirSync(env.COURSEPAY_ARTIFACTS_DIR!, { recursive: true });
+  const migrate = await run("npx", ["prisma", "migrate", "deploy"], env);
+  if (migrate !== 0) throw new Error("prisma migrate deploy failed");
+  step(`${files.length} test files (${suites[suite].join(", ")})`);
+  exitCode = await run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...extra, ...files], env);
+} catch (e) {
+  process.stderr.write(`[test] ${(e as Error).message}\n`);
+  exitCode = 1;
+} finally {
+  if (!process.env.KEEP_TEST_DATA) {
+    await dropDatabase().catch((e) => process.stderr.write(`[test] could not drop the test database: ${e.message}\n`));
+    await dropRedisKeys().catch((e) => process.stderr.write(`[test] could not clean Redis keys: ${e.message}\n`));
+  }
+  await services.stop();
+}
+process.exit(exitCode);

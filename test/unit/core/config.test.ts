@@ -1,0 +1,54 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ConfigError, loadConfig } from "../../../core/config/index.ts";
+
+const dir = mkdtempSync(path.join(tmpdir(), "coursepay-config-"));
+writeFileSync(path.join(dir, "k.pem"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+const base = {
+  DATABASE_URL: "postgresql://u@127.0.0.1:5432/db",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  ALIPAY_APP_PRIVATE_KEY_FILE: path.join(dir, "k.pem"),
+  ALIPAY_PUBLIC_KEY_FILE: path.join(dir, "k.pem"),
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    return e.problems.map((p) => p.variable);
+  }
+  return [];
+}
+
+test("valid environment gives typed config with local-sandbox defaults", () => {
+  const c = loadConfig(base);
+  assert.equal(c.alipay.gatewayUrl, "http://127.0.0.1:3003/gateway.do");
+  assert.equal(c.alipay.isLocalSandbox, true);
+  assert.equal(c.alipay.notifyUrl, "http://127.0.0.1:3000/alipay/notify");
+  assert.equal(c.ports.api, 3000);
+  assert.match(c.alipay.alipayPublicKey, /BEGIN PUBLIC KEY/);
+});
+
+test("each wrong or missing variable is named", () => {
+  assert.deepEqual(problemsOf({ ...base, DATABASE_URL: "nonsense" }), ["DATABASE_URL"]);
+  assert.deepEqual(problemsOf({ ...base, REDIS_URL: "http://x" }), ["REDIS_URL"]);
+  assert.deepEqual(problemsOf({ ...base, API_PORT: "70000" }), ["API_PORT"]);
+  assert.deepEqual(problemsOf({ ...base, ALIPAY_APP_ID: "abc" }), ["ALIPAY_APP_ID"]);
+  assert.deepEqual(problemsOf({ ...base, ALIPAY_PUBLIC_KEY_FILE: path.join(dir, "missing.pem") }), ["ALIPAY_PUBLIC_KEY_FILE"]);
+  const { DATABASE_URL: _d, ...noDb } = base;
+  assert.deepEqual(problemsOf(noDb), ["DATABASE_URL"]);
+});
+
+test("production refuses the local emulator and demands real secrets", () => {
+  const vars = problemsOf({ ...base, NODE_ENV: "production" });
+  assert.deepEqual(vars.sort(), ["ALIPAY_GATEWAY", "SESSION_SECRET", "TOKEN_SECRET"]);
+  const ok = loadConfig({
+    ...base, NODE_ENV: "production", ALIPAY_GATEWAY: "production",
+    TOKEN_SECRET: "t".repeat(32), SESSION_SECRET: "s".repeat(32),
+  });
+  assert.equal(ok.alipay.gatewayUrl, "https://openapi.alipay.com/gateway.do");
+});
