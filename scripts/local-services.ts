@@ -218,11 +218,30 @@ async function redisAnswers(url: string): Promise<{ ok: boolean; policy?: string
   }
 }
 
-async function startPrivateRedis(dataRoot: string, log: Log): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startPrivateRedis(
+  dataRoot: string, log: Log, fixedPort?: number,
+): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
   const bin = findRedisServer();
   const dir = path.join(dataRoot, "redis");
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  // Like PostgreSQL's postmaster.pid: a Redis an earlier launcher left running owns this data
+  // directory (two servers must not share one append-only file), so reuse it.
+  const stateFile = path.join(dir, "launcher.json");
+  if (existsSync(stateFile)) {
+    const prev = JSON.parse(readFileSync(stateFile, "utf8")) as { pid: number; port: number };
+    let alive = true;
+    try {
+      process.kill(prev.pid, 0);
+    } catch {
+      alive = false;
+    }
+    const url = `redis://127.0.0.1:${prev.port}`;
+    if (alive && (fixedPort === undefined || fixedPort === prev.port) && (await redisAnswers(url)).ok) {
+      log(`reusing the private Redis already running on port ${prev.port}`);
+      return { url, port: prev.port, stop: async () => {} };
+    }
+  }
+  const port = fixedPort ?? (await freePort());
   // noeviction: BullMQ loses jobs if Redis may evict keys. appendonly: queued jobs survive a restart.
   const child = spawn(bin, [
     "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--maxmemory-policy", "noeviction",
@@ -238,9 +257,11 @@ async function startPrivateRedis(dataRoot: string, log: Log): Promise<{ url: str
     child.kill("SIGKILL");
     throw new Error(`${(e as Error).message}\n${tail.join("").slice(-2000)}`);
   }
+  writeFileSync(stateFile, JSON.stringify({ pid: child.pid, port }));
   log(`private Redis on 127.0.0.1:${port} (data in ${dir}, maxmemory-policy noeviction)`);
   return {
     url,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

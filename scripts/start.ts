@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
 import { seed } from "../prisma/seed.ts";
 import { ensureDatabaseExists, ensureLocalServices, freePort, MissingBinaryError } from "./local-services.ts";
+import { ensurePrismaClient, migrateDeploy } from "./prisma-cli.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.resolve(process.env.COURSEPAY_DATA_DIR ?? path.join(root, ".data"));
@@ -133,12 +134,8 @@ try {
   };
 
   say("applying migrations (prisma migrate deploy)");
-  const migrate = spawn("npx", ["prisma", "migrate", "deploy"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-  let migrateOut = "";
-  migrate.stdout!.on("data", (b) => (migrateOut += b));
-  migrate.stderr!.on("data", (b) => (migrateOut += b));
-  const migrateCode = await new Promise<number>((r) => migrate.on("exit", (c) => r(c ?? 1)));
-  if (migrateCode !== 0) throw new Error(`prisma migrate deploy failed:\n${migrateOut}`);
+  await ensurePrismaClient(env);
+  await migrateDeploy(env);
   await seed(services.databaseUrl, (line) => say(line));
 
   const useLocalSandbox = (process.env.ALIPAY_GATEWAY ?? "sandbox") === "sandbox";

@@ -9,6 +9,7 @@ import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { ensureDatabaseExists, ensureLocalServices } from "./local-services.ts";
+import { ensurePrismaClient, migrateDeploy } from "./prisma-cli.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const argv = process.argv.slice(2);
@@ -52,6 +53,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<numbe
 
 const step = (msg: string) => process.stderr.write(`\n[test] ${msg}\n`);
 
+await ensurePrismaClient();
 if (suite !== "e2e" && !process.env.SKIP_TYPECHECK) {
   step("type-check (tsc --noEmit)");
   const tsc = spawnSync("npx", ["tsc", "--noEmit", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
@@ -106,8 +108,7 @@ try {
     COURSEPAY_ARTIFACTS_DIR: path.join(root, "test-artifacts"),
   };
   mkdirSync(env.COURSEPAY_ARTIFACTS_DIR!, { recursive: true });
-  const migrate = await run("npx", ["prisma", "migrate", "deploy"], env);
-  if (migrate !== 0) throw new Error("prisma migrate deploy failed");
+  await migrateDeploy(env);
   step(`${files.length} test files (${suites[suite].join(", ")})`);
   exitCode = await run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...extra, ...files], env);
 } catch (e) {

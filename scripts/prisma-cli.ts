@@ -1,0 +1,33 @@
+// The two Prisma CLI steps every launcher needs, in one place.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("npx", ["prisma", ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (b) => (output += b));
+    child.stderr!.on("data", (b) => (output += b));
+    child.on("exit", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/**
+ * npm 11 may skip install scripts (STACK.md), so the generated client cannot be assumed: generate
+ * it when the full data model file (written by the same `prisma generate`) is missing.
+ */
+export async function ensurePrismaClient(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const generated = existsSync(path.join(root, "core/db/generated/dmmf.json")) &&
+    existsSync(path.join(root, "node_modules/.prisma/client/index.js"));
+  if (generated) return;
+  const r = await runCli(["generate"], env);
+  if (r.code !== 0) throw new Error(`prisma generate failed:\n${r.output}`);
+}
+
+export async function migrateDeploy(env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runCli(["migrate", "deploy"], env);
+  if (r.code !== 0) throw new Error(`prisma migrate deploy failed:\n${r.output}`);
+}
