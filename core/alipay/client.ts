@@ -1,0 +1,391 @@
+// Merchant-side Alipay OpenAPI v2 client: page-pay URL, query, close, refund, refund query.
+//
+// Built on the official SDK (alipay-sdk 4.14) for what it does right: parameter assembly and request
+// signing (sdkExecute / pageExecute). Not for response handling: its exec() verifies only on request,
+// cuts the signed text with getSignStr (which fails when `sign` precedes the node, PROTOCOL.md §1.6)
+// and hides the raw body. So calls go out with fetch and every response, success or error, is checked
+// with our byte-exact verifyResponse before anything in it is believed.
+//
+// Every call returns a discriminated union; "unknown" means the outcome is not known (timeout,
+// network, 20000, ACQ.SYSTEM_ERROR, rate limit, unverifiable response): the caller must change
+// nothing and retry later (DOC-194, PROTOCOL.md §5). Invalid arguments are programming errors and throw.
+import { AlipaySdk } from "alipay-sdk";
+import { z } from "zod";
+import type { Logger } from "../logging/index.ts";
+import { fenToYuan } from "../money/index.ts";
+import { beijingTime, fenFromYuan, optional } from "./fields.ts";
+import { certSerialNumber, privateKeyPem, publicKeyPem, rootCertSerialNumber, toPrivateKey, toPublicKey, type KeyInput } from "./keys.ts";
+import { TRADE_STATUSES, type TradeStatus } from "./notification.ts";
+import { extractResponseNode } from "./response.ts";
+import { verifyResponse, type SignType } from "./signature.ts";
+import { formatBeijingTime } from "./time.ts";
+
+export const ALIPAY_GATEWAYS = {
+  /** The local emulator (sandbox/), default port. */
+  local: "http://127.0.0.1:3003/gateway.do",
+  /** Alipay's current sandbox (the old openapi.alipaydev.com host is retired). */
+  sandbox: "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
+  production: "https://openapi.alipay.com/gateway.do",
+} as const;
+
+export type AlipayClientConfig = {
+  appId: string;
+  appPrivateKey: KeyInput;
+  /** Alipay public key (PEM, bare base64) or Alipay public-key certificate. */
+  alipayPublicKey: KeyInput;
+  gatewayUrl: string;
+  signType?: SignType;
+  /** Per-call HTTP timeout, default 10 s (the SDK's 5 s default is tight for refunds). */
+  timeoutMs?: number;
+  /** Our seller id (2088…), for the merchant checks of notifications. */
+  sellerId?: string;
+  /** Certificate mode (公钥证书模式): adds app_cert_sn and alipay_root_cert_sn to every request. */
+  certs?: { appCert: string; alipayRootCert: string };
+  logger?: Logger;
+  /** Clock for request timestamps (tests). */
+  now?: () => Date;
+};
+
+export type BusinessError = { kind: "business_error"; code: string; msg: string; subCode: string; subMsg: string };
+export type UnknownOutcome = { kind: "unknown"; reason: string };
+export type GatewayResult<T> = ({ kind: "ok" } & T) | BusinessError | UnknownOutcome;
+
+export type TradeQueryOk = {
+  tradeNo: string;
+  outTradeNo: string;
+  tradeStatus: TradeStatus;
+  totalFen: number;
+  buyerPayFen: number | null;
+  receiptFen: number | null;
+  /** buyer_user_id (2088…), or buyer_open_id for newer apps. */
+  buyerId: string | null;
+  buyerLogonId: string | null;
+  sendPayDate: Date | null;
+};
+export type TradeCloseOk = { tradeNo: string | null; outTradeNo: string | null };
+export type RefundOk = {
+  tradeNo: string;
+  outTradeNo: string;
+  /** Cumulative refunded amount of the trade (refund_fee), not this refund's amount. */
+  refundedTotalFen: number;
+  /** fund_change "Y": money moved in this call. "N" is typical when replaying an out_request_no. */
+  fundChange: boolean;
+  gmtRefundPay: Date | null;
+};
+export type RefundQueryOk = {
+  outTradeNo: string | null;
+  tradeNo: string | null;
+  outRequestNo: string | null;
+  /**
+   * REFUND_SUCCESS, or REFUND_PROCESSING/REFUND_FAIL for async refunds. null (an "empty success")
+   * means Alipay has no successful refund for this out_request_no (yet): query again after ~10 s
+   * before concluding it failed (PROTOCOL.md §5.4).
+   */
+  refundStatus: "REFUND_SUCCESS" | "REFUND_PROCESSING" | "REFUND_FAIL" | null;
+  refundFen: number | null;
+  totalFen: number | null;
+};
+
+export type PagePayRequest = {
+  outTradeNo: string;
+  totalFen: number;
+  subject: string;
+  /** Absolute expiry, sent as time_expire in Beijing time. */
+  expiresAt: Date;
+  returnUrl: string;
+  notifyUrl: string;
+  /** Echoed back in the notify; URL-encoded here once as Alipay requires (decodePassbackParams). */
+  passbackParams?: string;
+  body?: string;
+};
+
+export type AlipayClient = ReturnType<typeof createAlipayClient>;
+
+// Parameters the SDK puts in the URL query; the rest (biz_content, alipay_sdk…) go in the POST body
+// (NODE alipay.ts formatUrl L241, JAVA AbstractAlipayClient.getRequestUrl).
+const URL_PARAMS = new Set([
+  "app_id", "method", "format", "charset", "sign_type", "sign", "timestamp", "version",
+  "notify_url", "return_url", "auth_token", "app_auth_token", "app_cert_sn", "alipay_root_cert_sn", "ws_service_url",
+]);
+
+// out_trade_no: "64个字符以内，仅支持字母、数字、下划线" (AlipayTradePagePayModel, PROTOCOL.md §2).
+const OUT_TRADE_NO = /^[A-Za-z0-9_]{1,64}$/;
+const OUT_REQUEST_NO = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_FEN = 100_000_000 * 100; // total_amount range [0.01, 100000000] yuan
+
+// Gateway outcomes that do not say whether the operation happened (DOC-ERR, DOC-194).
+const UNKNOWN_CODES = new Set(["20000", "40005"]);
+const UNKNOWN_SUB_CODES = new Set(["ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error", "isp.unknown-error"]);
+
+// ---- response node schemas (JAVA Alipay*Response models, PROTOCOL.md §5) ----
+const optionalAmount = optional(fenFromYuan);
+const optionalString = optional(z.string());
+const optionalTime = optional(beijingTime);
+
+const tradeQuerySchema = z
+  .object({
+    trade_no: z.string().min(1),
+    out_trade_no: z.string().min(1),
+    trade_status: z.enum(TRADE_STATUSES),
+    total_amount: fenFromYuan,
+    buyer_pay_amount: optionalAmount,
+    receipt_amount: optionalAmount,
+    buyer_user_id: optionalString,
+    buyer_open_id: optionalString,
+    buyer_logon_id: optionalString,
+    send_pay_date: optionalTime,
+  })
+  .transform((n): TradeQueryOk => ({
+    tradeNo: n.trade_no,
+    outTradeNo: n.out_trade_no,
+    tradeStatus: n.trade_status,
+    totalFen: n.total_amount,
+    buyerPayFen: n.buyer_pay_amount,
+    receiptFen: n.receipt_amount,
+    buyerId: n.buyer_user_id ?? n.buyer_open_id,
+    buyerLogonId: n.buyer_logon_id,
+    sendPayDate: n.send_pay_date,
+  }));
+
+const tradeCloseSchema = z
+  .object({ trade_no: optionalString, out_trade_no: optionalString })
+  .transform((n): TradeCloseOk => ({ tradeNo: n.trade_no, outTradeNo: n.out_trade_no }));
+
+const refundSchema = z
+  .object({
+    trade_no: z.string().min(1),
+    out_trade_no: z.string().min(1),
+    refund_fee: fenFromYuan,
+    fund_change: z.enum(["Y", "N"]),
+    gmt_refund_pay: optionalTime,
+  })
+  .transform((n): RefundOk => ({
+    tradeNo: n.trade_no,
+    outTradeNo: n.out_trade_no,
+    refundedTotalFen: n.refund_fee,
+    fundChange: n.fund_change === "Y",
+    gmtRefundPay: n.gmt_refund_pay,
+  }));
+
+const refundQuerySchema = z
+  .object({
+    trade_no: optionalString,
+    out_trade_no: optionalString,
+    out_request_no: optionalString,
+    refund_status: z.enum(["REFUND_SUCCESS", "REFUND_PROCESSING", "REFUND_FAIL"]).optional(),
+    refund_amount: optionalAmount,
+    total_amount: optionalAmount,
+  })
+  .transform((n): RefundQueryOk => ({
+    outTradeNo: n.out_trade_no,
+    tradeNo: n.trade_no,
+    outRequestNo: n.out_request_no,
+    refundStatus: n.refund_status ?? null,
+    refundFen: n.refund_amount,
+    totalFen: n.total_amount,
+  }));
+
+const envelopeSchema = z.object({
+  code: z.string(),
+  msg: z.string().optional(),
+  sub_code: z.string().optional(),
+  sub_msg: z.string().optional(),
+});
+
+function assertArg(ok: boolean, message: string): void {
+  if (!ok) throw new TypeError(message);
+}
+
+function assertHttpUrl(value: string, name: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // fall through
+  }
+  assertArg(url !== null && (url.protocol === "http:" || url.protocol === "https:"), `${name} must be an http(s) URL`);
+}
+
+export function createAlipayClient(cfg: AlipayClientConfig) {
+  assertArg(typeof cfg.appId === "string" && cfg.appId !== "", "appId is required");
+  assertHttpUrl(cfg.gatewayUrl, "gatewayUrl");
+  const signType: SignType = cfg.signType ?? "RSA2";
+  const timeoutMs = cfg.timeoutMs ?? 10_000;
+  const now = cfg.now ?? (() => new Date());
+  // Parse now so a bad key fails at startup (KeyError), not on the first payment.
+  toPrivateKey(cfg.appPrivateKey);
+  toPublicKey(cfg.alipayPublicKey);
+  const certParams: Record<string, string> = cfg.certs
+    ? { appCertSn: certSerialNumber(cfg.certs.appCert), alipayRootCertSn: rootCertSerialNumber(cfg.certs.alipayRootCert) }
+    : {};
+
+  const sdk = new AlipaySdk({
+    appId: cfg.appId,
+    // The SDK re-wraps keys by stripping lines that mention the PEM label; normalised PEM (no
+    // trailing newline) is the form its formatKey handles for every input shape we accept.
+    privateKey: privateKeyPem(cfg.appPrivateKey).trim(),
+    keyType: "PKCS8",
+    alipayPublicKey: publicKeyPem(cfg.alipayPublicKey).trim(),
+    gateway: cfg.gatewayUrl,
+    signType,
+    timeout: timeoutMs,
+    camelcase: false,
+  });
+
+  /** Common request params the SDK would otherwise fill badly: Beijing-time timestamp, cert SNs. */
+  const commonParams = () => ({ timestamp: formatBeijingTime(now()), ...certParams });
+
+  function pagePayUrl(req: PagePayRequest): string {
+    assertArg(OUT_TRADE_NO.test(req.outTradeNo), "outTradeNo: 1-64 letters, digits or underscores");
+    assertArg(Number.isSafeInteger(req.totalFen) && req.totalFen >= 1 && req.totalFen <= MAX_FEN, "totalFen must be an integer in [1, 10000000000]");
+    assertArg(typeof req.subject === "string" && req.subject.trim() !== "" && req.subject.length <= 256, "subject: 1-256 characters");
+    assertArg(req.expiresAt instanceof Date && !Number.isNaN(req.expiresAt.getTime()), "expiresAt must be a valid Date");
+    assertHttpUrl(req.returnUrl, "returnUrl");
+    assertHttpUrl(req.notifyUrl, "notifyUrl");
+    const bizContent: Record<string, string> = {
+      out_trade_no: req.outTradeNo,
+      product_code: "FAST_INSTANT_TRADE_PAY",
+      total_amount: fenToYuan(req.totalFen),
+      subject: req.subject,
+      // Absolute expiry; format per PROTOCOL.md §2 / §8.2 (yyyy-MM-dd HH:mm:ss, Beijing time).
+      time_expire: formatBeijingTime(req.expiresAt),
+    };
+    if (req.body) bizContent.body = req.body;
+    if (req.passbackParams !== undefined) bizContent.passback_params = encodeURIComponent(req.passbackParams);
+    return sdk.pageExecute("alipay.trade.page.pay", "GET", {
+      ...commonParams(),
+      bizContent,
+      returnUrl: req.returnUrl,
+      notifyUrl: req.notifyUrl,
+    });
+  }
+
+  /** One signed call; resolves to the verified response node or a non-ok outcome. Never rejects. */
+  async function call(method: string, bizContent: Record<string, string>): Promise<{ node: Record<string, unknown> } | BusinessError | UnknownOutcome> {
+    const started = Date.now();
+    const outcome = await send(method, bizContent);
+    cfg.logger?.debug(
+      { method, outTradeNo: bizContent.out_trade_no, kind: "node" in outcome ? "ok" : outcome.kind, ms: Date.now() - started },
+      "alipay call",
+    );
+    if ("kind" in outcome && outcome.kind === "unknown") {
+      cfg.logger?.warn({ method, outTradeNo: bizContent.out_trade_no, reason: outcome.reason }, "alipay call outcome unknown");
+    }
+    return outcome;
+  }
+
+  async function send(method: string, bizContent: Record<string, string>): Promise<{ node: Record<string, unknown> } | BusinessError | UnknownOutcome> {
+    let url: URL;
+    let body: URLSearchParams;
+    try {
+      // sdkExecute = the SDK's own parameter assembly + signing, as an encodeURIComponent query.
+      const signed = new URLSearchParams(sdk.sdkExecute(method, { ...commonParams(), bizContent }));
+      url = new URL(cfg.gatewayUrl);
+      body = new URLSearchParams();
+      for (const [k, v] of signed) (URL_PARAMS.has(k) ? url.searchParams : body).append(k, v);
+    } catch (err) {
+      return { kind: "unknown", reason: `request_not_built: ${(err as Error).message}` };
+    }
+
+    let raw: string;
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded;charset=utf-8", accept: "application/json" },
+        body: body.toString(),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== 200) return { kind: "unknown", reason: `http_status: gateway answered HTTP ${res.status}` };
+      try {
+        raw = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      } catch {
+        return { kind: "unknown", reason: "charset: response body is not UTF-8" };
+      }
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === "TimeoutError" || e.name === "AbortError") return { kind: "unknown", reason: `timeout: no response within ${timeoutMs} ms` };
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      return { kind: "unknown", reason: `network: ${cause?.code ?? cause?.message ?? e.message}` };
+    }
+
+    const verified = verifyResponse(raw, method, cfg.alipayPublicKey, { signType });
+    if (!verified.valid) {
+      return { kind: "unknown", reason: `bad_response_signature: ${verified.reason}${unverifiedHint(raw, method)}` };
+    }
+    const envelope = envelopeSchema.safeParse(verified.node);
+    if (!envelope.success) return { kind: "unknown", reason: "malformed_response: response node has no code" };
+    const { code, msg = "", sub_code: subCode = "", sub_msg: subMsg = "" } = envelope.data;
+    if (code === "10000") return { node: verified.node as Record<string, unknown> };
+    // Other 1xxxx codes (10003 "processing") are not a final answer for these APIs either.
+    if (UNKNOWN_CODES.has(code) || UNKNOWN_SUB_CODES.has(subCode) || /^1\d{4}$/.test(code)) {
+      return { kind: "unknown", reason: `gateway_${code}: ${subCode || msg} ${subMsg}`.trim() };
+    }
+    return { kind: "business_error", code, msg, subCode, subMsg };
+  }
+
+  async function typed<T>(method: string, bizContent: Record<string, string>, schema: z.ZodType<T>): Promise<GatewayResult<T>> {
+    const outcome = await call(method, bizContent);
+    if (!("node" in outcome)) return outcome;
+    const parsed = schema.safeParse(outcome.node);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      return { kind: "unknown", reason: `malformed_response: ${issues}` };
+    }
+    return { kind: "ok", ...parsed.data };
+  }
+
+  const requireOutTradeNo = (outTradeNo: string) =>
+    assertArg(typeof outTradeNo === "string" && outTradeNo.length >= 1 && outTradeNo.length <= 64, "outTradeNo: 1-64 characters");
+
+  return {
+    appId: cfg.appId,
+    sellerId: cfg.sellerId,
+    gatewayUrl: cfg.gatewayUrl,
+    pagePayUrl,
+
+    /** alipay.trade.query by out_trade_no. 40004 ACQ.TRADE_NOT_EXIST: the buyer never reached the cashier. */
+    async queryTrade(outTradeNo: string): Promise<GatewayResult<TradeQueryOk>> {
+      requireOutTradeNo(outTradeNo);
+      return typed("alipay.trade.query", { out_trade_no: outTradeNo }, tradeQuerySchema);
+    },
+
+    /** alipay.trade.close: only WAIT_BUYER_PAY trades close; ACQ.TRADE_NOT_EXIST means nothing to close. */
+    async closeTrade(outTradeNo: string): Promise<GatewayResult<TradeCloseOk>> {
+      requireOutTradeNo(outTradeNo);
+      return typed("alipay.trade.close", { out_trade_no: outTradeNo }, tradeCloseSchema);
+    },
+
+    /** alipay.trade.refund. Retry an unknown outcome with the SAME outRequestNo (DOC-194). */
+    async refund(req: { outTradeNo: string; refundFen: number; outRequestNo: string; reason?: string }): Promise<GatewayResult<RefundOk>> {
+      requireOutTradeNo(req.outTradeNo);
+      assertArg(Number.isSafeInteger(req.refundFen) && req.refundFen >= 1 && req.refundFen <= MAX_FEN, "refundFen must be a positive integer");
+      assertArg(OUT_REQUEST_NO.test(req.outRequestNo), "outRequestNo: 1-64 letters, digits, '_' or '-'");
+      const biz: Record<string, string> = {
+        out_trade_no: req.outTradeNo,
+        refund_amount: fenToYuan(req.refundFen),
+        out_request_no: req.outRequestNo,
+      };
+      if (req.reason) biz.refund_reason = req.reason;
+      return typed("alipay.trade.refund", biz, refundSchema);
+    },
+
+    /** alipay.trade.fastpay.refund.query. */
+    async refundQuery(req: { outTradeNo: string; outRequestNo: string }): Promise<GatewayResult<RefundQueryOk>> {
+      requireOutTradeNo(req.outTradeNo);
+      assertArg(OUT_REQUEST_NO.test(req.outRequestNo), "outRequestNo: 1-64 letters, digits, '_' or '-'");
+      return typed("alipay.trade.fastpay.refund.query", { out_trade_no: req.outTradeNo, out_request_no: req.outRequestNo }, refundQuerySchema);
+    },
+  };
+}
+
+// For operators: what an unverifiable response claimed (e.g. 40002 isv.invalid-signature, whose
+// sub_msg shows the gateway's string-to-sign). Marked unverified; never acted upon.
+function unverifiedHint(raw: string, method: string): string {
+  const extracted = extractResponseNode(raw, method);
+  if (!extracted.ok) return "";
+  const node = envelopeSchema.safeParse(extracted.node);
+  if (!node.success) return "";
+  const { code, sub_code, sub_msg } = node.data;
+  return ` (unverified response said: code=${code}${sub_code ? ` sub_code=${sub_code}` : ""}${sub_msg ? ` sub_msg=${sub_msg.slice(0, 300)}` : ""})`;
+}

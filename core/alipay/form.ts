@@ -1,0 +1,133 @@
+// application/x-www-form-urlencoded parsing for Alipay callbacks (PROTOCOL.md §1.5).
+//
+// Every value is decoded exactly once (`+` → space, %XX → byte, bytes → UTF-8). A second decode is
+// the bug behind alipay-sdk-nodejs-all#45: `passback_params` arrives still URL-encoded after the first
+// decode (the merchant had to encode it) and a second decode changes the signed text.
+// Unlike URLSearchParams this parser refuses what it cannot represent faithfully instead of guessing:
+// duplicated keys (which value did the signer mean?), a `%` not followed by two hex digits, and bytes
+// that are not UTF-8 (URLSearchParams would silently substitute U+FFFD).
+
+export type FormParseErrorCode = "duplicate_key" | "bad_percent_encoding" | "invalid_utf8";
+
+export class FormParseError extends Error {
+  constructor(
+    readonly code: FormParseErrorCode,
+    message: string,
+    /** Keys that occurred more than once (duplicate_key only). */
+    readonly duplicates: string[] = [],
+    /** Best-effort parse (first occurrence wins), for logging or finding the order; never for verification. */
+    readonly params: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "FormParseError";
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function hex(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
+}
+
+/** Decode one key or value (bytes of the raw body between separators). */
+function decodeComponent(bytes: Uint8Array): string {
+  const out = new Uint8Array(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x2b) out[n++] = 0x20;
+    else if (b === 0x25) {
+      const hi = hex(bytes[i + 1] ?? -1);
+      const lo = hex(bytes[i + 2] ?? -1);
+      if (hi < 0 || lo < 0) {
+        throw new FormParseError("bad_percent_encoding", `"%" not followed by two hex digits near "${Buffer.from(bytes.subarray(i, i + 3)).toString("latin1")}"`);
+      }
+      out[n++] = hi * 16 + lo;
+      i += 2;
+    } else out[n++] = b;
+  }
+  try {
+    return utf8.decode(out.subarray(0, n));
+  } catch {
+    throw new FormParseError("invalid_utf8", "decoded bytes are not UTF-8 (GBK callback, or corrupted body)");
+  }
+}
+
+function setOwn(target: Record<string, string>, key: string, value: string): void {
+  // defineProperty, not assignment: a key named "__proto__" must stay an ordinary parameter.
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Parse a urlencoded body. Throws FormParseError (with `.duplicates` and a best-effort `.params`)
+ * on duplicated keys, broken percent-encoding or non-UTF-8 bytes. Empty segments ("a=1&&b=2") are
+ * skipped; a segment without "=" is a key with an empty value.
+ */
+export function parseFormBody(raw: string | Buffer): Record<string, string> {
+  const bytes = typeof raw === "string" ? Buffer.from(raw, "utf8") : raw;
+  const params: Record<string, string> = {};
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x26, start); // '&'
+    if (end < 0) end = bytes.length;
+    const segment = bytes.subarray(start, end);
+    start = end + 1;
+    if (segment.length === 0) continue;
+    const eq = segment.indexOf(0x3d); // '='
+    const key = decodeComponent(eq < 0 ? segment : segment.subarray(0, eq));
+    const value = eq < 0 ? "" : decodeComponent(segment.subarray(eq + 1));
+    if (seen.has(key)) {
+      duplicates.add(key);
+      continue;
+    }
+    seen.add(key);
+    setOwn(params, key, value);
+  }
+  if (duplicates.size > 0) {
+    const list = [...duplicates];
+    throw new FormParseError("duplicate_key", `duplicated parameter(s): ${list.join(", ")}`, list, params);
+  }
+  return params;
+}
+
+/** parseFormBody without throwing, for handlers that record every callback. */
+export function tryParseFormBody(
+  raw: string | Buffer,
+): { ok: true; params: Record<string, string> } | { ok: false; error: FormParseError } {
+  try {
+    return { ok: true, params: parseFormBody(raw) };
+  } catch (err) {
+    if (err instanceof FormParseError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+/**
+ * Parse a return-URL query string: raw ("a=1&b=2"), with a leading "?", a request target as servers
+ * see it ("/alipay/return?a=1", e.g. express req.originalUrl) or a whole URL pasted from the browser
+ * (everything after the first "?", fragment removed).
+ */
+export function parseQueryString(raw: string): Record<string, string> {
+  let query = raw.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(query) || query.startsWith("/")) {
+    const q = query.indexOf("?");
+    query = q < 0 ? "" : query.slice(q + 1);
+    const hash = query.indexOf("#");
+    if (hash >= 0) query = query.slice(0, hash);
+  } else if (query.startsWith("?")) {
+    query = query.slice(1);
+  }
+  return parseFormBody(query);
+}
+
+/** Render params as a urlencoded body (encodeURIComponent, space as %20): for tests and the sandbox. */
+export function encodeFormBody(params: Record<string, string>): string {
+  return Object.keys(params)
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(params[k]!)}`)
+    .join("&");
+}

@@ -1,0 +1,41 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import { requestIdFrom, runWithWork } from "../logging/index.ts";
+
+/** Gives every request an id (X-Request-Id in and out) that every log line of its work carries. */
+export function requestContext(): RequestHandler {
+  return (req, res, next) => {
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    res.setHeader("X-Request-Id", requestId);
+    (req as { requestId?: string }).requestId = requestId;
+    runWithWork({ requestId }, next);
+  };
+}
+
+/** Security headers. Pages here use no third-party scripts; inline styles only. */
+export function securityHeaders(options: { allowInlineScripts?: boolean } = {}): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        "script-src": options.allowInlineScripts ? ["'self'", "'unsafe-inline'"] : ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "form-action": null, // the checkout form posts to the Alipay gateway (another origin)
+        "upgrade-insecure-requests": null, // local http deployments must keep working
+      },
+    },
+    strictTransportSecurity: false, // set by the TLS terminator in production, not by http roles
+  });
+}
+
+/** Last error handler: a short JSON error, never a stack trace or internal detail. */
+export function errorResponder(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const status = typeof err?.status === "number" && err.status >= 400 && err.status < 600 ? err.status : 500;
+    if (status >= 500) logger.error({ err, path: req.path }, "request failed");
+    if (res.headersSent) return;
+    const message = status >= 500 ? "internal error" : err.expose !== false && err.message ? String(err.message) : "bad request";
+    res.status(status).json({ error: status === 413 ? "request body too large" : message, requestId: (req as { requestId?: string }).requestId });
+  };
+}

@@ -1,0 +1,70 @@
+import client from "prom-client";
+import type { NextFunction, Request, Response, RequestHandler } from "express";
+
+// One registry per process; every role exposes it at /metrics. Names follow Prometheus
+// conventions: counters end in _total, durations are _seconds histograms.
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry, prefix: "coursepay_" });
+
+const counter = (name: string, help: string, labelNames: string[] = []) =>
+  new client.Counter({ name, help, labelNames, registers: [registry] });
+const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
+  new client.Histogram({ name, help, labelNames, buckets, registers: [registry] });
+
+export const metrics = {
+  callbacksReceived: counter("coursepay_callbacks_received_total", "Alipay callbacks received", ["kind"]),
+  callbacksVerified: counter("coursepay_callbacks_verified_total", "Alipay callbacks whose signature verified", ["kind"]),
+  callbacksRejected: counter("coursepay_callbacks_rejected_total", "Alipay callbacks rejected, by reason", ["kind", "reason"]),
+  notifyReplies: counter("coursepay_notify_replies_total", "Replies sent to Alipay notify, by kind", ["reply"]),
+  paymentChecks: counter("coursepay_payment_checks_total", "alipay.trade.query checks, by result", ["source", "result"]),
+  orderTransitions: counter("coursepay_order_transitions_total", "Order status transitions", ["from", "to", "source"]),
+  anomalies: counter("coursepay_anomalies_total", "Anomalies recorded for staff review", ["kind"]),
+  jobDuration: histogram("coursepay_job_duration_seconds", "Time to process one queue job", ["queue", "result"],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  jobLatency: histogram("coursepay_job_latency_seconds", "Time from enqueue to processing start", ["queue"],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120]),
+  sweepDuration: histogram("coursepay_reconcile_sweep_duration_seconds", "Reconciliation sweep duration", [],
+    [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120]),
+  sweepOrders: counter("coursepay_reconcile_sweep_orders_total", "Orders enqueued for a payment check by sweeps", []),
+  sweeps: counter("coursepay_reconcile_sweeps_total", "Reconciliation sweeps run", ["result"]),
+  httpDuration: histogram("coursepay_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+  queueDepth: new client.Gauge({
+    name: "coursepay_queue_jobs", help: "Jobs in each queue by state (sampled at scrape)", labelNames: ["queue", "state"],
+    registers: [registry],
+  }),
+};
+
+type DepthSource = () => Promise<Array<{ queue: string; counts: Record<string, number> }>>;
+let depthSource: DepthSource | null = null;
+/** Roles that can see the queues register how to count them; counted when /metrics is scraped. */
+export function setQueueDepthSource(source: DepthSource): void {
+  depthSource = source;
+}
+
+/** Express handler for GET /metrics. */
+export const metricsRoute: RequestHandler = async (_req, res) => {
+  if (depthSource) {
+    try {
+      for (const { queue, counts } of await depthSource()) {
+        for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue, state }, n);
+      }
+    } catch {
+      /* Redis down: keep the last sample; /readyz reports the outage */
+    }
+  }
+  res.set("Content-Type", registry.contentType);
+  res.end(await registry.metrics());
+};
+
+/** Latency per route pattern (not per URL, which would explode label cardinality). */
+export function httpMetrics(): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.baseUrl || "unmatched";
+      end({ method: req.method, route: String(route), status: String(res.statusCode) });
+    });
+    next();
+  };
+}
