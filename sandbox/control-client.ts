@@ -1,0 +1,133 @@
+import type { ActiveFault, FaultBodyInput, NotifyAttempt, NotifyRecord, SandboxInfo, Trade } from "./types.ts";
+
+// Typed client of the sandbox control API (control.ts), for tests, benches and demo scripts.
+// Uses only fetch and type imports, so it loads nothing of the server.
+
+export class SandboxControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`sandbox control ${status} ${code}: ${message}`);
+    this.name = "SandboxControlError";
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+export class SandboxControl {
+  readonly baseUrl: string;
+
+  /** `baseUrl` is the sandbox root, e.g. http://127.0.0.1:3003 */
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}/sandbox/control${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const data = text ? (JSON.parse(text) as unknown) : {};
+    if (!res.ok) {
+      const err = (data as { error?: { code?: string; message?: string } }).error ?? {};
+      throw new SandboxControlError(res.status, err.code ?? "error", err.message ?? text);
+    }
+    return data as T;
+  }
+
+  info(): Promise<SandboxInfo> {
+    return this.call("GET", "/info");
+  }
+
+  /** The sandbox's Alipay public key (PEM), what the merchant verifies with. */
+  async alipayPublicKey(): Promise<string> {
+    const res = await fetch(`${this.baseUrl}/sandbox/alipay-public-key`);
+    if (!res.ok) throw new SandboxControlError(res.status, "error", await res.text());
+    return res.text();
+  }
+
+  /**
+   * Opens a page-pay URL like a browser would (GET), which creates the trade at the "cashier".
+   * Returns the cashier HTML; throws if the gateway rejected the URL.
+   */
+  async openCashier(pagePayUrl: string): Promise<string> {
+    const res = await fetch(pagePayUrl);
+    const html = await res.text();
+    if (res.status !== 200) {
+      const sub = /data-sub-code="([^"]*)"/.exec(html)?.[1] ?? "unknown";
+      throw new SandboxControlError(res.status, sub, "the gateway rejected the page-pay URL");
+    }
+    return html;
+  }
+
+  async listTrades(): Promise<Trade[]> {
+    return (await this.call<{ trades: Trade[] }>("GET", "/trades")).trades;
+  }
+
+  async getTrade(outTradeNo: string): Promise<Trade> {
+    return (await this.call<{ trade: Trade }>("GET", `/trades/${encodeURIComponent(outTradeNo)}`)).trade;
+  }
+
+  /** Pays without a browser. `returnUrl` is where the cashier would have redirected (signed params included). */
+  pay(outTradeNo: string, buyer: { buyerId?: string; buyerLogonId?: string } = {}): Promise<{ trade: Trade; returnUrl: string | null }> {
+    return this.call("POST", `/trades/${encodeURIComponent(outTradeNo)}/pay`, buyer);
+  }
+
+  /** Closes an unpaid trade (like alipay.trade.close). */
+  async close(outTradeNo: string): Promise<Trade> {
+    return (await this.call<{ trade: Trade }>("POST", `/trades/${encodeURIComponent(outTradeNo)}/close`, {})).trade;
+  }
+
+  /** Expires an unpaid trade now: TRADE_CLOSED + notify, as if time_expire had passed. */
+  async expire(outTradeNo: string): Promise<Trade> {
+    return (await this.call<{ trade: Trade }>("POST", `/trades/${encodeURIComponent(outTradeNo)}/expire`, {})).trade;
+  }
+
+  /** Redelivers the latest (or given) notification now; `fresh` sends a new notification of the current state. */
+  renotify(outTradeNo: string, opts: { id?: string; fresh?: boolean } = {}): Promise<{ notify: NotifyRecord; attempts?: NotifyAttempt[] }> {
+    return this.call("POST", `/trades/${encodeURIComponent(outTradeNo)}/renotify`, opts);
+  }
+
+  async notifies(outTradeNo?: string): Promise<NotifyRecord[]> {
+    const q = outTradeNo === undefined ? "" : `?outTradeNo=${encodeURIComponent(outTradeNo)}`;
+    return (await this.call<{ notifies: NotifyRecord[] }>("GET", `/notifies${q}`)).notifies;
+  }
+
+  /** Polls the notifications of a trade until `predicate` holds; returns them. */
+  async waitForNotifies(outTradeNo: string, predicate: (n: NotifyRecord[]) => boolean, opts: WaitOptions = {}): Promise<NotifyRecord[]> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+    for (;;) {
+      const list = await this.notifies(outTradeNo);
+      if (predicate(list)) return list;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for notifications of ${outTradeNo}; have: ${JSON.stringify(list.map((n) => ({ status: n.tradeStatus, state: n.state, attempts: n.attempts.length })))}`);
+      }
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
+    }
+  }
+
+  async addFaults(body: FaultBodyInput): Promise<ActiveFault[]> {
+    return (await this.call<{ added: ActiveFault[] }>("POST", "/faults", body)).added;
+  }
+
+  listFaults(): Promise<{ faults: ActiveFault[]; held: { faultId: string; held: number }[] }> {
+    return this.call("GET", "/faults");
+  }
+
+  /** Clears all faults, or only those of one out_trade_no. Held (reordered) notifications are released. */
+  async clearFaults(outTradeNo?: string): Promise<ActiveFault[]> {
+    const q = outTradeNo === undefined ? "" : `?outTradeNo=${encodeURIComponent(outTradeNo)}`;
+    return (await this.call<{ removed: ActiveFault[] }>("DELETE", `/faults${q}`)).removed;
+  }
+
+  async reset(): Promise<void> {
+    await this.call("POST", "/reset", {});
+  }
+}

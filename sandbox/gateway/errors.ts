@@ -1,0 +1,43 @@
+// Gateway result codes and the sub-codes the sandbox produces (PROTOCOL.md §5: DOC-ERR public codes;
+// ACQ.* business codes compiled from SDKs and support articles — see PROTOCOL.md §8 doubt 5).
+
+export const CODE = {
+  success: { code: "10000", msg: "Success" },
+  unavailable: { code: "20000", msg: "Service Currently Unavailable" },
+  missing: { code: "40001", msg: "Missing Required Arguments" },
+  invalid: { code: "40002", msg: "Invalid Arguments" },
+  business: { code: "40004", msg: "Business Failed" },
+} as const;
+
+export type ResponseNode = Record<string, unknown> & { code: string; msg: string };
+
+/** A failure answered by the gateway before or instead of the API method (40001/40002/40004/20000). */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: string,
+    readonly msgText: string,
+    readonly subCode: string,
+    readonly subMsg: string,
+    /** extra fields to include in the node (e.g. out_trade_no) */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(`${code} ${subCode}: ${subMsg}`);
+    this.name = "GatewayError";
+  }
+
+  node(): ResponseNode {
+    return { code: this.code, msg: this.msgText, sub_code: this.subCode, sub_msg: this.subMsg, ...this.extra };
+  }
+}
+
+export const missing = (subCode: string, subMsg: string) => new GatewayError(CODE.missing.code, CODE.missing.msg, subCode, subMsg);
+export const invalid = (subCode: string, subMsg: string) => new GatewayError(CODE.invalid.code, CODE.invalid.msg, subCode, subMsg);
+export const business = (subCode: string, subMsg: string, extra: Record<string, unknown> = {}) =>
+  new GatewayError(CODE.business.code, CODE.business.msg, subCode, subMsg, extra);
+
+/** The two "result unknown" answers a merchant must treat as "ask again later" (PROTOCOL.md §5, DOC-194). */
+export function unknownResultError(kind: "isp.unknow-error" | "ACQ.SYSTEM_ERROR"): GatewayError {
+  return kind === "isp.unknow-error"
+    ? new GatewayError(CODE.unavailable.code, CODE.unavailable.msg, "isp.unknow-error", "系统繁忙")
+    : business("ACQ.SYSTEM_ERROR", "系统错误");
+}

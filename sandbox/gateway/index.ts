@@ -1,0 +1,120 @@
+import { raw, Router, type Response } from "express";
+import type { Logger } from "pino";
+import { responseKeyFor } from "../../core/alipay/response.ts";
+import { renderCashier, renderGatewayErrorPage } from "../cashier.ts";
+import type { FaultStore } from "../faults.ts";
+import type { SandboxSigner } from "../signing.ts";
+import type { Buyer, TradeService } from "../trades.ts";
+import type { SandboxApiMethod } from "../types.ts";
+import { tradeClose } from "./close.ts";
+import type { AnyApiHandler, ApiContext } from "./common.ts";
+import { GatewayError, unknownResultError, type ResponseNode } from "./errors.ts";
+import { openPagePay, pagePayBiz } from "./page-pay.ts";
+import { tradeQuery } from "./query.ts";
+import { tradeRefundQuery } from "./refund-query.ts";
+import { tradeRefund } from "./refund.ts";
+import { checkPublicParams, knownMethod, parseBiz, readParams } from "./request.ts";
+
+// POST|GET /gateway.do — the one endpoint of Alipay's OpenAPI v2. Public parameters and signature are
+// checked for every method, then the method's handler answers. Server-to-server answers are always
+// HTTP 200 with a signed JSON body, errors included (PROTOCOL.md §1.6: error responses are signed too;
+// the official SDK treats any non-200 status as a transport failure). page.pay answers with HTML.
+
+const PAGE_PAY_IN_URL = /[?&]method=(alipay\.trade\.page\.pay)(?:&|$)/;
+
+const HANDLERS: Record<Exclude<SandboxApiMethod, "alipay.trade.page.pay">, AnyApiHandler> = {
+  "alipay.trade.query": tradeQuery,
+  "alipay.trade.close": tradeClose,
+  "alipay.trade.refund": tradeRefund,
+  "alipay.trade.fastpay.refund.query": tradeRefundQuery,
+};
+
+export interface GatewayDeps {
+  trades: TradeService;
+  faults: FaultStore;
+  signer: SandboxSigner;
+  appId: string;
+  buyer: Buyer;
+  log: Logger;
+  /** responses held open by the `hang` fault; destroyed when the sandbox closes */
+  hung: Set<Response>;
+}
+
+export function createGatewayRouter(deps: GatewayDeps): Router {
+  const router = Router();
+  const ctx: ApiContext = { trades: deps.trades };
+
+  const sendJson = (res: Response, method: string | null, node: ResponseNode, corrupt = false) => {
+    const key = method ? responseKeyFor(method) : "error_response";
+    res.status(200).type("application/json; charset=utf-8").send(deps.signer.signResponse(key, node, { corruptSignature: corrupt }));
+  };
+
+  router.all("/gateway.do", raw({ type: () => true, limit: "1mb" }), (req, res) => {
+    let method: string | null = null;
+    let params: Record<string, string> | null = null;
+    try {
+      params = readParams(req);
+      // Errors of a known method are answered under its own key (`<method>_response`), as Alipay does.
+      method = knownMethod(params);
+      const { method: m } = checkPublicParams(params, deps.appId, deps.signer);
+
+      if (m === "alipay.trade.page.pay") {
+        const biz = parseBiz(params, pagePayBiz);
+        const trade = openPagePay(params, biz, deps.trades);
+        if (applyFaults(res, m, trade.outTradeNo, () => undefined)) return;
+        res.status(200).type("html").send(renderCashier(trade, deps.buyer));
+        return;
+      }
+
+      const handler = HANDLERS[m];
+      const biz = parseBiz(params, handler.biz);
+      const scope = handler.scope(biz, ctx);
+      if (applyFaults(res, m, scope, () => handler.handle(biz, ctx))) return;
+      const corrupt = deps.faults.take("corruptResponseSignature", scope, m) !== undefined;
+      sendJson(res, m, handler.handle(biz, ctx), corrupt);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) {
+        deps.log.error({ err: e, method }, "gateway handler crashed");
+        e = new GatewayError("20000", "Service Currently Unavailable", "isp.unknow-error", "系统繁忙");
+      }
+      const err = e as GatewayError;
+      deps.log.info({ method, code: err.code, subCode: err.subCode }, "gateway error answer");
+      // A browser opening a page-pay URL gets an error page, like Alipay's, instead of JSON.
+      const isPage = (params?.method ?? PAGE_PAY_IN_URL.exec(req.originalUrl)?.[1]) === "alipay.trade.page.pay";
+      if (isPage) res.status(400).type("html").send(renderGatewayErrorPage(err));
+      else sendJson(res, method, err.node());
+    }
+  });
+
+  /**
+   * hang / gatewayError faults. `commit` runs the operation before failing, for the nastiest unknown
+   * outcome: the refund or close happened but the merchant never learned it. Returns true if answered.
+   */
+  function applyFaults(res: Response, method: SandboxApiMethod, scope: string | null, run: () => unknown): boolean {
+    const hang = deps.faults.take("hang", scope, method);
+    if (hang) {
+      if (hang.commit) tryRun(run);
+      deps.hung.add(res);
+      res.on("close", () => deps.hung.delete(res));
+      deps.log.info({ method, scope }, "gateway hanging (fault injection)");
+      return true;
+    }
+    const error = deps.faults.take("gatewayError", scope, method);
+    if (error) {
+      if (error.commit) tryRun(run);
+      sendJson(res, method, unknownResultError(error.error).node());
+      return true;
+    }
+    return false;
+  }
+
+  return router;
+}
+
+function tryRun(run: () => unknown): void {
+  try {
+    run();
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+  }
+}

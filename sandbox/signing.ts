@@ -1,0 +1,73 @@
+import { buildSignContent, signContent, signParams, verifyCandidates, type SignType, type VerifyResult } from "../core/alipay/signature.ts";
+
+// The sandbox plays Alipay, so it uses the merchant-side signing primitives of core/alipay in reverse:
+// it verifies requests with the merchant's (app) public key and signs everything it sends with its own
+// "Alipay" private key. No signing logic lives here, only which rule applies where.
+
+export interface SandboxKeys {
+  /** the sandbox's Alipay private key (signs responses, notifies, returns) */
+  alipayPrivateKeyPem: string;
+  alipayPublicKeyPem: string;
+  /** the merchant app's public key (verifies requests) */
+  merchantPublicKey: string;
+}
+
+export class SandboxSigner {
+  constructor(private readonly keys: SandboxKeys) {}
+
+  get alipayPublicKeyPem(): string {
+    return this.keys.alipayPublicKeyPem;
+  }
+
+  /**
+   * Sign notify or return parameters like the gateway: rule V1 (everything but `sign` and `sign_type`,
+   * PROTOCOL.md §1.5, §3, §4). Returns a copy with sign_type=RSA2 and sign set.
+   */
+  signCallback(params: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = { ...params, sign_type: "RSA2" };
+    delete out.sign;
+    out.sign = signParams(out, this.keys.alipayPrivateKeyPem, "RSA2", "V1");
+    return out;
+  }
+
+  /**
+   * A response body as the real gateway writes it: `{"<method>_response":{...},"sign":"..."}`, the
+   * signature over the exact bytes of the serialized node (PROTOCOL.md §1.6). `/` is written as `\/`
+   * like Alipay's bodies do, so a merchant that re-serializes the node instead of cutting it out byte-exact
+   * fails here rather than in production. `responseKey` is `<method>_response` or `error_response`.
+   */
+  signResponse(responseKey: string, node: Record<string, unknown>, opts: { corruptSignature?: boolean } = {}): string {
+    const nodeText = escapeSlashes(JSON.stringify(node));
+    let sign = signContent(nodeText, this.keys.alipayPrivateKeyPem, "RSA2");
+    if (opts.corruptSignature) sign = corruptBase64(sign);
+    return `{"${responseKey}":${nodeText},"sign":${escapeSlashes(JSON.stringify(sign))}}`;
+  }
+
+  /**
+   * Verify a merchant request: rule "request" (every parameter except `sign`; `sign_type` included,
+   * PROTOCOL.md §1.2). Empty values are dropped like Alipay's Java code; the keep-empty variant is also
+   * accepted because the Node and PHP SDKs sign "k=" for an empty value they send.
+   */
+  verifyRequest(params: Record<string, string>, signType: SignType): VerifyResult {
+    const candidates = [...new Set([
+      buildSignContent(params, { exclude: ["sign"], dropEmpty: true }),
+      buildSignContent(params, { exclude: ["sign"], dropEmpty: false }),
+    ])];
+    return verifyCandidates(candidates, params.sign, this.keys.merchantPublicKey, signType);
+  }
+}
+
+function escapeSlashes(json: string): string {
+  // "/" only occurs inside JSON strings, and "\/" is a valid escape of it.
+  return json.replaceAll("/", "\\/");
+}
+
+/**
+ * Change one Base64 character of a signature so it stays well-formed Base64 of the same length: the
+ * verifier must reject it on the cryptographic check, not on a format check.
+ */
+export function corruptBase64(sign: string): string {
+  const i = Math.min(10, sign.length - 1);
+  const c = sign[i] === "A" ? "B" : "A";
+  return sign.slice(0, i) + c + sign.slice(i + 1);
+}

@@ -1,0 +1,122 @@
+// Data shapes of the emulator, shared by the server modules and by the typed control client
+// (`control-client.ts` imports only these types, so benchmarks can use it without loading express).
+
+import type { FaultSpec } from "./faults.ts";
+
+/** Alipay's trade statuses (PROTOCOL.md §5.1). The sandbox never produces TRADE_FINISHED on its own. */
+export type TradeStatus = "WAIT_BUYER_PAY" | "TRADE_SUCCESS" | "TRADE_CLOSED" | "TRADE_FINISHED";
+
+export interface RefundRecord {
+  /** out_request_no of the refund call; Alipay uses out_trade_no when the merchant sent none (PROTOCOL.md §5.4). */
+  outRequestNo: string;
+  refundFen: number;
+  refundAmount: string;
+  reason?: string;
+  /** epoch ms */
+  at: number;
+}
+
+export interface Trade {
+  tradeNo: string;
+  outTradeNo: string;
+  appId: string;
+  sellerId: string;
+  subject: string;
+  body?: string;
+  productCode: string;
+  totalFen: number;
+  /** total_amount as the merchant sent it, normalised to two decimals. */
+  totalAmount: string;
+  status: TradeStatus;
+  notifyUrl?: string;
+  returnUrl?: string;
+  /** passback_params exactly as received (still URL-encoded by the merchant: PROTOCOL.md §1.5). */
+  passbackParams?: string;
+  /** epoch ms */
+  createdAt: number;
+  expiresAt?: number;
+  paidAt?: number;
+  closedAt?: number;
+  /** Why the trade was closed: buyer never paid (expiry), merchant close API, or full refund. */
+  closeReason?: "expired" | "closed_by_merchant" | "fully_refunded";
+  buyerId?: string;
+  buyerLogonId?: string;
+  refunds: RefundRecord[];
+  refundedFen: number;
+  /** The signed return_url parameters given to the browser after payment (PROTOCOL.md §3). */
+  returnParams?: Record<string, string>;
+}
+
+export type NotifyEvent = "payment" | "closed" | "partial_refund" | "full_refund" | "manual";
+
+export interface NotifyAttempt {
+  /** 1-based attempt number within its notification (duplicates share the number). */
+  n: number;
+  /** epoch ms when sent (or when it was dropped) */
+  at: number;
+  url: string;
+  statusCode?: number;
+  /** first 200 characters of the merchant's reply body */
+  replySnippet?: string;
+  error?: string;
+  durationMs: number;
+  /** true iff the reply was exactly `success` with a 2xx status (PROTOCOL.md §4) */
+  ok: boolean;
+  /** fault-injection effects applied to this attempt, e.g. ["dropped"], ["corruptSignature"], ["duplicate 2/3"] */
+  faults: string[];
+  /** the exact form fields sent (after faults), for benches and debugging */
+  sentParams?: Record<string, string>;
+}
+
+export type NotifyState = "pending" | "delivered" | "gave_up";
+
+export interface NotifyRecord {
+  /** internal id (unique per notification, e.g. for renotify) */
+  id: string;
+  /** notify_id: stays the same across retries of the same notification (PROTOCOL.md §4) */
+  notifyId: string;
+  outTradeNo: string;
+  tradeNo: string;
+  event: NotifyEvent;
+  tradeStatus: string;
+  url: string;
+  /** The signed parameters as first built (notify_time and sign are refreshed on each attempt). */
+  params: Record<string, string>;
+  state: NotifyState;
+  createdAt: number;
+  /** epoch ms of the next scheduled attempt, while pending */
+  nextAttemptAt?: number;
+  /** number of scheduled attempts made so far (manual renotify attempts are not counted) */
+  scheduledAttempts: number;
+  attempts: NotifyAttempt[];
+}
+
+export type SandboxApiMethod =
+  | "alipay.trade.page.pay"
+  | "alipay.trade.query"
+  | "alipay.trade.close"
+  | "alipay.trade.refund"
+  | "alipay.trade.fastpay.refund.query";
+
+/** Fault injection specs are defined by the zod schema in faults.ts (type-only: erased at runtime). */
+export type { FaultSpec, FaultSpecInput, FaultBodyInput } from "./faults.ts";
+
+export interface ActiveFault {
+  id: string;
+  /** null = global, else the out_trade_no it applies to */
+  outTradeNo: string | null;
+  spec: FaultSpec;
+  /** uses left; null = until cleared */
+  remaining: number | null;
+  createdAt: number;
+}
+
+export interface SandboxInfo {
+  appId: string;
+  sellerId: string;
+  gatewayUrl: string;
+  publicUrl: string;
+  timeFactor: number;
+  alipayPublicKeyPem: string;
+  retryScheduleMs: number[];
+}
