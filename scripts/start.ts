@@ -149,8 +149,8 @@ try {
       SANDBOX_SELLER_ID: process.env.ALIPAY_SELLER_ID ?? "2088000000000001",
     });
     await waitHttp(`${urls.sandbox}/healthz`, sandbox, "sandbox");
-    env.ALIPAY_PUBLIC_KEY_FILE ??= path.join(sandboxData, "alipay-public.pem");
-    env.ALIPAY_APP_PRIVATE_KEY_FILE ??= secrets.appPrivateKeyFile;
+    env.ALIPAY_PUBLIC_KEY_FILE ||= path.join(sandboxData, "alipay-public.pem");
+    env.ALIPAY_APP_PRIVATE_KEY_FILE ||= secrets.appPrivateKeyFile;
   }
   const roles = [
     { role: "api", entry: "api/main.ts", url: urls.api },
@@ -162,7 +162,7 @@ try {
   say("coursepay is up:");
   say(`  shop (buyer pages, API)  ${urls.api}/`);
   say(`  admin (staff)            ${urls.admin}/admin`);
-  if (useLocalSandbox) say(`  local Alipay sandbox     ${urls.sandbox}/sandbox`);
+  if (useLocalSandbox) say(`  local Alipay sandbox     ${urls.sandbox}/gateway.do  (its trades: ${urls.sandbox}/sandbox/control/trades)`);
   say(`  worker health            ${urls.worker}/readyz`);
   say("Ctrl-C stops everything.");
 } catch (e) {

@@ -1,0 +1,79 @@
+// `npm start` (scripts/start.ts) brings every role up ready, and Ctrl-C stops them all.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { freePort } from "../../../scripts/local-services.ts";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+
+async function withAdminDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = "/postgres";
+  const c = new pg.Client({ connectionString: url.toString() });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+test("npm start: migrations, seed, all four roles ready, clean stop on SIGINT", { timeout: 120_000 }, async (t) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "coursepay-start-"));
+  const dbName = `${new URL(process.env.DATABASE_URL!).pathname.slice(1)}_start`;
+  const dbUrl = new URL(process.env.DATABASE_URL!);
+  dbUrl.pathname = `/${dbName}`;
+  const ports = { api: await freePort(), admin: await freePort(), worker: await freePort(), sandbox: await freePort() };
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: root,
+    env: {
+      ...process.env, NODE_ENV: "development", LOG_LEVEL: "warn", COURSEPAY_DATA_DIR: dataDir, DATABASE_URL: dbUrl.toString(),
+      API_PORT: String(ports.api), ADMIN_PORT: String(ports.admin), WORKER_PORT: String(ports.worker), SANDBOX_PORT: String(ports.sandbox),
+      // the launcher must take these from its own .data, not from the test environment
+      ALIPAY_APP_PRIVATE_KEY_FILE: "", ALIPAY_PUBLIC_KEY_FILE: "",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (b) => (out += b));
+  child.stderr!.on("data", (b) => (out += b));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await withAdminDb((c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const deadline = Date.now() + 90_000;
+  while (!out.includes("coursepay is up") && Date.now() < deadline) {
+    assert.equal(child.exitCode, null, `start exited early:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(out, /coursepay is up/, out);
+  assert.match(out, /staff admin created: admin@coursepay\.local \/ \S{20,}/);
+
+  for (const [role, port] of [["api", ports.api], ["worker", ports.worker], ["admin", ports.admin]] as const) {
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(r.status, 200, role);
+    assert.equal((await r.json()).role, role);
+  }
+  assert.equal((await fetch(`http://127.0.0.1:${ports.sandbox}/healthz`)).status, 200);
+  const courses = await withAdminDb(async () => {
+    const c = new pg.Client({ connectionString: dbUrl.toString() });
+    await c.connect();
+    const r = await c.query("SELECT count(*)::int AS n FROM course");
+    await c.end();
+    return r.rows[0].n as number;
+  });
+  assert.ok(courses >= 3, "demo courses seeded");
+
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  assert.equal(code, 0, out.slice(-2000));
+  for (const port of Object.values(ports)) {
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }), `port ${port} closed`);
+  }
+});
