@@ -1,10 +1,56 @@
 import express from "express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
+import { errorResponder, requestContext } from "../core/http/index.ts";
+import { httpMetrics, metricsRoute } from "../core/metrics/index.ts";
+import { createOrderDeps, type IntakeDeps, type OrderDeps } from "../core/orders/index.ts";
+import { createQueues, type Queues } from "../core/queues/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
+import { domainErrors } from "./errors.ts";
+import { buyerPages } from "./pages/index.ts";
+import { accountRoutes } from "./routes/accounts.ts";
+import { alipayRoutes } from "./routes/alipay.ts";
+import { orderRoutes } from "./routes/orders.ts";
 
-export function createApiApp(ctx: RoleContext): express.Express {
+export interface ApiServices {
+  queues: Queues;
+  orders: OrderDeps;
+  intake: IntakeDeps;
+}
+
+/** Queues and command deps for the api; the queues are closed with the role. */
+export function createApiServices(ctx: RoleContext, overrides: Partial<Pick<OrderDeps, "alipay">> = {}): ApiServices {
+  const queues = createQueues(ctx.config);
+  ctx.lifecycle.onShutdown("queues", () => queues.close());
+  const orders = createOrderDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, alipay: overrides.alipay });
+  const intake: IntakeDeps = {
+    prisma: ctx.prisma,
+    queues,
+    logger: ctx.logger,
+    alipayPublicKey: ctx.config.alipay.alipayPublicKey,
+    merchant: { appId: ctx.config.alipay.appId, sellerId: ctx.config.alipay.sellerId },
+  };
+  return { queues, orders, intake };
+}
+
+export function createApiApp(ctx: RoleContext, services: ApiServices = createApiServices(ctx)): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  app.disable("etag");
   app.use(healthRoutes("api", [databaseProbe(ctx.prisma), redisProbe(ctx.redis)]));
+  app.get("/metrics", metricsRoute);
+  app.use(requestContext());
+  app.use(httpMetrics());
+  // Before the JSON parser: the notify body must reach intake as untouched bytes.
+  app.use(alipayRoutes({ intake: services.intake, notifyBodyBytes: ctx.config.limits.notifyBodyBytes, logger: ctx.logger }));
+  app.use(express.json({ limit: "16kb" }));
+  // HTML for browsers; API clients asking the same paths fall through to the JSON routes.
+  app.use(buyerPages({ prisma: ctx.prisma }));
+  app.use(accountRoutes({ prisma: ctx.prisma, tokenSecret: ctx.config.secrets.token }));
+  app.use(orderRoutes({ orders: services.orders, tokenSecret: ctx.config.secrets.token }));
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not found" });
+  });
+  app.use(domainErrors);
+  app.use(errorResponder(ctx.logger));
   return app;
 }

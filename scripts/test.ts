@@ -4,7 +4,7 @@
 //   tsx scripts/test.ts [unit|integration|e2e|all] [-- extra node --test args / files]
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, statSync, mkdirSync } from "node:fs";
+import { readdirSync, statSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
@@ -64,10 +64,13 @@ if (suite !== "e2e" && !process.env.SKIP_TYPECHECK) {
 }
 
 const files = extra.some((a) => a.endsWith(".ts")) ? [] : suites[suite].flatMap(testFiles);
-step(`services`);
-const services = await ensureLocalServices({ dataDir: path.join(root, ".data"), log: (m) => process.stderr.write(`[services] ${m}\n`) });
-
 const runId = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+step(`services`);
+// Each run gets servers of its own (when none is configured or answering on the default ports):
+// runs side by side must not stop each other's PostgreSQL or Redis. initdb costs about a second.
+const runDataDir = path.join(root, ".data", "test-runs", runId);
+const services = await ensureLocalServices({ dataDir: runDataDir, log: (m) => process.stderr.write(`[services] ${m}\n`) });
+
 const dbUrl = new URL(services.databaseUrl);
 dbUrl.pathname = `/coursepay_test_${runId}`;
 const databaseUrl = dbUrl.toString();
@@ -120,5 +123,6 @@ try {
     await dropRedisKeys().catch((e) => process.stderr.write(`[test] could not clean Redis keys: ${e.message}\n`));
   }
   await services.stop();
+  rmSync(runDataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   RECONCILE_GRACE_MINUTES: z.coerce.number().int().min(0).default(10),
   RECONCILE_FIRST_CHECK_SECONDS: positiveInt(60),
   WORKER_CONCURRENCY: positiveInt(20),
+  // How long a worker's claim on a job lasts without renewal; a crashed worker's jobs are retried after it.
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
 
   TOKEN_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   SESSION_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
@@ -94,7 +96,7 @@ export interface Config {
   alipay: AlipayConfig;
   orders: { expiryMinutes: number };
   reconcile: { intervalSeconds: number; batchSize: number; graceMinutes: number; firstCheckSeconds: number };
-  worker: { concurrency: number };
+  worker: { concurrency: number; lockMs: number };
   secrets: { token: string; session: string };
   limits: { notifyBodyBytes: number };
 }
@@ -207,7 +209,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       graceMinutes: env.RECONCILE_GRACE_MINUTES,
       firstCheckSeconds: env.RECONCILE_FIRST_CHECK_SECONDS,
     },
-    worker: { concurrency: env.WORKER_CONCURRENCY },
+    worker: { concurrency: env.WORKER_CONCURRENCY, lockMs: env.WORKER_LOCK_MS },
     secrets: { token, session },
     limits: { notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES },
   };

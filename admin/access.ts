@@ -1,0 +1,107 @@
+// Who may do what in the back office. One table, read by three enforcers:
+//   1. AdminJS `isAccessible` on every action (hides buttons, and AdminJS refuses the call with an
+//      error notice — but with HTTP 200, see actionGuard below);
+//   2. actionGuard(), an express middleware in front of AdminJS's API that answers 403 before AdminJS
+//      runs anything;
+//   3. the command handlers themselves (actions/command.ts), which check again before calling
+//      core/orders — so a missing isAccessible on some future action cannot open a write path.
+// Anything not listed is refused (deny by default).
+import type { RequestHandler } from "express";
+import type { StaffRole } from "@prisma/client";
+
+export type Role = StaffRole;
+export const ROLES: readonly Role[] = ["viewer", "operator", "admin"];
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** What AdminJS keeps as `currentAdmin` (req.session.adminUser): no secrets, it is sent to the page. */
+export interface Staff {
+  id: number;
+  email: string;
+  role: Role;
+  /** Shown by AdminJS under the email in the top bar. */
+  title: string;
+}
+
+const READ = { list: "viewer", show: "viewer", search: "viewer" } as const;
+
+/** resource id → action name → the least role that may run it. */
+export const POLICY: Readonly<Record<string, Readonly<Record<string, Role>>>> = {
+  Order: { ...READ, exportCsv: "viewer", checkPayment: "operator", closeOrder: "operator" },
+  OrderDetail: READ,
+  OrderEvent: READ,
+  PaymentNotification: { ...READ, redrive: "operator" },
+  Course: { ...READ, new: "admin", edit: "admin" },
+  User: READ,
+  StaffUser: { list: "admin", show: "admin", search: "admin", edit: "admin" },
+};
+
+/** Back-office areas outside AdminJS's resources. */
+export const AREAS = { dashboard: "viewer", queues: "operator", exportCsv: "viewer" } as const satisfies Record<string, Role>;
+
+export function hasRole(staff: Pick<Staff, "role"> | null | undefined, least: Role): boolean {
+  return !!staff && staff.role in RANK && RANK[staff.role] >= RANK[least];
+}
+
+export function can(staff: Pick<Staff, "role"> | null | undefined, resourceId: string, action: string): boolean {
+  const least = POLICY[resourceId]?.[action];
+  return least !== undefined && hasRole(staff, least);
+}
+
+/** AdminJS passes currentAdmin as an untyped object; accept only the shape the session writes. */
+export function asStaff(currentAdmin: unknown): Staff | null {
+  const c = currentAdmin as Partial<Staff> | null | undefined;
+  if (!c || typeof c.id !== "number" || typeof c.email !== "string" || !ROLES.includes(c.role as Role)) return null;
+  return c as Staff;
+}
+
+export class AccessDenied extends Error {
+  readonly status = 403;
+  constructor(what: string) {
+    super(`forbidden: ${what}`);
+    this.name = "AccessDenied";
+  }
+}
+
+export function assertCan(currentAdmin: unknown, resourceId: string, action: string): Staff {
+  const staff = asStaff(currentAdmin);
+  if (!staff || !can(staff, resourceId, action)) throw new AccessDenied(`${resourceId}.${action}`);
+  return staff;
+}
+
+/** `isAccessible` for an AdminJS action, from the policy table. */
+export const allow =
+  (resourceId: string, action: string) =>
+  ({ currentAdmin }: { currentAdmin?: unknown }): boolean =>
+    can(asStaff(currentAdmin), resourceId, action);
+
+// AdminJS's own API paths (adminjs/lib/backend/utils/router/router.js), relative to rootPath.
+const API_ACTION_PATHS: RegExp[] = [
+  /^\/api\/resources\/([^/]+)\/actions\/([^/]+)(?:\/[^/]*)?$/,
+  /^\/api\/resources\/([^/]+)\/records\/[^/]+\/([^/]+)$/,
+  /^\/api\/resources\/([^/]+)\/bulk\/([^/]+)$/,
+  /^\/api\/resources\/([^/]+)\/(search)(?:\/[^/]*)?$/,
+];
+
+/**
+ * Refuses, with 403, any AdminJS API call the staff member's role does not allow. AdminJS itself
+ * answers a refused action with HTTP 200 and an error notice (actionErrorHandler turns its
+ * ForbiddenError into JSON), which a script or proxy reads as success; this guard makes the refusal
+ * explicit and happens before any handler, hook or query runs.
+ */
+export function actionGuard(): RequestHandler {
+  return (req, res, next) => {
+    const match = API_ACTION_PATHS.map((re) => re.exec(req.path)).find(Boolean);
+    if (!match) return next();
+    const [resourceId, action] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
+    if (can(asStaff(req.session?.adminUser), resourceId, action)) return next();
+    res.status(403).json({ notice: { message: "forbiddenAction", type: "error", resourceId }, error: "forbidden" });
+  };
+}
+
+/** For non-AdminJS areas (queues, export): 403 unless the role is at least `least`. */
+export function requireRole(least: Role): RequestHandler {
+  return (req, res, next) => {
+    if (hasRole(asStaff(req.session?.adminUser), least)) return next();
+    res.status(403).type("text/plain").send("forbidden");
+  };
+}

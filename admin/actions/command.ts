@@ -1,0 +1,84 @@
+// One shape for every staff command (Query Alipay now, Close order, Re-drive): a thin AdminJS record
+// action that loads, re-checks the role, calls core/orders, and reports. Status changes and their
+// OrderEvents (with the staff member as actor) happen in core/orders only.
+//
+// GET returns the record (AdminJS loads it to render CommandAction), POST runs the command. The role
+// is checked three times: AdminJS isAccessible, actionGuard (403 before AdminJS), and here.
+import type { Action, ActionContext, ActionRequest, ActionResponse, BaseRecord } from "adminjs";
+import type { Logger } from "pino";
+import { CommandRefusedError, NotificationNotFoundError, OrderNotFoundError } from "../../core/orders/index.ts";
+import { allow, asStaff, assertCan, type Staff } from "../access.ts";
+import type { Components } from "../components/index.ts";
+import { DEFAULT_LANGUAGE, parseLanguage, translate } from "../locale/index.ts";
+import type en from "../locale/en.ts";
+
+export type CommandOutcome = keyof (typeof en)["messages"]["commandOutcome"];
+export interface CommandReport {
+  outcome: CommandOutcome;
+  /** Why, from core/orders (the rule's reason), shown after the translated outcome. */
+  detail?: string;
+}
+
+export interface CommandSpec {
+  resourceId: string;
+  name: string;
+  icon: string;
+  /** messages.<intro> explains what the command does, above the confirm button. */
+  intro: string;
+  withReason?: boolean;
+  /** Offered only on records where the command makes sense (enforced again by core/orders). */
+  appliesTo: (record: BaseRecord) => boolean;
+  run: (input: { id: number; staff: Staff; reason?: string }) => Promise<CommandReport>;
+}
+
+const NOTICE_TYPE: Record<CommandOutcome, "success" | "info" | "error"> = {
+  paid: "success", closed: "success", cancelled: "success", refunded: "success", redriven: "success",
+  unchanged: "info", unknown: "info",
+  anomaly: "error", notFound: "error", refused: "error", error: "error",
+};
+
+function reason(payload: Record<string, unknown> | undefined): string | undefined {
+  const r = typeof payload?.reason === "string" ? payload.reason.trim().slice(0, 500) : "";
+  return r || undefined;
+}
+
+async function report(spec: CommandSpec, id: number, staff: Staff, payload: Record<string, unknown> | undefined, logger: Logger): Promise<CommandReport> {
+  try {
+    return await spec.run({ id, staff, reason: spec.withReason ? reason(payload) : undefined });
+  } catch (e) {
+    if (e instanceof OrderNotFoundError || e instanceof NotificationNotFoundError) return { outcome: "notFound" };
+    if (e instanceof CommandRefusedError) return { outcome: "refused", detail: e.message };
+    logger.error({ err: e, command: spec.name, id, actor: staff.email }, "staff command failed");
+    return { outcome: "error" };
+  }
+}
+
+export function commandAction(spec: CommandSpec, components: Components, logger: Logger): Partial<Action<ActionResponse>> {
+  const { resourceId, name } = spec;
+  const accessible = allow(resourceId, name);
+  return {
+    actionType: "record",
+    icon: spec.icon,
+    component: components.CommandAction,
+    showInDrawer: true,
+    custom: { intro: spec.intro, withReason: !!spec.withReason },
+    isAccessible: accessible,
+    isVisible: (ctx: ActionContext) => accessible(ctx) && !!ctx.record && spec.appliesTo(ctx.record),
+    handler: async (request: ActionRequest, _response: unknown, context: ActionContext): Promise<ActionResponse> => {
+      const { record, currentAdmin, resource, h } = context;
+      if (!record) throw new OrderNotFoundError(String(request.params.recordId));
+      if (request.method !== "post") return { record: record.toJSON(currentAdmin) };
+      const staff = assertCan(currentAdmin, resourceId, name);
+      const id = Number(record.id());
+      const result = await report(spec, id, staff, request.payload, logger);
+      const lang = parseLanguage(asStaff(currentAdmin) && (currentAdmin as { locale?: string }).locale) ?? DEFAULT_LANGUAGE;
+      const summary = [translate(lang, `messages.commandOutcome.${result.outcome}`), result.detail].filter(Boolean).join(" — ");
+      const fresh = (await resource.findOne(String(id), context)) ?? record;
+      return {
+        record: fresh.toJSON(currentAdmin),
+        notice: { message: "commandDone", type: NOTICE_TYPE[result.outcome], options: { summary } },
+        redirectUrl: h.recordActionUrl({ resourceId, recordId: String(id), actionName: "show" }),
+      };
+    },
+  };
+}

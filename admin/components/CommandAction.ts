@@ -1,0 +1,58 @@
+// Confirmation panel for the order/notification commands ("Query Alipay now", "Close order",
+// "Re-drive"). It POSTs to the action: AdminJS's own button for `component: false` actions sends a
+// GET (adminjs/lib/frontend/interfaces/action/call-action-api.js: "TODO: For v8 release, rewrite
+// actions to support PUT & DELETE methods"), and a state change must never ride on a GET — a GET can
+// be triggered cross-site with the SameSite=Lax session cookie attached. The server refuses GETs
+// that would change anything (actions/command.ts).
+import React, { useState } from "react";
+import type { ActionProps } from "adminjs";
+import { ApiClient, useActionResponseHandler, useNotice, useTranslation } from "adminjs";
+import { Box, Button, Label, MessageBox, TextArea } from "@adminjs/design-system";
+import { h } from "./shared.ts";
+
+const api = new ApiClient();
+
+export default function CommandAction({ action, resource, record }: ActionProps) {
+  const { translateMessage, translateButton, translateAction } = useTranslation();
+  const onResponse = useActionResponseHandler();
+  const addNotice = useNotice();
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const withReason = Boolean(action.custom?.withReason);
+
+  const submit = async () => {
+    if (!record) return;
+    setBusy(true);
+    try {
+      const response = await api.recordAction({
+        resourceId: resource.id,
+        recordId: String(record.id),
+        actionName: action.name,
+        data: withReason ? { reason } : { confirm: "1" },
+      });
+      onResponse(response);
+    } catch (e) {
+      const status = (e as { response?: { status?: number } }).response?.status;
+      addNotice({ message: status === 403 ? "forbiddenAction" : "commandUnavailable", type: "error" });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return h(Box, { variant: "container", "data-testid": `command-${action.name}` },
+    h(MessageBox, { variant: "info", message: translateMessage(String(action.custom?.intro ?? ""), resource.id) }),
+    withReason
+      ? h(Box, { my: "lg" },
+          h(Label, { htmlFor: "command-reason" }, translateMessage("reasonLabel", resource.id)),
+          h(TextArea, {
+            id: "command-reason",
+            width: "100%",
+            value: reason,
+            onChange: (e: React.ChangeEvent<HTMLTextAreaElement>) => setReason(e.target.value),
+          }))
+      : null,
+    h(Box, { mt: "lg" },
+      h(Button, { variant: "contained", type: "button", disabled: busy, onClick: submit, "data-testid": "command-confirm" },
+        `${translateButton("confirmCommand", resource.id)}: ${translateAction(action.name, resource.id)}`)),
+  );
+}

@@ -1,0 +1,31 @@
+// Every resource of the back office, in sidebar order.
+import type { ResourceWithOptions } from "adminjs";
+import type { Logger } from "pino";
+import type { PrismaClient } from "@prisma/client";
+import type { CommandSpec } from "../actions/command.ts";
+import type { Components } from "../components/index.ts";
+import type { PrismaResource } from "../prisma-resource.ts";
+import { buyerResourceOptions, courseResourceOptions, orderLineResourceOptions } from "./catalog.ts";
+import { eventResourceOptions } from "./events.ts";
+import { notificationResourceOptions } from "./notifications.ts";
+import { orderResourceOptions } from "./orders.ts";
+import { staffResourceOptions } from "./staff.ts";
+
+export function buildResources(deps: {
+  prisma: PrismaClient;
+  orders: PrismaResource;
+  components: Components;
+  commands: CommandSpec[];
+  exportHref: string;
+  logger: Logger;
+}): ResourceWithOptions[] {
+  return [
+    orderResourceOptions({ ...deps, resource: deps.orders }),
+    notificationResourceOptions(deps),
+    eventResourceOptions(deps),
+    orderLineResourceOptions(deps),
+    courseResourceOptions(deps),
+    buyerResourceOptions(deps),
+    staffResourceOptions(deps),
+  ];
+}

@@ -1,0 +1,76 @@
+// What an order's show page adds to the order row: its course lines, its timeline (OrderEvents) and
+// the Alipay callbacks received for it — everything staff need to answer "what happened and why"
+// on one page. Loaded by the show action's after-hook; the components (components/Order*.ts) render
+// these shapes. Each query is by an indexed column and bounded.
+import type { Prisma, PrismaClient } from "@prisma/client";
+
+export interface CourseLine {
+  id: number;
+  courseId: number;
+  courseTitle: string;
+  priceFen: number;
+  realPriceFen: number;
+}
+
+export interface TimelineEntry {
+  id: number;
+  type: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  source: string;
+  actor: string;
+  createdAt: string;
+  reason: string | null;
+  notificationId: number | null;
+}
+
+export interface NotificationRow {
+  id: number;
+  kind: string;
+  receivedAt: string;
+  verified: boolean;
+  tradeStatus: string | null;
+  totalFen: number | null;
+  outcome: string;
+  reason: string;
+}
+
+export interface OrderView {
+  details: CourseLine[];
+  timeline: TimelineEntry[];
+  notifications: NotificationRow[];
+}
+
+const MAX_EVENTS = 500;
+const MAX_NOTIFICATIONS = 200;
+
+/** "why" of an event, from its payload: the staff's own words first, then the rule's reason. */
+export function eventReason(payload: Prisma.JsonValue): string | null {
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
+  const p = payload as Record<string, unknown>;
+  const parts = [p.requestedReason, p.reason, p.error].filter((v): v is string => typeof v === "string" && v !== "");
+  return parts.length ? parts.join(" — ") : null;
+}
+
+export async function loadOrderView(prisma: PrismaClient, order: { id: number; outTradeNo: string }): Promise<OrderView> {
+  const [details, events, notifications] = await Promise.all([
+    prisma.orderDetail.findMany({ where: { orderId: order.id }, include: { course: { select: { title: true } } }, orderBy: { id: "asc" } }),
+    prisma.orderEvent.findMany({ where: { orderId: order.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: MAX_EVENTS }),
+    // By out_trade_no (indexed), not order_id: callbacks that named this order but were refused
+    // (forged, wrong amount) carry no order_id, and staff need to see them too.
+    prisma.paymentNotification.findMany({
+      where: { outTradeNo: order.outTradeNo },
+      orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+      take: MAX_NOTIFICATIONS,
+      select: { id: true, kind: true, receivedAt: true, verified: true, tradeStatus: true, totalFen: true, outcome: true, reason: true },
+    }),
+  ]);
+  return {
+    details: details.map((d) => ({ id: d.id, courseId: d.courseId, courseTitle: d.course.title, priceFen: d.priceFen, realPriceFen: d.realPriceFen })),
+    timeline: events.map((e) => ({
+      id: e.id, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, source: e.source, actor: e.actor,
+      createdAt: e.createdAt.toISOString(), reason: eventReason(e.payload), notificationId: e.notificationId,
+    })),
+    notifications: notifications.map((n) => ({ ...n, receivedAt: n.receivedAt.toISOString() })),
+  };
+}

@@ -1,0 +1,109 @@
+// Courses and the buyer's orders. Every order route is scoped to the caller: another buyer's order is
+// "not found", exactly like a missing one.
+import { Router } from "express";
+import type { Order, OrderDetail } from "@prisma/client";
+import { z } from "zod";
+import { fenToYuan } from "../../core/money/index.ts";
+import { cancelOrder, createOrder, payUrlFor, type OrderDeps } from "../../core/orders/index.ts";
+import { requireBuyer, type AuthedRequest } from "../auth.ts";
+import { ApiError, validate } from "../errors.ts";
+
+// Only course ids: any amount, price or total the client sends is stripped by zod and never read.
+const CreateOrder = z.object({
+  courseIds: z.array(z.number().int().positive()).min(1, "choose at least one course").max(50),
+});
+const OrderId = z.coerce.number().int().positive().max(2_147_483_647);
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** keyset: orders with id < before (newest first) */
+  before: z.coerce.number().int().positive().optional(),
+});
+
+type OrderWithItems = Order & { details?: (OrderDetail & { course?: { title: string } })[] };
+
+export function orderJson(order: OrderWithItems, payUrl: string | null = null) {
+  return {
+    id: order.id,
+    outTradeNo: order.outTradeNo,
+    status: order.status,
+    subject: order.subject,
+    totalFen: order.totalFen,
+    total: fenToYuan(order.totalFen),
+    refundedFen: order.refundedFen,
+    createdAt: order.createdAt,
+    expiresAt: order.expiresAt,
+    paidAt: order.paidAt,
+    closedAt: order.closedAt,
+    items: order.details?.map((d) => ({ courseId: d.courseId, title: d.course?.title, priceFen: d.realPriceFen })),
+    payUrl,
+  };
+}
+
+export function orderRoutes(deps: { orders: OrderDeps; tokenSecret: string }): Router {
+  const router = Router();
+  const { prisma } = deps.orders;
+  const auth = requireBuyer(deps.tokenSecret);
+  const detailsInclude = { details: { include: { course: { select: { title: true } } } } } as const;
+
+  router.get("/courses", async (_req, res) => {
+    const courses = await prisma.course.findMany({ where: { active: true }, orderBy: { id: "asc" } });
+    res.json({
+      courses: courses.map((c) => ({ id: c.id, title: c.title, description: c.description, priceFen: c.priceFen, price: fenToYuan(c.priceFen) })),
+    });
+  });
+
+  router.post("/orders", auth, async (req, res) => {
+    const { buyerId } = req as AuthedRequest;
+    const input = validate(CreateOrder, req.body ?? {}, "order");
+    const { order, payUrl } = await createOrder(deps.orders, { buyerId, courseIds: input.courseIds });
+    const withTitles = await prisma.order.findUnique({ where: { id: order.id }, include: detailsInclude });
+    res.status(201).location(`/orders/${order.id}`).json({ order: orderJson(withTitles!, payUrl), payUrl });
+  });
+
+  router.get("/orders", auth, async (req, res) => {
+    const { buyerId } = req as AuthedRequest;
+    const q = validate(ListQuery, req.query, "query");
+    const orders = await prisma.order.findMany({
+      where: { buyerId, ...(q.before ? { id: { lt: q.before } } : {}) },
+      orderBy: { id: "desc" },
+      take: q.limit,
+      include: detailsInclude,
+    });
+    const last = orders.at(-1);
+    res.json({ orders: orders.map((o) => orderJson(o)), next: orders.length === q.limit && last ? `/orders?limit=${q.limit}&before=${last.id}` : null });
+  });
+
+  const findMine = async (req: AuthedRequest) => {
+    const id = OrderId.safeParse(req.params.id);
+    if (!id.success) throw new ApiError(404, "order not found");
+    const order = await prisma.order.findFirst({ where: { id: id.data, buyerId: req.buyerId }, include: detailsInclude });
+    if (!order) throw new ApiError(404, "order not found");
+    return order;
+  };
+
+  router.get("/orders/:id", auth, async (req, res) => {
+    const order = await findMine(req as AuthedRequest);
+    res.json({ order: orderJson(order, payUrlFor(deps.orders, order)) });
+  });
+
+  router.post("/orders/:id/cancel", auth, async (req, res) => {
+    const { buyerId } = req as AuthedRequest;
+    const mine = await findMine(req as AuthedRequest);
+    if (mine.status !== "UNPAID") throw new ApiError(409, `order is ${mine.status} and cannot be cancelled`);
+    const result = await cancelOrder(deps.orders, { orderId: mine.id, buyerId });
+    const order = orderJson({ ...result.order, details: mine.details });
+    switch (result.outcome) {
+      case "cancelled":
+        res.json({ order, outcome: result.outcome });
+        return;
+      case "unknown":
+        res.status(503).json({ error: "Alipay did not confirm the close; nothing changed, try again shortly", order });
+        return;
+      default:
+        // Alipay says it was paid (→ PAID), or something else settled it first.
+        res.status(409).json({ error: `order is ${result.order.status} and cannot be cancelled`, outcome: result.outcome, order });
+    }
+  });
+
+  return router;
+}

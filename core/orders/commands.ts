@@ -1,0 +1,271 @@
+// Order commands, in the imperative-shell style: load, ask Alipay if needed (never inside a DB
+// transaction), let the state machine decide, persist in one transaction (apply.ts). Every role —
+// api routes, worker processors, admin actions — calls these; none re-implements a rule.
+import { randomBytes } from "node:crypto";
+import type { EventSource, Order, OrderDetail, OrderEvent, PaymentNotification } from "@prisma/client";
+import { parseFormBody } from "../alipay/form.ts";
+import { parsePaymentNotification } from "../alipay/notification.ts";
+import { metrics } from "../metrics/index.ts";
+import { applyEvidence, type ApplyMeta, type ApplyResult } from "./apply.ts";
+import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
+import { CommandRefusedError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";
+import { closeVerdict, evidenceFromNotify, evidenceFromQuery } from "./evidence.ts";
+import { firstCheckAt } from "./schedule.ts";
+import { EVENT, type Evidence } from "./transitions.ts";
+
+export type CommandOutcome = "paid" | "closed" | "cancelled" | "refunded" | "anomaly" | "unchanged" | "unknown";
+
+export interface CommandResult {
+  outcome: CommandOutcome;
+  order: Order;
+  /** The event written (transition, anomaly, or the staff audit event), if any. */
+  event?: OrderEvent | null;
+  /** Why, in words (the decision's reason). */
+  reason: string;
+}
+
+export type CheckSource = "reconcile" | "staff" | "return" | "buyer" | "notify";
+
+function toResult(r: ApplyResult): CommandResult {
+  const d = r.decision;
+  let outcome: CommandOutcome;
+  switch (d.kind) {
+    case "transition":
+      outcome = d.to === "PAID" ? "paid" : d.to === "CLOSED" ? "closed" : d.to === "CANCELLED" ? "cancelled" : d.to === "UNPAID" ? "unchanged" : "refunded";
+      break;
+    case "anomaly": outcome = "anomaly"; break;
+    case "unknown": outcome = "unknown"; break;
+    default: outcome = "unchanged";
+  }
+  return { outcome, order: r.order, event: r.event, reason: d.reason };
+}
+
+async function loadOrder(deps: OrderDeps, orderId: number): Promise<Order> {
+  const order = await deps.prisma.order.findUnique({ where: { id: orderId } });
+  if (!order) throw new OrderNotFoundError(orderId);
+  return order;
+}
+
+/**
+ * Apply evidence about the order with this out_trade_no. If the state machine says "close at Alipay
+ * first" (WAIT_BUYER_PAY past expiry), the close happens here, then its result is applied.
+ */
+export async function applyTradeStatus(
+  deps: OrderDeps,
+  input: { outTradeNo: string; evidence: Evidence; source: EventSource; actor?: string; notificationId?: number },
+): Promise<CommandResult> {
+  const order = await deps.prisma.order.findUnique({ where: { outTradeNo: input.outTradeNo }, select: { id: true } });
+  if (!order) throw new OrderNotFoundError(input.outTradeNo);
+  const meta: ApplyMeta = { source: input.source, actor: input.actor, notificationId: input.notificationId };
+  const r = await applyEvidence(deps, order.id, input.evidence, meta);
+  if (r.decision.kind === "close_at_alipay_first") return closeAtAlipay(deps, r.order, "CLOSED", { ...meta, source: "expiry" });
+  return toResult(r);
+}
+
+/**
+ * Ask Alipay (alipay.trade.query) and apply the answer. Counts as a check of the order (check_attempts,
+ * next_check_at). Staff checks always leave an event with the actor, even when nothing changes.
+ */
+export async function checkPayment(
+  deps: OrderDeps,
+  input: { orderId: number; source: CheckSource; actor?: string },
+): Promise<CommandResult> {
+  const order = await loadOrder(deps, input.orderId);
+  const source: EventSource = input.source;
+  const audit = input.source === "staff" ? EVENT.paymentChecked : undefined;
+  if (input.source === "reconcile" && order.status !== "UNPAID") {
+    // A check queued before the order was settled by other evidence: nothing to ask.
+    if (order.nextCheckAt) await deps.prisma.order.updateMany({ where: { id: order.id, status: order.status }, data: { nextCheckAt: null } });
+    metrics.paymentChecks.inc({ source, result: "skipped" });
+    return { outcome: "unchanged", order, reason: `already ${order.status}` };
+  }
+  const answer = await deps.alipay.queryTrade(order.outTradeNo);
+  const evidence = evidenceFromQuery(answer);
+  const meta: ApplyMeta = { source, actor: input.actor, countsAsCheck: true, auditEvent: audit };
+  const r = await applyEvidence(deps, order.id, evidence, meta);
+  const result = r.decision.kind === "close_at_alipay_first"
+    ? await closeAtAlipay(deps, r.order, "CLOSED", { ...meta, countsAsCheck: false, source: input.source === "staff" ? "staff" : "expiry" })
+    : toResult(r);
+  metrics.paymentChecks.inc({ source, result: result.outcome });
+  if (result.outcome === "unknown") deps.logger?.warn({ orderId: order.id, outTradeNo: order.outTradeNo, reason: result.reason }, "payment check inconclusive; will retry");
+  return result;
+}
+
+/** Staff/system close of an unpaid order: close at Alipay first; if Alipay says it is paid → PAID instead. */
+export async function closeOrder(
+  deps: OrderDeps,
+  input: { orderId: number; source: EventSource; actor?: string; reason?: string },
+): Promise<CommandResult> {
+  const order = await loadOrder(deps, input.orderId);
+  return closeAtAlipay(deps, order, "CLOSED", {
+    source: input.source,
+    actor: input.actor,
+    auditEvent: input.source === "staff" ? EVENT.closeRequested : undefined,
+    payload: input.reason ? { requestedReason: input.reason } : undefined,
+  });
+}
+
+/** Buyer cancel → CANCELLED through the same close-first logic. Other buyers' orders are "not found". */
+export async function cancelOrder(deps: OrderDeps, input: { orderId: number; buyerId: number }): Promise<CommandResult> {
+  const order = await deps.prisma.order.findFirst({ where: { id: input.orderId, buyerId: input.buyerId } });
+  if (!order) throw new OrderNotFoundError(input.orderId);
+  return closeAtAlipay(deps, order, "CANCELLED", { source: "buyer", actor: `buyer:${input.buyerId}` });
+}
+
+/**
+ * Close at Alipay, then locally. An order that is no longer UNPAID is left alone (the state machine
+ * would say noop anyway; this saves the Alipay call). Unknown answers change nothing.
+ */
+async function closeAtAlipay(deps: OrderDeps, order: Order, target: "CLOSED" | "CANCELLED", meta: ApplyMeta): Promise<CommandResult> {
+  if (order.status !== "UNPAID") {
+    const evidence: Evidence = { kind: "closed_at_alipay", target };
+    return toResult(await applyEvidence(deps, order.id, evidence, meta));
+  }
+  const verdict = closeVerdict(await deps.alipay.closeTrade(order.outTradeNo));
+  let evidence: Evidence;
+  if (verdict.kind === "closed") evidence = { kind: "closed_at_alipay", target };
+  else if (verdict.kind === "unknown") evidence = { kind: "unknown", reason: verdict.reason };
+  else {
+    evidence = evidenceFromQuery(await deps.alipay.queryTrade(order.outTradeNo));
+    // Still open although the close was refused: we cannot tell what happened.
+    if (evidence.kind === "trade" && evidence.tradeStatus === "WAIT_BUYER_PAY") evidence = { kind: "unknown", reason: verdict.reason };
+  }
+  const r = await applyEvidence(deps, order.id, evidence, meta);
+  if (r.decision.kind === "close_at_alipay_first") {
+    return toResult({ ...r, decision: { kind: "unknown", reason: "Alipay still shows the trade open" } });
+  }
+  return toResult(r);
+}
+
+/**
+ * Apply one inbox row (the worker's notify job). Only verified rows are applied; evidence is re-read
+ * from the raw body (parsed once, the same way the api verified it), never from derived columns.
+ */
+export async function applyNotification(deps: OrderDeps, input: { notificationId: number }): Promise<CommandResult | { outcome: "skipped"; reason: string }> {
+  const row = await deps.prisma.paymentNotification.findUnique({ where: { id: input.notificationId } });
+  if (!row) throw new NotificationNotFoundError(input.notificationId);
+  if (row.outcome !== "pending" && row.outcome !== "failed") return { outcome: "skipped", reason: `already ${row.outcome}` };
+  const reject = async (reason: string) => {
+    await deps.prisma.paymentNotification.update({ where: { id: row.id }, data: { outcome: "rejected", reason: row.reason || reason, processedAt: nowOf(deps) } });
+    return { outcome: "skipped" as const, reason };
+  };
+  if (!row.verified) return reject("not verified");
+  const parsed = parsePaymentNotification(parseFormBody(row.rawBody));
+  if (!parsed.ok) return reject(`unparseable: ${parsed.errors.join("; ")}`);
+  try {
+    return await applyTradeStatus(deps, {
+      outTradeNo: parsed.fields.outTradeNo,
+      evidence: evidenceFromNotify(parsed.fields),
+      source: "notify",
+      notificationId: row.id,
+    });
+  } catch (e) {
+    if (e instanceof OrderNotFoundError) return reject("unknown out_trade_no");
+    throw e;
+  }
+}
+
+/** Re-enqueue the apply job of an inbox row that failed or never ran; recorded as an event. */
+export async function redriveNotification(
+  deps: OrderDeps,
+  input: { notificationId: number; actor: string },
+): Promise<{ jobId: string; notification: PaymentNotification }> {
+  if (!deps.queues) throw new Error("redriveNotification needs deps.queues");
+  const row = await deps.prisma.paymentNotification.findUnique({ where: { id: input.notificationId } });
+  if (!row) throw new NotificationNotFoundError(input.notificationId);
+  if (!row.verified) throw new CommandRefusedError("an unverified notification is never applied; nothing to re-drive");
+  if (row.outcome !== "pending" && row.outcome !== "failed") throw new CommandRefusedError(`notification already processed (${row.outcome})`);
+  const notification = await deps.prisma.$transaction(async (tx) => {
+    const updated = await tx.paymentNotification.update({ where: { id: row.id }, data: { outcome: "pending", lastError: null } });
+    if (row.orderId) {
+      const order = await tx.order.findUnique({ where: { id: row.orderId }, select: { status: true } });
+      await tx.orderEvent.create({
+        data: {
+          orderId: row.orderId, type: EVENT.notificationRedriven, fromStatus: order?.status, toStatus: order?.status,
+          source: "staff", actor: input.actor, notificationId: row.id, payload: { previousOutcome: row.outcome, lastError: row.lastError },
+        },
+      });
+    }
+    return updated;
+  });
+  const jobId = await deps.queues.enqueueNotifyApply({ notificationId: row.id });
+  deps.logger?.info({ notificationId: row.id, actor: input.actor, jobId }, "notification re-driven");
+  return { jobId, notification };
+}
+
+// ---- creating orders ----------------------------------------------------------------------------
+
+const MAX_COURSES_PER_ORDER = 50;
+
+/** 128 random bits: unique without coordination, never derived from the clock. `cp_` + 32 hex = 35 chars. */
+export function newOutTradeNo(): string {
+  return `cp_${randomBytes(16).toString("hex")}`;
+}
+
+/** Alipay's subject may not contain / = & (PROTOCOL.md §2) and is at most 256 characters. */
+export function orderSubject(titles: string[]): string {
+  const clean = (t: string) => t.replace(/[/=&]+/g, " ").replace(/\s+/g, " ").trim();
+  const first = clean(titles[0] ?? "") || "course";
+  const text = titles.length === 1 ? first : `${first} 等 ${titles.length} 门课程`;
+  return text.slice(0, 256);
+}
+
+export type OrderWithDetails = Order & { details: OrderDetail[] };
+
+/** Price the courses from the database (never from the client), create the order, sign its pay URL. */
+export async function createOrder(
+  deps: OrderDeps,
+  input: { buyerId: number; courseIds: number[] },
+): Promise<{ order: OrderWithDetails; payUrl: string }> {
+  const settings = orderSettings(deps);
+  if (!settings.notifyUrl || !settings.returnUrl) throw new Error("createOrder needs deps.config (notify and return URLs)");
+  const ids = [...new Set(input.courseIds)];
+  if (ids.length === 0) throw new OrderInputError("choose at least one course", [{ path: "courseIds", message: "empty" }]);
+  if (ids.length > MAX_COURSES_PER_ORDER) throw new OrderInputError(`at most ${MAX_COURSES_PER_ORDER} courses per order`);
+  const courses = await deps.prisma.course.findMany({ where: { id: { in: ids }, active: true } });
+  const missing = ids.filter((id) => !courses.some((c) => c.id === id));
+  if (missing.length) {
+    throw new OrderInputError(`unknown or unavailable course(s): ${missing.join(", ")}`, [{ path: "courseIds", message: `unknown: ${missing.join(", ")}` }]);
+  }
+  const ordered = ids.map((id) => courses.find((c) => c.id === id)!);
+  const totalFen = ordered.reduce((sum, c) => sum + c.priceFen, 0);
+  if (totalFen < 1) throw new OrderInputError("nothing to pay: the total is 0");
+
+  const now = nowOf(deps);
+  const expiresAt = new Date(now.getTime() + settings.expiryMinutes * 60_000);
+  const order = await deps.prisma.$transaction(async (tx) => {
+    const created = await tx.order.create({
+      data: {
+        outTradeNo: newOutTradeNo(),
+        buyerId: input.buyerId,
+        subject: orderSubject(ordered.map((c) => c.title)),
+        totalFen,
+        expiresAt,
+        nextCheckAt: firstCheckAt(now, expiresAt, { firstCheckSeconds: settings.firstCheckSeconds, graceMs: settings.graceMs }),
+        details: { create: ordered.map((c) => ({ courseId: c.id, priceFen: c.priceFen, realPriceFen: c.priceFen })) },
+      },
+      include: { details: true },
+    });
+    await tx.orderEvent.create({
+      data: { orderId: created.id, type: EVENT.created, toStatus: "UNPAID", source: "buyer", actor: `buyer:${input.buyerId}`, payload: { totalFen, courseIds: ids } },
+    });
+    return created;
+  });
+  deps.logger?.info({ orderId: order.id, outTradeNo: order.outTradeNo, totalFen }, "order created");
+  return { order, payUrl: payUrlFor(deps, order)! };
+}
+
+/** A freshly signed page-pay URL for an order the buyer can still pay; null otherwise. */
+export function payUrlFor(deps: OrderDeps, order: Order): string | null {
+  const settings = orderSettings(deps);
+  if (order.status !== "UNPAID" || order.expiresAt.getTime() <= nowOf(deps).getTime()) return null;
+  if (!settings.notifyUrl || !settings.returnUrl) return null;
+  return deps.alipay.pagePayUrl({
+    outTradeNo: order.outTradeNo,
+    totalFen: order.totalFen,
+    subject: order.subject,
+    expiresAt: order.expiresAt,
+    returnUrl: settings.returnUrl,
+    notifyUrl: settings.notifyUrl,
+  });
+}

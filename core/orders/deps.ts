@@ -1,0 +1,71 @@
+// What the order commands need from the outside world, passed in (never imported), so every role —
+// api, worker, admin, tests — runs the same commands against its own connections.
+import type { PrismaClient } from "@prisma/client";
+import { createAlipayClient, type AlipayClient } from "../alipay/client.ts";
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../logging/index.ts";
+import type { Queues } from "../queues/index.ts";
+
+/** The Alipay calls the commands make (the real client satisfies it; tests may pass a stub). */
+export type OrderAlipay = Pick<AlipayClient, "appId" | "sellerId" | "pagePayUrl" | "queryTrade" | "closeTrade">;
+
+export interface OrderDeps {
+  prisma: PrismaClient;
+  alipay: OrderAlipay;
+  logger?: Logger;
+  /** Needed by commands that enqueue (redriveNotification, intake); optional elsewhere. */
+  queues?: Queues;
+  /** Order/reconcile settings and callback URLs; defaults below when absent (createOrder needs URLs). */
+  config?: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl"> };
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+export interface OrderSettings {
+  expiryMinutes: number;
+  graceMs: number;
+  firstCheckSeconds: number;
+  notifyUrl: string | null;
+  returnUrl: string | null;
+}
+
+// The same defaults as core/config (ORDER_EXPIRY_MINUTES, RECONCILE_GRACE_MINUTES, RECONCILE_FIRST_CHECK_SECONDS).
+const DEFAULTS = { expiryMinutes: 30, graceMinutes: 10, firstCheckSeconds: 60 };
+
+export function orderSettings(deps: OrderDeps): OrderSettings {
+  const c = deps.config;
+  return {
+    expiryMinutes: c?.orders.expiryMinutes ?? DEFAULTS.expiryMinutes,
+    graceMs: (c?.reconcile.graceMinutes ?? DEFAULTS.graceMinutes) * 60_000,
+    firstCheckSeconds: c?.reconcile.firstCheckSeconds ?? DEFAULTS.firstCheckSeconds,
+    notifyUrl: c?.alipay.notifyUrl ?? null,
+    returnUrl: c?.alipay.returnUrl ?? null,
+  };
+}
+
+export const nowOf = (deps: OrderDeps): Date => deps.now?.() ?? new Date();
+
+/** The Alipay client for a role's configuration (keys were validated by loadConfig). */
+export function alipayFromConfig(config: Config, logger?: Logger): AlipayClient {
+  return createAlipayClient({
+    appId: config.alipay.appId,
+    sellerId: config.alipay.sellerId,
+    appPrivateKey: config.alipay.appPrivateKey,
+    alipayPublicKey: config.alipay.alipayPublicKey,
+    gatewayUrl: config.alipay.gatewayUrl,
+    signType: config.alipay.signType,
+    timeoutMs: config.alipay.timeoutMs,
+    logger,
+  });
+}
+
+/** Deps for a role: its prisma, logger and queues, an Alipay client from its config. */
+export function createOrderDeps(opts: { prisma: PrismaClient; config: Config; logger?: Logger; queues?: Queues; alipay?: OrderAlipay }): OrderDeps {
+  return {
+    prisma: opts.prisma,
+    alipay: opts.alipay ?? alipayFromConfig(opts.config, opts.logger),
+    logger: opts.logger,
+    queues: opts.queues,
+    config: opts.config,
+  };
+}

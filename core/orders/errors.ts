@@ -1,0 +1,31 @@
+// Errors the order commands throw for callers to map (api → 4xx, admin → flash message).
+
+export class OrderNotFoundError extends Error {
+  constructor(readonly ref: string | number) {
+    super(`order ${ref} not found`);
+    this.name = "OrderNotFoundError";
+  }
+}
+
+/** The request itself is wrong (unknown course, nothing to pay): the caller can fix it. */
+export class OrderInputError extends Error {
+  constructor(message: string, readonly details: { path: string; message: string }[] = []) {
+    super(message);
+    this.name = "OrderInputError";
+  }
+}
+
+export class NotificationNotFoundError extends Error {
+  constructor(readonly notificationId: number) {
+    super(`notification ${notificationId} not found`);
+    this.name = "NotificationNotFoundError";
+  }
+}
+
+/** A command that does not apply to the current state (e.g. re-driving an applied notification). */
+export class CommandRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandRefusedError";
+  }
+}

@@ -1,0 +1,196 @@
+// Callback intake (DESIGN.md flows 2 and 3): what the api does with Alipay's notify and return,
+// up to and including the reply. Every callback is written to the inbox (PaymentNotification) before
+// Alipay gets an answer; status changes happen later, in the worker, through the state machine.
+//
+// Reply policy for the notify (Alipay retries anything but exactly `success`, ~8 times over 25 h):
+// - verified, for one of our orders, inbox written, apply job enqueued → 200 `success`.
+// - inbox write or enqueue failed → 503, not `success`: the retry is how the notify gets through.
+// - signature does not verify (forged, corrupted, or OUR key configuration is wrong) or the body
+//   cannot be parsed → 400 `failure`. If it is genuine, Alipay's retries arrive again after the fix.
+// - verified but failing a merchant check (amount, seller, app) or naming no order of ours →
+//   recorded (anomaly event + needs_review when an order matches, via the worker) and answered
+//   `success`: Alipay signed exactly this content, so each retry would carry the same mismatch and
+//   change nothing; the record, not the retry, is what staff need. Never marks anything paid.
+import type { NotificationOutcome, Order, PrismaClient } from "@prisma/client";
+import { tryParseFormBody } from "../alipay/form.ts";
+import { checkMerchant, parsePaymentNotification, type PaymentNotificationFields } from "../alipay/notification.ts";
+import { reasonCode, verifyCallback } from "../alipay/signature.ts";
+import type { Logger } from "../logging/index.ts";
+import { metrics } from "../metrics/index.ts";
+import { parseYuan } from "../money/index.ts";
+import type { Queues } from "../queues/index.ts";
+
+export interface IntakeDeps {
+  prisma: PrismaClient;
+  queues: Queues;
+  logger?: Logger;
+  alipayPublicKey: string;
+  merchant: { appId: string; sellerId: string };
+}
+
+export interface NotifyReply {
+  status: number;
+  /** Exactly `success` when Alipay should stop retrying. */
+  body: string;
+  notificationId: number | null;
+  verified: boolean;
+  outcome: NotificationOutcome | null;
+  reason: string;
+}
+
+const INT4_MAX = 2_147_483_647;
+
+/** Untrusted text for a bounded column: kept only if it fits (a forged body must not break the insert). */
+function fit(value: string | undefined, max: number): string | null {
+  return typeof value === "string" && value.length > 0 && value.length <= max ? value : null;
+}
+
+function fen(value: string | undefined): number | null {
+  const v = parseYuan(value);
+  return v !== null && v <= INT4_MAX ? v : null;
+}
+
+/** PostgreSQL text cannot hold NUL; the raw body is kept otherwise byte-for-byte (as UTF-8 text). */
+function storableBody(raw: Buffer): string {
+  return raw.toString("utf8").replaceAll("\u0000", "\\u0000");
+}
+
+interface Verified {
+  params: Record<string, string>;
+  verified: boolean;
+  /** Machine code then text, e.g. "signature wrong_key_or_tampered: …" */
+  reason: string;
+  fields: PaymentNotificationFields | null;
+}
+
+/** Parse once, verify (rule V1), then type the fields. Nothing is believed before `verified`. */
+function verifyBody(raw: Buffer | string, publicKey: string): Verified {
+  const parsed = tryParseFormBody(raw);
+  if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: `form ${parsed.error.code}: ${parsed.error.message}`, fields: null };
+  const v = verifyCallback(parsed.params, publicKey);
+  if (!v.valid) return { params: parsed.params, verified: false, reason: `signature ${v.reason}`, fields: null };
+  const f = parsePaymentNotification(parsed.params);
+  if (!f.ok) return { params: parsed.params, verified: true, reason: `fields: ${f.errors.join("; ")}`.slice(0, 2000), fields: null };
+  return { params: parsed.params, verified: true, reason: "ok", fields: f.fields };
+}
+
+export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<NotifyReply> {
+  metrics.callbacksReceived.inc({ kind: "notify" });
+  const v = verifyBody(rawBody, deps.alipayPublicKey);
+  const claimed = fit(v.params.out_trade_no, 64);
+  // Looked up for unverified bodies too, but only to prompt a query to Alipay: never as evidence.
+  const order = claimed ? await deps.prisma.order.findUnique({ where: { outTradeNo: claimed }, select: { id: true, totalFen: true } }) : null;
+
+  let outcome: NotificationOutcome;
+  let reason = v.reason;
+  if (!v.verified || !v.fields) {
+    outcome = "rejected";
+  } else {
+    const problems = checkMerchant(v.fields, deps.merchant);
+    if (!order) problems.push(`out_trade_no ${v.fields.outTradeNo} is not one of our orders`);
+    else if (v.fields.totalFen !== order.totalFen) problems.push(`total_amount ${v.fields.totalFen} fen does not equal the order's ${order.totalFen} fen`);
+    if (problems.length) reason = `merchant check failed: ${problems.join("; ")}`;
+    // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
+    outcome = order ? "pending" : "rejected";
+  }
+  if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
+  else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
+
+  const row = await deps.prisma.paymentNotification.create({
+    data: {
+      kind: "notify",
+      rawBody: storableBody(rawBody),
+      verified: v.verified,
+      reason,
+      notifyId: fit(v.params.notify_id, 128),
+      outTradeNo: claimed,
+      orderId: order?.id ?? null,
+      tradeNo: fit(v.params.trade_no, 64),
+      tradeStatus: fit(v.params.trade_status, 32),
+      totalFen: fen(v.params.total_amount),
+      refundFen: fen(v.params.refund_fee),
+      outcome,
+      processedAt: outcome === "rejected" ? new Date() : null,
+    },
+    select: { id: true },
+  });
+  const log = { notificationId: row.id, outTradeNo: claimed, notifyId: v.params.notify_id, verified: v.verified, reason };
+
+  if (outcome === "pending") {
+    try {
+      await deps.queues.enqueueNotifyApply({ notificationId: row.id });
+    } catch (e) {
+      deps.logger?.error({ ...log, err: (e as Error).message }, "notify recorded but not enqueued; asking Alipay to retry");
+      await deps.prisma.paymentNotification
+        .update({ where: { id: row.id }, data: { outcome: "failed", lastError: `enqueue failed: ${(e as Error).message}`.slice(0, 1000) } })
+        .catch(() => {});
+      metrics.notifyReplies.inc({ reply: "retry" });
+      return { status: 503, body: "failure", notificationId: row.id, verified: v.verified, outcome: "failed", reason: "enqueue failed" };
+    }
+  }
+
+  if (!v.verified) {
+    // A forged or unverifiable notify naming a real order: ask Alipay what really happened.
+    if (order) {
+      await deps.queues.enqueuePaymentCheck({ orderId: order.id, source: "notify" }).catch((e) =>
+        deps.logger?.warn({ ...log, err: (e as Error).message }, "could not enqueue the payment check prompted by an unverified notify"),
+      );
+    }
+    deps.logger?.warn(log, "notify rejected: not verified");
+    metrics.notifyReplies.inc({ reply: "failure" });
+    return { status: 400, body: "failure", notificationId: row.id, verified: false, outcome, reason };
+  }
+  if (reason !== "ok") deps.logger?.warn(log, "verified notify fails merchant checks; recorded, acknowledged");
+  else deps.logger?.info(log, "notify recorded");
+  metrics.notifyReplies.inc({ reply: "success" });
+  return { status: 200, body: "success", notificationId: row.id, verified: true, outcome, reason };
+}
+
+export interface ReturnResult {
+  verified: boolean;
+  reason: string;
+  /** The order, only when the return verified and names one of ours. */
+  order: Order | null;
+  checkEnqueued: boolean;
+}
+
+/**
+ * The browser's return from the cashier: verify (rule V1), record, and prompt a payment check.
+ * It carries no trade status (PROTOCOL.md §3), so it never changes an order by itself.
+ */
+export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise<ReturnResult> {
+  metrics.callbacksReceived.inc({ kind: "return" });
+  const parsed = tryParseFormBody(rawQuery);
+  const params = parsed.ok ? parsed.params : parsed.error.params;
+  let verified = false;
+  let reason: string;
+  if (!parsed.ok) reason = `form ${parsed.error.code}: ${parsed.error.message}`;
+  else {
+    const r = verifyCallback(params, deps.alipayPublicKey);
+    verified = r.valid && params.app_id === deps.merchant.appId;
+    reason = !r.valid ? `signature ${r.reason}` : verified ? "ok" : `app_id ${params.app_id} is not ours`;
+  }
+  if (verified) metrics.callbacksVerified.inc({ kind: "return" });
+  else metrics.callbacksRejected.inc({ kind: "return", reason: reasonCode(reason.replace(/^(signature|form) /, "")) });
+  const claimed = fit(params.out_trade_no, 64);
+  const order = verified && claimed ? await deps.prisma.order.findUnique({ where: { outTradeNo: claimed } }) : null;
+  await deps.prisma.paymentNotification.create({
+    data: {
+      kind: "return", rawBody: rawQuery.replaceAll("\u0000", ""), verified, reason, outTradeNo: claimed, orderId: order?.id ?? null,
+      tradeNo: fit(params.trade_no, 64), totalFen: fen(params.total_amount),
+      // A return is never applied: it only prompts a check.
+      outcome: verified ? "ignored" : "rejected", processedAt: new Date(),
+    },
+  });
+  let checkEnqueued = false;
+  if (order && order.status === "UNPAID") {
+    try {
+      await deps.queues.enqueuePaymentCheck({ orderId: order.id, source: "return" });
+      checkEnqueued = true;
+    } catch (e) {
+      // The page still renders; reconciliation will find the payment.
+      deps.logger?.warn({ orderId: order.id, err: (e as Error).message }, "could not enqueue the payment check for a return");
+    }
+  }
+  return { verified, reason, order, checkEnqueued };
+}

@@ -1,0 +1,190 @@
+// The order state machine (DESIGN.md "Order state machine"): the one place that says what a piece of
+// evidence from Alipay means for an order. Pure: no I/O, no clock, no randomness — the imperative
+// shell (commands.ts) loads the order, calls decide(), and persists the decision in one transaction.
+//
+// Evidence is only ever built from verified sources (a notify whose signature verified, or a signed
+// gateway response), so nothing here re-checks signatures; it does run the merchant checks that
+// need the order (amount) and the configuration (app id, seller id).
+import type { OrderStatus } from "@prisma/client";
+
+export type TradeStatus = "WAIT_BUYER_PAY" | "TRADE_CLOSED" | "TRADE_SUCCESS" | "TRADE_FINISHED";
+
+/** The parts of an order the rules look at. */
+export interface OrderFacts {
+  status: OrderStatus;
+  totalFen: number;
+  refundedFen: number;
+  expiresAt: Date;
+  tradeNo: string | null;
+}
+
+/** What Alipay told us (always already verified). */
+export type Evidence =
+  | {
+      kind: "trade";
+      tradeStatus: TradeStatus;
+      totalFen: number;
+      tradeNo: string | null;
+      /** app_id / seller_id as carried by a notify; undefined when the source does not carry them (query). */
+      appId?: string | null;
+      sellerId?: string | null;
+      buyerAlipayId?: string | null;
+      paidAt?: Date | null;
+      /** refund_fee: the trade's cumulative refunded amount, present on refund notifications. */
+      refundFen?: number | null;
+    }
+  /** alipay.trade.query answered ACQ.TRADE_NOT_EXIST: the buyer never reached the cashier. */
+  | { kind: "trade_not_exist" }
+  /** Our alipay.trade.close succeeded, or Alipay had nothing open to close: nothing can be paid any more. */
+  | { kind: "closed_at_alipay"; target: "CLOSED" | "CANCELLED" }
+  /** Timeout, 20000, ACQ.SYSTEM_ERROR, unverifiable response: the outcome is not known. */
+  | { kind: "unknown"; reason: string };
+
+export interface DecideContext {
+  now: Date;
+  merchant: { appId: string; sellerId?: string };
+  /** How long after expiry a never-created trade is still given to appear (RECONCILE_GRACE_MINUTES). */
+  graceMs: number;
+}
+
+/** Event types written to OrderEvent.type (staff see them in the timeline). */
+export const EVENT = {
+  created: "created",
+  paid: "paid",
+  closed: "closed",
+  cancelled: "cancelled",
+  refunded: "refunded",
+  partiallyRefunded: "partially_refunded",
+  /** Money arrived for an order we had already closed or cancelled: PAID, and staff must look. */
+  paidAfterClose: "anomaly.paid_after_close",
+  amountMismatch: "anomaly.amount_mismatch",
+  merchantMismatch: "anomaly.merchant_mismatch",
+  tradeNoMismatch: "anomaly.trade_no_mismatch",
+  /** Alipay's state contradicts ours in a way no rule resolves (e.g. closed at Alipay while paid here). */
+  unexpectedStatus: "anomaly.unexpected_status",
+  paymentChecked: "payment_checked",
+  closeRequested: "close_requested",
+  notificationRedriven: "notification_redriven",
+} as const;
+export type EventType = (typeof EVENT)[keyof typeof EVENT];
+export type AnomalyType =
+  | typeof EVENT.amountMismatch
+  | typeof EVENT.merchantMismatch
+  | typeof EVENT.tradeNoMismatch
+  | typeof EVENT.unexpectedStatus;
+
+/** Columns a transition sets besides status. */
+export interface OrderPatch {
+  tradeNo?: string;
+  buyerAlipayId?: string;
+  paidAt?: Date;
+  closedAt?: Date;
+  refundedFen?: number;
+  needsReview?: boolean;
+}
+
+export type Decision =
+  | { kind: "transition"; from: OrderStatus; to: OrderStatus; event: EventType; patch: OrderPatch; reason: string; anomaly: boolean }
+  /** duplicate: the order already reflects this evidence (a repeated notify), as opposed to evidence that is simply moot. */
+  | { kind: "noop"; reason: string; duplicate: boolean }
+  | { kind: "anomaly"; event: AnomalyType; reason: string }
+  | { kind: "close_at_alipay_first"; reason: string }
+  | { kind: "unknown"; reason: string };
+
+const LOCALLY_ENDED: OrderStatus[] = ["CANCELLED", "CLOSED"];
+
+export function isPaidTradeStatus(s: TradeStatus): boolean {
+  return s === "TRADE_SUCCESS" || s === "TRADE_FINISHED";
+}
+
+export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext): Decision {
+  switch (evidence.kind) {
+    case "unknown":
+      return { kind: "unknown", reason: evidence.reason };
+    case "closed_at_alipay":
+      if (order.status !== "UNPAID") return noop(`already ${order.status}`, LOCALLY_ENDED.includes(order.status));
+      return transition(order, evidence.target, evidence.target === "CANCELLED" ? EVENT.cancelled : EVENT.closed, { closedAt: ctx.now },
+        evidence.target === "CANCELLED" ? "cancelled by the buyer; closed at Alipay first" : "closed at Alipay first");
+    case "trade_not_exist": {
+      if (order.status !== "UNPAID") return noop(`trade does not exist at Alipay; order already ${order.status}`);
+      const deadline = order.expiresAt.getTime() + ctx.graceMs;
+      if (ctx.now.getTime() < deadline) return noop("trade not created at Alipay yet (buyer has not reached the cashier)");
+      return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, "expired and the trade was never created at Alipay (grace passed)");
+    }
+    case "trade":
+      return decideTrade(order, evidence, ctx);
+  }
+}
+
+function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>, ctx: DecideContext): Decision {
+  // Merchant checks (PROTOCOL.md §4): a mismatch is never payment, whatever the status says.
+  const merchant: string[] = [];
+  if (ev.appId !== undefined && ev.appId !== ctx.merchant.appId) merchant.push(`app_id ${ev.appId ?? "(absent)"} is not ours`);
+  if (ev.sellerId !== undefined && ctx.merchant.sellerId !== undefined && ev.sellerId !== ctx.merchant.sellerId) {
+    merchant.push(`seller_id ${ev.sellerId ?? "(absent)"} is not ours`);
+  }
+  if (merchant.length) return { kind: "anomaly", event: EVENT.merchantMismatch, reason: merchant.join("; ") };
+  if (ev.totalFen !== order.totalFen) {
+    return { kind: "anomaly", event: EVENT.amountMismatch, reason: `total ${ev.totalFen} fen does not equal the order's ${order.totalFen} fen` };
+  }
+  if (order.tradeNo && ev.tradeNo && ev.tradeNo !== order.tradeNo) {
+    return { kind: "anomaly", event: EVENT.tradeNoMismatch, reason: `trade_no ${ev.tradeNo} differs from the recorded ${order.tradeNo}` };
+  }
+
+  const refundFen = ev.refundFen ?? 0;
+  const paidPatch = (): OrderPatch => ({
+    ...(ev.tradeNo ? { tradeNo: ev.tradeNo } : {}),
+    ...(ev.buyerAlipayId ? { buyerAlipayId: ev.buyerAlipayId } : {}),
+    paidAt: ev.paidAt ?? ctx.now,
+  });
+
+  if (isPaidTradeStatus(ev.tradeStatus)) {
+    // Paid evidence lands where it says, refunds included (a partial-refund notify may be the
+    // first we hear of the payment), so applying it again finds nothing left to do.
+    const landed: OrderStatus = refundFen >= order.totalFen ? "REFUNDED" : refundFen > 0 ? "PARTIALLY_REFUNDED" : "PAID";
+    const patch = refundFen > 0 ? { ...paidPatch(), refundedFen: Math.min(refundFen, order.totalFen) } : paidPatch();
+    if (order.status === "UNPAID") return transition(order, landed, EVENT.paid, patch, `${ev.tradeStatus}`);
+    if (LOCALLY_ENDED.includes(order.status)) {
+      return transition(order, landed, EVENT.paidAfterClose, { ...patch, needsReview: true },
+        `${ev.tradeStatus} for an order already ${order.status}: money arrived after a local close`, true);
+    }
+    // PAID / PARTIALLY_REFUNDED / REFUNDED. A TRADE_SUCCESS carrying refund_fee is a partial refund (§4).
+    if (refundFen > order.refundedFen && order.status !== "REFUNDED") return refundTransition(order, refundFen, ctx);
+    return noop(`already ${order.status} (${ev.tradeStatus})`, true);
+  }
+
+  if (ev.tradeStatus === "TRADE_CLOSED") {
+    if (refundFen > 0) {
+      // A full refund closes the trade (TRADE_CLOSED + refund_fee, PROTOCOL.md §4).
+      if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") return refundTransition(order, Math.max(refundFen, order.totalFen), ctx);
+      if (order.status === "REFUNDED") return noop("already REFUNDED", true);
+      return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `refunded trade (refund_fee ${refundFen} fen) for an order never recorded as paid (${order.status})` };
+    }
+    if (order.status === "UNPAID") return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, "TRADE_CLOSED at Alipay");
+    if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") {
+      // The refund path: Alipay closes a paid trade only by a full refund; without refund details
+      // (e.g. from a query) staff must reconcile it. Never silently un-pay.
+      return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `TRADE_CLOSED at Alipay while ${order.status} here (full refund?)` };
+    }
+    return noop(`TRADE_CLOSED; already ${order.status}`, LOCALLY_ENDED.includes(order.status));
+  }
+
+  // WAIT_BUYER_PAY
+  if (order.status !== "UNPAID") return noop(`WAIT_BUYER_PAY; order already ${order.status}`);
+  if (ctx.now.getTime() < order.expiresAt.getTime()) return noop("waiting for the buyer to pay");
+  return { kind: "close_at_alipay_first", reason: "expired while WAIT_BUYER_PAY: close at Alipay before closing here" };
+}
+
+function refundTransition(order: OrderFacts, refundFen: number, ctx: DecideContext): Decision {
+  const full = refundFen >= order.totalFen;
+  return transition(order, full ? "REFUNDED" : "PARTIALLY_REFUNDED", full ? EVENT.refunded : EVENT.partiallyRefunded,
+    { refundedFen: Math.min(refundFen, order.totalFen) }, `refund_fee ${refundFen} fen of ${order.totalFen}`);
+}
+
+function noop(reason: string, duplicate = false): Decision {
+  return { kind: "noop", reason, duplicate };
+}
+
+function transition(order: OrderFacts, to: OrderStatus, event: EventType, patch: OrderPatch, reason: string, anomaly = false): Decision {
+  return { kind: "transition", from: order.status, to, event, patch, reason, anomaly };
+}

@@ -1,0 +1,38 @@
+import { test } from "node:test";
+import { chromium } from "playwright-core";
+import { startAdmin, createStaff, seedOrders } from "./support.ts";
+
+test("explore", async () => {
+  const admin = await startAdmin({ name: "explore" });
+  const staff = await createStaff(admin.prisma, "admin");
+  const { orders } = await seedOrders(admin.prisma, [{ status: "PAID", tradeNo: "2026112722001" }, { status: "UNPAID" }, { status: "CLOSED" }]);
+  await admin.prisma.orderEvent.create({ data: { orderId: orders[0].id, type: "paid", fromStatus: "UNPAID", toStatus: "PAID", source: "notify", payload: { reason: "TRADE_SUCCESS" } } });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync"] });
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push("PAGEERROR " + e.message));
+  page.on("response", async (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()} origin=${await r.request().headerValue("origin")} ${(await r.text().catch(()=>"")).slice(0,200)}`); });
+  page.on("requestfailed", (r) => errors.push("FAILED " + r.url()));
+  const t0 = Date.now();
+  await page.goto(admin.url + "/admin/login");
+  console.log("login page", Date.now() - t0);
+  await page.fill("input[name=email]", staff.email);
+  await page.fill("input[name=password]", staff.password);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForTimeout(3000); console.log("URL", page.url()); console.log(errors.join("\n")); await page.screenshot({ path: "/tmp/explore/afterlogin.png" });
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: "/tmp/explore/dashboard.png", fullPage: true });
+  await page.goto(admin.url + "/admin/resources/Order");
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: "/tmp/explore/orders.png", fullPage: true });
+  await page.goto(admin.url + `/admin/resources/Order/records/${orders[0].id}/show`);
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: "/tmp/explore/show.png", fullPage: true });
+  await page.goto(admin.url + `/admin/queues`);
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: "/tmp/explore/queues.png", fullPage: true });
+  console.log(errors.join("\n"));
+  await browser.close();
+  await admin.close();
+});

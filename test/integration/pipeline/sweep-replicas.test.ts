@@ -1,0 +1,52 @@
+// Three worker processes tick node-cron every second; each slot gets exactly one sweep.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { QueueEvents, type ConnectionOptions } from "bullmq";
+import { QUEUE } from "../../../core/queues/index.ts";
+import { bullConnection } from "../../../core/redis/index.ts";
+import { sleep, spawnRole, startStack, type RoleProcess, type Stack } from "../../support/index.ts";
+
+let stack: Stack;
+let workers: RoleProcess[] = [];
+let events: QueueEvents | null = null;
+before(async () => {
+  stack = await startStack({ name: "replicas", worker: false, env: { RECONCILE_INTERVAL_SECONDS: "1", RECONCILE_FIRST_CHECK_SECONDS: "1" } });
+});
+after(async () => {
+  await events?.close();
+  await Promise.all(workers.map((w) => w.kill("SIGTERM")));
+  await stack?.close();
+});
+
+test("three worker replicas: one sweep per tick; a due order is checked on its own backoff, not once per replica", async () => {
+  events = new QueueEvents(QUEUE.reconcileSweep, { connection: bullConnection(stack.config.redisUrl) as ConnectionOptions, prefix: stack.config.redisPrefix });
+  await events.waitUntilReady();
+  const sweeps: { slot: number; worker: number; enqueued: number }[] = [];
+  events.on("completed", ({ returnvalue }) => {
+    sweeps.push(returnvalue as unknown as { slot: number; worker: number; enqueued: number });
+  });
+
+  workers = [spawnRole("worker", stack.env), spawnRole("worker", stack.env), spawnRole("worker", stack.env)];
+  await Promise.all(workers.map((w) => w.waitForOutput("worker consuming")));
+
+  const buyer = await stack.newBuyer();
+  const course = await stack.newCourse(1000);
+  const { order, payUrl } = await stack.placeOrder(buyer, [course.id]);
+  await stack.control.openCashier(payUrl); // WAIT_BUYER_PAY: each check changes nothing but counts
+
+  const startedAt = Date.now();
+  await sleep(6_000);
+  const elapsedSlots = (Date.now() - startedAt) / 1000;
+  const bySlot = new Map<number, number>();
+  for (const s of sweeps) bySlot.set(s.slot, (bySlot.get(s.slot) ?? 0) + 1);
+  assert.ok(bySlot.size >= 4, `a sweep every second (saw ${bySlot.size} slots in ${elapsedSlots.toFixed(1)} s)`);
+  assert.ok(bySlot.size <= Math.ceil(elapsedSlots) + 2, `no more sweeps than ticks: ${bySlot.size}`);
+  assert.deepEqual([...bySlot.values()].filter((n) => n !== 1), [], `one sweep per slot: ${JSON.stringify([...bySlot])}`);
+  assert.ok(new Set(sweeps.map((s) => s.worker)).size >= 1);
+
+  // Due 1 s after creation, then 2 s, 4 s later: within ~6 s at most 3 checks, however many replicas.
+  const o = await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } });
+  assert.equal(o.status, "UNPAID");
+  assert.ok(o.checkAttempts >= 1 && o.checkAttempts <= 3, `checks: ${o.checkAttempts}`);
+  assert.ok(sweeps.reduce((n, s) => n + s.enqueued, 0) >= o.checkAttempts, "every check came from a sweep");
+});

@@ -1,0 +1,5 @@
+// Shared test helpers (integration, e2e, benches). See stack.ts for startStack().
+export { startStack, testRedisPrefix, type Stack, type StackOptions, type TestBuyer } from "./stack.ts";
+export { PrivateRedis } from "./redis-server.ts";
+export { spawnRole, type RoleProcess } from "./processes.ts";
+export { waitFor, sleep, type WaitOptions } from "./wait.ts";

@@ -1,0 +1,58 @@
+// Role processes for tests that need real processes (SIGKILL, several replicas): spawned with the
+// stack's environment, output kept for failure messages.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+export interface RoleProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Last lines of stdout/stderr, for assertion messages. */
+  output(): string;
+  /** Resolves when the process logged `line` (substring); rejects if it exits first. */
+  waitForOutput(line: string, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnRole(role: "worker" | "api", env: NodeJS.ProcessEnv, extraEnv: Record<string, string> = {}): RoleProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, `${role}/main.ts`)], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: "info", ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let buffer = "";
+  const listeners = new Set<() => void>();
+  const onData = (b: Buffer) => {
+    buffer = (buffer + b.toString()).slice(-20_000);
+    for (const l of listeners) l();
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    pid: child.pid!,
+    output: () => buffer,
+    waitForOutput(line, timeoutMs = 20_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (buffer.includes(line)) {
+            cleanup();
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`${role} ${child.pid} did not log "${line}" within ${timeoutMs} ms:\n${buffer.slice(-3000)}`)); }, timeoutMs);
+        const onExit = () => { cleanup(); reject(new Error(`${role} ${child.pid} exited before logging "${line}":\n${buffer.slice(-3000)}`)); };
+        const cleanup = () => { clearTimeout(timer); listeners.delete(check); child.off("exit", onExit); };
+        listeners.add(check);
+        child.once("exit", onExit);
+        check();
+      });
+    },
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

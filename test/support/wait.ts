@@ -1,0 +1,28 @@
+// Polling helper for eventually-consistent assertions (queues, notifies, sweeps).
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/** Resolves with the first truthy value of `probe`; rejects with `what` and the last value on timeout. */
+export async function waitFor<T>(what: string, probe: () => Promise<T> | T, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last as NonNullable<T>;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      const detail = lastError ? ` (last error: ${(lastError as Error).message})` : ` (last value: ${JSON.stringify(last)})`;
+      throw new Error(`timed out after ${opts.timeoutMs ?? 15_000} ms waiting for ${what}${detail}`);
+    }
+    await sleep(opts.intervalMs ?? 50);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,137 @@
+// The worker role: BullMQ consumers for notify applies, payment checks and reconciliation sweeps,
+// plus the node-cron ticks that enqueue the sweeps. Usable in-process (tests, benches) and from
+// worker/main.ts. close() stops the ticks, then lets in-flight jobs finish (worker.close()).
+import { Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
+import { runWithWork } from "../core/logging/index.ts";
+import { metrics, setQueueDepthSource } from "../core/metrics/index.ts";
+import { applyNotification, checkPayment, createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
+import { createQueues, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, type QueueName, type Queues } from "../core/queues/index.ts";
+import { bullConnection } from "../core/redis/index.ts";
+import type { RoleContext } from "../core/runtime/role.ts";
+import { startSweepTicks, type SweepTicks } from "./scheduler.ts";
+import { runSweep } from "./sweep.ts";
+
+export interface WorkerOptions {
+  /** Run the node-cron ticks (default true); tests may drive sweeps by hand. */
+  ticks?: boolean;
+  /** Override the Alipay client (tests). */
+  alipay?: OrderDeps["alipay"];
+}
+
+export interface RunningWorker {
+  queues: Queues;
+  deps: OrderDeps;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/** Enough concurrent checks to reach the rate limit even when each query takes ~100 ms. */
+export function checkConcurrency(base: number, qps: number): number {
+  return Math.max(base, Math.min(Math.ceil(qps / 5), 200));
+}
+
+function timed<T>(queue: QueueName, fn: (job: Job) => Promise<T>): Processor {
+  return async (job: Job) => {
+    metrics.jobLatency.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
+    const end = metrics.jobDuration.startTimer({ queue });
+    const requestId = (job.data as { requestId?: string }).requestId ?? `job-${queue}-${job.id}`;
+    try {
+      const r = await runWithWork({ requestId, jobId: job.id }, () => fn(job));
+      end({ result: "ok" });
+      return r;
+    } catch (e) {
+      end({ result: "error" });
+      throw e;
+    }
+  };
+}
+
+export async function startWorker(ctx: RoleContext, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const { config, logger, prisma } = ctx;
+  const queues = createQueues(config);
+  const deps = createOrderDeps({ prisma, config, logger, queues, alipay: options.alipay });
+  const connection = bullConnection(config.redisUrl) as ConnectionOptions;
+  const common = { connection, prefix: config.redisPrefix, lockDuration: config.worker.lockMs, stalledInterval: config.worker.lockMs };
+
+  const notifyWorker = new Worker(
+    QUEUE.notifyApply,
+    timed(QUEUE.notifyApply, async (job) => applyNotification(deps, NotifyApplyJob.parse(job.data))),
+    { ...common, concurrency: config.worker.concurrency },
+  );
+  // An apply that exhausted its attempts stays in the failed set; its inbox row says so, for staff
+  // (who can re-drive it with redriveNotification).
+  notifyWorker.on("failed", (job, err) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const parsed = NotifyApplyJob.safeParse(job.data);
+    if (!parsed.success) return;
+    logger.error({ notificationId: parsed.data.notificationId, jobId: job.id, err: err.message }, "notify apply failed for good; visible to staff");
+    void prisma.paymentNotification
+      .updateMany({ where: { id: parsed.data.notificationId, outcome: "pending" }, data: { outcome: "failed", lastError: err.message.slice(0, 1000) } })
+      .catch(() => {});
+  });
+
+  const checkWorker = new Worker(
+    QUEUE.paymentCheck,
+    timed(QUEUE.paymentCheck, async (job) => {
+      const data = PaymentCheckJob.parse(job.data);
+      const r = await checkPayment(deps, { orderId: data.orderId, source: data.source, actor: data.actor });
+      return { outcome: r.outcome, status: r.order.status };
+    }),
+    {
+      ...common,
+      concurrency: checkConcurrency(config.worker.concurrency, config.alipay.queryQps),
+      // Global across replicas: BullMQ keeps the limiter's counter in Redis.
+      limiter: { max: config.alipay.queryQps, duration: 1000 },
+    },
+  );
+
+  const sweepWorker = new Worker(
+    QUEUE.reconcileSweep,
+    timed(QUEUE.reconcileSweep, async (job) => {
+      const data = ReconcileSweepJob.parse(job.data);
+      const end = metrics.sweepDuration.startTimer();
+      try {
+        const r = await runSweep(
+          { prisma, queues, logger },
+          { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds, onProgress: (n) => job.updateProgress({ enqueued: n }) },
+        );
+        metrics.sweeps.inc({ result: "ok" });
+        metrics.sweepOrders.inc(r.enqueued);
+        if (r.enqueued) logger.info({ slot: data.slot, ...r }, "reconciliation sweep enqueued payment checks");
+        return { ...r, slot: data.slot, worker: process.pid };
+      } catch (e) {
+        metrics.sweeps.inc({ result: "error" });
+        throw e;
+      } finally {
+        end();
+      }
+    }),
+    { ...common, concurrency: 1 },
+  );
+
+  const workers = [notifyWorker, checkWorker, sweepWorker];
+  for (const w of workers) w.on("error", (err) => logger.warn({ queue: w.name, err: err.message }, "queue worker error (reconnecting)"));
+  setQueueDepthSource(async () =>
+    Promise.all(queues.all().map(async (q) => ({ queue: q.name, counts: await q.getJobCounts("waiting", "active", "delayed", "failed", "prioritized") }))),
+  );
+
+  const ticks: SweepTicks | null = options.ticks === false ? null : startSweepTicks({ queues, intervalSeconds: config.reconcile.intervalSeconds, logger });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  logger.info({ queues: workers.map((w) => w.name), prefix: config.redisPrefix }, "worker consuming");
+
+  let closing: Promise<void> | null = null;
+  return {
+    queues,
+    deps,
+    workers,
+    close() {
+      closing ??= (async () => {
+        await ticks?.stop();
+        // worker.close() waits for in-flight jobs to finish.
+        await Promise.allSettled(workers.map((w) => w.close()));
+        await queues.close();
+      })();
+      return closing;
+    },
+  };
+}
