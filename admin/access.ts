@@ -85,14 +85,20 @@ const API_ACTION_PATHS: RegExp[] = [
 /**
  * Refuses, with 403, any AdminJS API call the staff member's role does not allow. AdminJS itself
  * answers a refused action with HTTP 200 and an error notice (actionErrorHandler turns its
- * ForbiddenError into JSON), which a script or proxy reads as success; this guard makes the refusal
- * explicit and happens before any handler, hook or query runs.
+ * ForbiddenError into JSON), which a script or proxy reads as success — and until
+ * SoftwareBrothers/adminjs#1707 that refusal even carried the record's data (issue #1706). This
+ * guard makes the refusal explicit and happens before any handler, hook or query runs.
  */
 export function actionGuard(): RequestHandler {
   return (req, res, next) => {
     const match = API_ACTION_PATHS.map((re) => re.exec(req.path)).find(Boolean);
     if (!match) return next();
-    const [resourceId, action] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
+    let resourceId: string, action: string;
+    try {
+      [resourceId, action] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
+    } catch {
+      return res.status(400).json({ error: "malformed path" });
+    }
     if (can(asStaff(req.session?.adminUser), resourceId, action)) return next();
     res.status(403).json({ notice: { message: "forbiddenAction", type: "error", resourceId }, error: "forbidden" });
   };

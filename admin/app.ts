@@ -15,7 +15,8 @@ import formidableMiddleware from "express-formidable";
 import AdminJS, { Router as AdminRouter, type PageContext } from "adminjs";
 import { buildRoutes } from "@adminjs/express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
-import { errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
+import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
+import { httpMetrics, metricsRoute, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
 import { createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
@@ -50,6 +51,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
 
   const queues = options.queues ?? createQueues(config);
   if (!options.queues) lifecycle.onShutdown("admin queues", () => queues.close());
+  setQueueDepthSource(queueDepthOf(queues.all())); // coursepay_queue_jobs on the admin's /metrics too
   const orderDeps = options.orderDeps ?? createOrderDeps({ prisma, config, logger, queues });
 
   const { loader, components } = createComponents();
@@ -127,7 +129,10 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   // from private/loopback addresses (so req.ip, used by the login limiter, cannot be forged).
   if (session.secure) app.set("trust proxy", "loopback, linklocal, uniquelocal");
   app.use(requestContext());
+  app.use(accessLog(logger));
+  app.use(httpMetrics());
   app.use(healthRoutes("admin", [databaseProbe(prisma), redisProbe(redis)]));
+  app.get("/metrics", metricsRoute);
   app.get("/", (_req, res) => res.redirect(ADMIN_ROOT));
   app.use(ADMIN_ROOT, router);
   app.use(errorResponder(logger));

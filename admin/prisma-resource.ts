@@ -25,6 +25,7 @@ export interface QueryPolicy {
   exact?: readonly string[];
   /** Columns a list may be sorted by (indexed). Any other sort falls back to defaultSort. */
   sortable: readonly string[];
+  /** Also what counts are taken on: must be a NOT NULL, indexed column. */
   defaultSort: Required<Sort>;
   /** Filters that are not columns: name → Prisma where fragment (null: ignore the value). */
   virtualFilters?: Record<string, (value: string) => Promise<Where | null> | Where | null>;
@@ -90,7 +91,13 @@ export class PrismaResource extends Resource {
       const estimate = await this.estimatedRows();
       if (estimate > COUNT_LIMIT) return estimate;
     }
-    return this.manager.count({ where, take: COUNT_LIMIT });
+    // Counting the default sort column (NOT NULL), in its order, lets PostgreSQL answer from the index
+    // the list itself uses, e.g. order(status, created_at), without visiting the table: Prisma's
+    // plain capped count selects id ORDER BY id, which visits one heap page per row (≈30× slower for
+    // a rare status at 10⁶ orders).
+    const column = this.policy.defaultSort.sortBy;
+    const counted = await this.manager.count({ where, take: COUNT_LIMIT, select: { [column]: true }, orderBy: { [column]: this.policy.defaultSort.direction } });
+    return counted[column] as number;
   }
 
   /** The planner's row estimate (pg_class.reltuples, kept by ANALYZE/autovacuum); -1 if unknown. */

@@ -1,12 +1,14 @@
 import express from "express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
-import { errorResponder, requestContext } from "../core/http/index.ts";
+import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
 import { httpMetrics, metricsRoute } from "../core/metrics/index.ts";
 import { createOrderDeps, type IntakeDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
 import { domainErrors } from "./errors.ts";
+import { openApiRoutes } from "./openapi.ts";
 import { buyerPages } from "./pages/index.ts";
+import { buyerRateLimits } from "./rate-limits.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { alipayRoutes } from "./routes/alipay.ts";
 import { orderRoutes } from "./routes/orders.ts";
@@ -36,13 +38,20 @@ export function createApiApp(ctx: RoleContext, services: ApiServices = createApi
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
+  // https public URL ⇒ a TLS-terminating proxy in front (as in admin/app.ts): believe its
+  // X-Forwarded-For only from private/loopback addresses, so req.ip (rate limits) is the buyer's.
+  if (new URL(ctx.config.urls.api).protocol === "https:") app.set("trust proxy", "loopback, linklocal, uniquelocal");
+  app.use(securityHeaders()); // every response, JSON included (nosniff, frame-ancestors, CSP…)
   app.use(healthRoutes("api", [databaseProbe(ctx.prisma), redisProbe(ctx.redis)]));
   app.get("/metrics", metricsRoute);
   app.use(requestContext());
+  app.use(accessLog(ctx.logger));
   app.use(httpMetrics());
   // Before the JSON parser: the notify body must reach intake as untouched bytes.
   app.use(alipayRoutes({ intake: services.intake, notifyBodyBytes: ctx.config.limits.notifyBodyBytes, logger: ctx.logger }));
   app.use(express.json({ limit: "16kb" }));
+  app.use(openApiRoutes(ctx.config.urls.api));
+  app.use(buyerRateLimits({ tokenSecret: ctx.config.secrets.token }));
   // HTML for browsers; API clients asking the same paths fall through to the JSON routes.
   app.use(buyerPages({ prisma: ctx.prisma }));
   app.use(accountRoutes({ prisma: ctx.prisma, tokenSecret: ctx.config.secrets.token }));

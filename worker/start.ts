@@ -3,7 +3,7 @@
 // worker/main.ts. close() stops the ticks, then lets in-flight jobs finish (worker.close()).
 import { Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
 import { runWithWork } from "../core/logging/index.ts";
-import { metrics, setQueueDepthSource } from "../core/metrics/index.ts";
+import { metrics, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
 import { applyNotification, checkPayment, createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, type QueueName, type Queues } from "../core/queues/index.ts";
 import { bullConnection } from "../core/redis/index.ts";
@@ -111,9 +111,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
 
   const workers = [notifyWorker, checkWorker, sweepWorker];
   for (const w of workers) w.on("error", (err) => logger.warn({ queue: w.name, err: err.message }, "queue worker error (reconnecting)"));
-  setQueueDepthSource(async () =>
-    Promise.all(queues.all().map(async (q) => ({ queue: q.name, counts: await q.getJobCounts("waiting", "active", "delayed", "failed", "prioritized") }))),
-  );
+  setQueueDepthSource(queueDepthOf(queues.all()));
 
   const ticks: SweepTicks | null = options.ticks === false ? null : startSweepTicks({ queues, intervalSeconds: config.reconcile.intervalSeconds, logger });
   await Promise.all(workers.map((w) => w.waitUntilReady()));

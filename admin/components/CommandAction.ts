@@ -1,9 +1,10 @@
 // Confirmation panel for the order/notification commands ("Query Alipay now", "Close order",
 // "Re-drive"). It POSTs to the action: AdminJS's own button for `component: false` actions sends a
 // GET (adminjs/lib/frontend/interfaces/action/call-action-api.js: "TODO: For v8 release, rewrite
-// actions to support PUT & DELETE methods"), and a state change must never ride on a GET — a GET can
-// be triggered cross-site with the SameSite=Lax session cookie attached. The server refuses GETs
-// that would change anything (actions/command.ts).
+// actions to support PUT & DELETE methods"; SoftwareBrothers/adminjs#117, and PR #1523, which leaves
+// custom actions to check request.method themselves). A state change must never ride on a GET — a
+// top-level GET can be triggered cross-site with the SameSite=Lax session cookie attached — so the
+// server runs a command only on POST (actions/command.ts).
 import React, { useState } from "react";
 import type { ActionProps } from "adminjs";
 import { ApiClient, useActionResponseHandler, useNotice, useTranslation } from "adminjs";

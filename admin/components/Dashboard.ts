@@ -84,9 +84,18 @@ export default function Dashboard() {
       h(Box, { variant: "card", style: { flex: "1 1 320px" }, "data-testid": "dash-sweep" }, h(H5, null, d("sweep")),
         data.sweep
           ? h(Box, null,
-              h(Text, null, formatTime(data.sweep.finishedAt, i18n.language)),
-              h("pre", { style: { whiteSpace: "pre-wrap", fontSize: 12 } }, JSON.stringify(data.sweep.result, null, 2)))
-          : h(Text, null, d("noSweep"))),
+              h(Text, { style: { color: data.sweep.failed ? "#c20012" : undefined } },
+                formatTime(data.sweep.finishedAt, i18n.language), data.sweep.failed ? ` · ${d("failed")}` : ""),
+              h("dl", { style: { margin: "8px 0", fontSize: 13 } },
+                ...Object.entries((data.sweep.result ?? {}) as Record<string, unknown>).map(([k, v]) =>
+                  h("div", { key: k }, h("dt", { style: { display: "inline", color: "#666" } }, `${d(`sweepFields.${k}`, { defaultValue: k })}: `),
+                    h("dd", { style: { display: "inline", margin: 0 } }, String(v))))))
+          : h(Text, null, d("noSweep")),
+        h(Text, { mt: "default", style: { color: "#666" } }, d("reconciled24h")),
+        Object.keys(data.reconciled).length
+          ? h("ul", { style: { margin: 0, paddingLeft: 16 } }, ...Object.entries(data.reconciled).map(([type, n]) =>
+              h("li", { key: type }, `${tc(`Timeline.types.${type}`, { defaultValue: type })}: ${n}`)))
+          : h(Text, null, "–")),
     ),
   );
 }

@@ -32,6 +32,8 @@ export interface DashboardData {
   /** Link to the queue board, for roles that may open it. */
   queuesHref: string | null;
   sweep: { finishedAt: string; failed: boolean; result: unknown } | null;
+  /** What reconciliation (and expiry) did in the last 24 hours: event type → count. */
+  reconciled: Record<string, number>;
   series: DayPoint[];
 }
 
@@ -51,6 +53,7 @@ function shopDayLabel(instant: Date): string {
 
 const ANOMALY_TYPES = Object.values(EVENT).filter((t) => t.startsWith("anomaly."));
 const PAID_LIKE = ["PAID", "PARTIALLY_REFUNDED", "REFUNDED"];
+const RECONCILE_OUTCOMES = Object.values(EVENT).filter((t) => t !== EVENT.created);
 
 export async function loadDashboard(
   prisma: PrismaClient,
@@ -60,7 +63,7 @@ export async function loadDashboard(
   const today = startOfShopDay(now);
   const chartStart = new Date(today.getTime() - (CHART_DAYS - 1) * DAY_MS);
 
-  const [todayRow, unpaid, needsReview, anomalies, seriesRows, queues, sweep] = await Promise.all([
+  const [todayRow, unpaid, needsReview, anomalies, seriesRows, reconciledRows, queues, sweep] = await Promise.all([
     prisma.$queryRaw<{ n: number; fen: bigint | null }[]>`
       SELECT count(*)::int AS n, sum(total_fen)::bigint AS fen FROM "order"
       WHERE paid_at >= ${today} AND status::text = ANY(${PAID_LIKE})`,
@@ -76,6 +79,10 @@ export async function loadDashboard(
              (count(*) FILTER (WHERE status::text = ANY(${PAID_LIKE})))::int AS paid,
              (sum(total_fen) FILTER (WHERE status::text = ANY(${PAID_LIKE})))::bigint AS fen
       FROM "order" WHERE created_at >= ${chartStart} GROUP BY 1`,
+    prisma.$queryRaw<{ type: string; n: number }[]>`
+      SELECT type, count(*)::int AS n FROM order_event
+      WHERE type = ANY(${RECONCILE_OUTCOMES}) AND created_at >= ${new Date(now.getTime() - DAY_MS)} AND source IN ('reconcile', 'expiry')
+      GROUP BY type`,
     queueHealth(deps.queues),
     lastSweep(deps.sweepQueue),
   ]);
@@ -98,6 +105,7 @@ export async function loadDashboard(
     queues,
     queuesHref: deps.queuesHref,
     sweep,
+    reconciled: Object.fromEntries(reconciledRows.map((r) => [r.type, r.n])),
     series,
   };
 }

@@ -218,6 +218,8 @@ const en = {
       queuesUnavailable: "Queue status unavailable",
       sweep: "Last reconciliation sweep",
       noSweep: "No sweep has run yet",
+      sweepFields: { enqueued: "Payment checks queued", batches: "Batches", slot: "Slot", worker: "Worker pid", error: "Error" },
+      reconciled24h: "Reconciliation and expiry, last 24 hours",
       chart: "Orders and revenue, last 14 days",
       orders: "Orders",
       revenue: "Revenue (¥)",

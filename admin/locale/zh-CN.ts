@@ -212,6 +212,8 @@ const zhCN: Translations = {
       queuesUnavailable: "无法获取队列状态",
       sweep: "最近一次对账",
       noSweep: "尚未运行对账",
+      sweepFields: { enqueued: "已排队查询", batches: "批次", slot: "时间槽", worker: "进程号", error: "错误" },
+      reconciled24h: "近 24 小时对账与超时处理结果",
       chart: "近 14 天订单与收入",
       orders: "订单数",
       revenue: "收入（元）",

@@ -1,15 +1,11 @@
 // Buyer accounts: register and log in; both answer with a bearer token for the API.
 import { Router } from "express";
 import type { PrismaClient } from "@prisma/client";
-import { z } from "zod";
 import { hashPassword, verifyPassword } from "../../core/auth/password.ts";
 import { issueToken } from "../auth.ts";
 import { ApiError, validate } from "../errors.ts";
-
-const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
-const Password = z.string().min(8, "at least 8 characters").max(200);
-const Register = z.object({ email: Email, password: Password, displayName: z.string().trim().max(100).optional() });
-const Login = z.object({ email: Email, password: z.string().min(1).max(200) });
+// Shared with the OpenAPI document (api/openapi.ts): one definition of what is accepted.
+import { LoginRequest as Login, RegisterRequest as Register } from "../schemas.ts";
 
 // A fixed hash to verify against when the email is unknown, so both failures take the same time.
 let decoyHash: Promise<string> | null = null;

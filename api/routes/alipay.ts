@@ -4,6 +4,7 @@
 import express, { Router, type ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
 import { securityHeaders } from "../../core/http/index.ts";
+import { metrics } from "../../core/metrics/index.ts";
 import { receiveNotify, receiveReturn, type IntakeDeps } from "../../core/orders/index.ts";
 import { localeOf, renderReturnPage } from "../pages/index.ts";
 
@@ -20,6 +21,7 @@ export function alipayRoutes(deps: { intake: IntakeDeps; notifyBodyBytes: number
     } catch (e) {
       // The inbox could not be written (database down…): not `success`, so Alipay retries.
       deps.logger.error({ err: e }, "notify not recorded; asking Alipay to retry");
+      metrics.notifyReplies.inc({ reply: "retry" });
       reply = { status: 503, body: "failure" };
     }
     res.status(reply.status).type("text/plain").send(reply.body);
@@ -27,6 +29,9 @@ export function alipayRoutes(deps: { intake: IntakeDeps; notifyBodyBytes: number
   const notifyErrors: ErrorRequestHandler = (err, req, res, next) => {
     if (req.path !== "/alipay/notify") return next(err);
     const status = typeof err?.status === "number" ? err.status : 500;
+    // Refused before intake (too large, aborted, bad encoding): counted here, intake never saw it.
+    metrics.callbacksRejected.inc({ kind: "notify", reason: status === 413 ? "body_too_large" : "unreadable_body" });
+    metrics.notifyReplies.inc({ reply: status >= 500 ? "retry" : "failure" });
     res.status(status).type("text/plain").send("failure");
   };
   router.use(notifyErrors);

@@ -2,22 +2,13 @@
 // "not found", exactly like a missing one.
 import { Router } from "express";
 import type { Order, OrderDetail } from "@prisma/client";
-import { z } from "zod";
 import { fenToYuan } from "../../core/money/index.ts";
 import { cancelOrder, createOrder, payUrlFor, type OrderDeps } from "../../core/orders/index.ts";
 import { requireBuyer, type AuthedRequest } from "../auth.ts";
 import { ApiError, validate } from "../errors.ts";
-
-// Only course ids: any amount, price or total the client sends is stripped by zod and never read.
-const CreateOrder = z.object({
-  courseIds: z.array(z.number().int().positive()).min(1, "choose at least one course").max(50),
-});
-const OrderId = z.coerce.number().int().positive().max(2_147_483_647);
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  /** keyset: orders with id < before (newest first) */
-  before: z.coerce.number().int().positive().optional(),
-});
+// Shared with the OpenAPI document (api/openapi.ts). CreateOrder accepts only course ids: any amount,
+// price or total the client sends is stripped by zod and never read.
+import { CreateOrderRequest as CreateOrder, OrderIdParam as OrderId, OrderListQuery as ListQuery } from "../schemas.ts";
 
 type OrderWithItems = Order & { details?: (OrderDetail & { course?: { title: string } })[] };
 

@@ -1,6 +1,7 @@
 import { PrismaClient, Prisma } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { readFileSync } from "node:fs";
+import pg from "pg";
 
 export { Prisma, PrismaClient };
 export type { Order, OrderStatus, OrderEvent, PaymentNotification, Course, User, StaffUser, StaffRole } from "@prisma/client";
@@ -8,8 +9,25 @@ export type { Order, OrderStatus, OrderEvent, PaymentNotification, Course, User,
 // The Rust-free client (engineType = "client") talks to PostgreSQL through the pg driver adapter:
 // no native query engine to download (see ../../docs/operations.md).
 export function createPrisma(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
-  return new PrismaClient({ adapter });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, allowExitOnIdle: true });
+  // disposeExternalPool: $disconnect() still ends the pool, as when the adapter owned it.
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const prisma = new PrismaClient({ adapter });
+  pools.set(prisma, pool);
+  return prisma;
+}
+
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/**
+ * The pg pool beneath a client made by createPrisma, for the few hot paths that issue plain SQL
+ * (core/orders/store.ts): Prisma's per-query and interactive-transaction overhead is several times
+ * the database's own cost there. Same connections, same limits; no second pool.
+ */
+export function sqlPoolOf(prisma: PrismaClient): pg.Pool {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error("sqlPoolOf: this PrismaClient was not made by createPrisma()");
+  return pool;
 }
 
 let fullDmmf: unknown;

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
-import { requestIdFrom, runWithWork } from "../logging/index.ts";
+import { currentWork, requestIdFrom, runWithWork } from "../logging/index.ts";
 
 /** Gives every request an id (X-Request-Id in and out) that every log line of its work carries. */
 export function requestContext(): RequestHandler {
@@ -10,6 +10,28 @@ export function requestContext(): RequestHandler {
     res.setHeader("X-Request-Id", requestId);
     (req as { requestId?: string }).requestId = requestId;
     runWithWork({ requestId }, next);
+  };
+}
+
+/**
+ * One debug line per request when it finishes (method, route pattern, status, time), under the
+ * request's id. Never headers, query strings or bodies: those are where tokens, cookies, signatures
+ * and passwords travel. Mount after requestContext().
+ */
+export function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    if (!logger.isLevelEnabled("debug")) return next();
+    const started = process.hrtime.bigint();
+    // 'finish' is emitted outside the request's async context: carry its fields explicitly.
+    const work = currentWork();
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : undefined;
+      logger.debug(
+        { ...work, method: req.method, path: req.originalUrl.split("?", 1)[0], route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        "request",
+      );
+    });
+    next();
   };
 }
 

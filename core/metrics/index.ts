@@ -42,6 +42,18 @@ export function setQueueDepthSource(source: DepthSource): void {
   depthSource = source;
 }
 
+/** A BullMQ queue as far as counting goes (structural: this module does not depend on bullmq). */
+interface CountableQueue {
+  name: string;
+  getJobCounts(...states: ("waiting" | "active" | "delayed" | "failed" | "prioritized")[]): Promise<Record<string, number>>;
+}
+
+/** The depth source of the worker and the admin: BullMQ's counts of the states worth alerting on. */
+export function queueDepthOf(queues: CountableQueue[]): DepthSource {
+  return () =>
+    Promise.all(queues.map(async (q) => ({ queue: q.name, counts: await q.getJobCounts("waiting", "active", "delayed", "failed", "prioritized") })));
+}
+
 /** Express handler for GET /metrics. */
 export const metricsRoute: RequestHandler = async (_req, res) => {
   if (depthSource) {

@@ -1,21 +1,25 @@
-// The persistence half of every status change: lock the order row, decide (transitions.ts), and
-// write the guarded update, its OrderEvent and the inbox row's outcome in ONE transaction.
+// The persistence half of every status change: read the order, decide (transitions.ts), and write
+// the decision — guarded status update, its OrderEvent, the inbox row's outcome — as ONE atomic
+// statement (store.ts writeDecision).
 //
-// Idempotency lives here, in PostgreSQL: the row lock (SELECT … FOR NO KEY UPDATE) serialises concurrent
-// applications to one order, the decision is made on the locked, current row, and the update is
-// guarded by `WHERE status = <expected>`. The same evidence applied twice therefore decides "noop"
-// the second time, whichever process, job or retry carries it.
-import type { EventSource, NotificationOutcome, Order, OrderEvent, Prisma } from "@prisma/client";
+// Idempotency lives here, in PostgreSQL. The write is a compare-and-set on the state the decision
+// was made from (`WHERE status = <expected> AND refunded_fen = <seen>`); if another writer got there
+// first, PostgreSQL serialises the two on the row and the loser's guard fails, so it re-reads and
+// decides again — and the same evidence, decided on the new state, is a no-op. Anomaly events carry
+// a dedupe key under a unique index. Whichever process, job or retry carries the evidence, it
+// changes the order at most once.
+import type { EventSource, NotificationOutcome, Order, OrderEvent } from "@prisma/client";
 import { metrics } from "../metrics/index.ts";
 import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
 import { OrderNotFoundError } from "./errors.ts";
 import { nextCheckAt } from "./schedule.ts";
+import { readSnapshot, writeDecision, type OrderChanges, type Snapshot, type WritePlan } from "./store.ts";
 import { decide, type Decision, type Evidence, type EventType } from "./transitions.ts";
 
 export interface ApplyMeta {
   source: EventSource;
   actor?: string;
-  /** The inbox row this evidence came from: its outcome is written in the same transaction. */
+  /** The inbox row this evidence came from: its outcome is written in the same statement. */
   notificationId?: number;
   /** This application is the result of a payment check: count it and schedule the next one. */
   countsAsCheck?: boolean;
@@ -34,6 +38,8 @@ export interface ApplyResult {
 }
 
 const REPROCESSABLE: NotificationOutcome[] = ["pending", "failed"];
+/** Compare-and-set retries before giving up (the job's own retry then takes over). */
+const MAX_ATTEMPTS = 8;
 
 /** Inbox outcome for a decision (close_at_alipay_first writes none: the close that follows does). */
 function outcomeOf(d: Decision): NotificationOutcome | null {
@@ -55,99 +61,88 @@ function evidenceSummary(e: Evidence): Record<string, unknown> {
 }
 
 /** Same anomaly, same evidence → one event, however many copies of the notify arrive. */
-function anomalyFingerprint(e: Evidence): string {
-  return e.kind === "trade" ? [e.tradeNo, e.tradeStatus, e.totalFen, e.appId, e.sellerId, e.refundFen].map((v) => v ?? "").join("|") : e.kind;
+function anomalyKey(type: string, e: Evidence): string {
+  const parts = e.kind === "trade" ? [e.tradeNo, e.tradeStatus, e.totalFen, e.appId, e.sellerId, e.refundFen] : [e.kind];
+  return `${type}|${parts.map((v) => v ?? "").join("|")}`.slice(0, 200);
 }
 
-export async function applyEvidence(deps: OrderDeps, orderId: number, evidence: Evidence, meta: ApplyMeta): Promise<ApplyResult> {
+/** What to write for a decision taken on `order` (null: nothing to write). */
+function planFor(deps: OrderDeps, order: Order, decision: Decision, evidence: Evidence, meta: ApplyMeta, now: Date): WritePlan | null {
   const settings = orderSettings(deps);
-  const now = nowOf(deps);
-  const actor = meta.actor ?? "";
-  const result = await deps.prisma.$transaction(
-    async (tx): Promise<ApplyResult> => {
-      // NO KEY UPDATE: serialises appliers of this order without blocking inserts that merely
-      // reference it (inbox rows and events take KEY SHARE on the order for their foreign key).
-      const locked = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "order" WHERE id = ${orderId} FOR NO KEY UPDATE`;
-      if (locked.length === 0) throw new OrderNotFoundError(orderId);
-      let order = (await tx.order.findUnique({ where: { id: orderId } }))!;
+  const notificationId = meta.notificationId ?? null;
+  const payload = { reason: decision.reason, evidence: evidenceSummary(evidence), ...meta.payload };
+  const base = { source: meta.source, actor: meta.actor ?? "", notificationId };
+  const changes: OrderChanges = {};
+  let event: WritePlan["event"];
 
-      if (meta.notificationId !== undefined) {
-        const row = await tx.paymentNotification.findUnique({ where: { id: meta.notificationId }, select: { outcome: true } });
-        if (row && !REPROCESSABLE.includes(row.outcome)) {
-          return { decision: { kind: "noop", reason: `notification already ${row.outcome}`, duplicate: true }, order, event: null, alreadyProcessed: row.outcome };
-        }
+  if (decision.kind === "transition") {
+    Object.assign(changes, decision.patch, { status: decision.to, nextCheckAt: null });
+    event = { ...base, type: decision.event, fromStatus: decision.from, toStatus: decision.to, payload: { ...payload, anomaly: decision.anomaly } };
+  } else {
+    if (decision.kind === "anomaly") {
+      if (!order.needsReview) changes.needsReview = true;
+      event = { ...base, type: decision.event, fromStatus: order.status, toStatus: order.status, payload, dedupeKey: anomalyKey(decision.event, evidence) };
+    } else if (meta.auditEvent) {
+      event = { ...base, type: meta.auditEvent, fromStatus: order.status, toStatus: order.status, payload: { ...payload, result: decision.kind } };
+    }
+    if (meta.countsAsCheck && order.status === "UNPAID") {
+      changes.countCheck = true;
+      changes.nextCheckAt = nextCheckAt(order.expiresAt, order.checkAttempts + 1, now, { firstCheckSeconds: settings.firstCheckSeconds, graceMs: settings.graceMs });
+    }
+  }
+  const outcome = notificationId !== null ? outcomeOf(decision) : null;
+  const notification = outcome ? { id: notificationId!, outcome } : undefined;
+  if (!event && !notification && Object.keys(changes).length === 0) return null;
+  return { orderId: order.id, seen: { status: order.status, refundedFen: order.refundedFen }, changes, event, notification, now };
+}
+
+/**
+ * Decide and persist. `snapshot` may be passed when the caller has just read the order (saves a
+ * round trip); it is re-read whenever the write finds the order changed.
+ */
+export async function applyEvidence(
+  deps: OrderDeps,
+  ref: number | { outTradeNo: string },
+  evidence: Evidence,
+  meta: ApplyMeta,
+  snapshot?: Snapshot,
+): Promise<ApplyResult> {
+  const settings = orderSettings(deps);
+  const notificationId = meta.notificationId ?? null;
+  const orderRef = typeof ref === "number" ? { id: ref } : ref;
+  let current = snapshot;
+  for (let attempt = 1; ; attempt++) {
+    current ??= (await readSnapshot(deps.prisma, orderRef, notificationId)) ?? undefined;
+    if (!current) throw new OrderNotFoundError(typeof ref === "number" ? ref : ref.outTradeNo);
+    const { order } = current;
+    if (current.notificationOutcome && !REPROCESSABLE.includes(current.notificationOutcome)) {
+      return { decision: { kind: "noop", reason: `notification already ${current.notificationOutcome}`, duplicate: true }, order, event: null, alreadyProcessed: current.notificationOutcome };
+    }
+    const now = nowOf(deps);
+    const decision = decide(order, evidence, { now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: settings.graceMs });
+    const plan = planFor(deps, order, decision, evidence, meta, now);
+    if (!plan) return { decision, order, event: null };
+    const written = await writeDecision(deps.prisma, plan);
+    if (written) {
+      if (plan.notification && !written.notificationMarked && decision.kind !== "transition") {
+        // Another run of the same job marked the row first; what we wrote is idempotent.
+        return { decision, order: written.order, event: written.event, alreadyProcessed: "duplicate" };
       }
+      report(deps, decision, written.order, written.event, meta);
+      return { decision, order: written.order, event: written.event };
+    }
+    if (attempt >= MAX_ATTEMPTS) throw new Error(`order ${order.id} kept changing while applying evidence (${attempt} attempts); retry later`);
+    current = undefined; // the order changed under us: read it again and decide again
+  }
+}
 
-      const decision = decide(order, evidence, { now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: settings.graceMs });
-      const basePayload = { reason: decision.reason, evidence: evidenceSummary(evidence), ...meta.payload };
-      let event: OrderEvent | null = null;
-      const orderData: Prisma.OrderUpdateManyMutationInput = {};
-
-      if (decision.kind === "transition") {
-        Object.assign(orderData, decision.patch, { status: decision.to, nextCheckAt: null });
-        const updated = await tx.order.updateMany({ where: { id: orderId, status: decision.from }, data: orderData });
-        // Cannot happen under the row lock; if it ever does, roll back rather than write a false event.
-        if (updated.count !== 1) throw new Error(`guarded update of order ${orderId} from ${decision.from} matched ${updated.count} rows`);
-        event = await tx.orderEvent.create({
-          data: {
-            orderId, type: decision.event, fromStatus: decision.from, toStatus: decision.to, source: meta.source, actor,
-            notificationId: meta.notificationId ?? null, payload: { ...basePayload, anomaly: decision.anomaly } as Prisma.InputJsonObject,
-          },
-        });
-      } else {
-        if (decision.kind === "anomaly") {
-          const fingerprint = anomalyFingerprint(evidence);
-          const seen = await tx.orderEvent.findFirst({
-            where: { orderId, type: decision.event, payload: { path: ["fingerprint"], equals: fingerprint } },
-            select: { id: true },
-          });
-          if (!seen) {
-            event = await tx.orderEvent.create({
-              data: {
-                orderId, type: decision.event, fromStatus: order.status, toStatus: order.status, source: meta.source, actor,
-                notificationId: meta.notificationId ?? null, payload: { ...basePayload, fingerprint } as Prisma.InputJsonObject,
-              },
-            });
-          }
-          orderData.needsReview = true;
-        }
-        if (meta.countsAsCheck && order.status === "UNPAID") {
-          const attempts = order.checkAttempts + 1;
-          orderData.checkAttempts = attempts;
-          orderData.nextCheckAt = nextCheckAt(order.expiresAt, attempts, now, { firstCheckSeconds: settings.firstCheckSeconds, graceMs: settings.graceMs });
-        }
-        if (Object.keys(orderData).length) await tx.order.updateMany({ where: { id: orderId }, data: orderData });
-        if (!event && meta.auditEvent) {
-          event = await tx.orderEvent.create({
-            data: {
-              orderId, type: meta.auditEvent, fromStatus: order.status, toStatus: order.status, source: meta.source, actor,
-              notificationId: meta.notificationId ?? null, payload: { ...basePayload, result: decision.kind } as Prisma.InputJsonObject,
-            },
-          });
-        }
-      }
-
-      const outcome = meta.notificationId !== undefined ? outcomeOf(decision) : null;
-      if (outcome) {
-        await tx.paymentNotification.update({
-          where: { id: meta.notificationId },
-          data: { outcome, processedAt: now, attempts: { increment: 1 }, lastError: null, orderId },
-        });
-      }
-      if (Object.keys(orderData).length) order = (await tx.order.findUnique({ where: { id: orderId } }))!;
-      return { decision, order, event };
-    },
-    { maxWait: 10_000, timeout: 20_000 },
-  );
-
-  const d = result.decision;
+function report(deps: OrderDeps, d: Decision, order: Order, event: OrderEvent | null, meta: ApplyMeta): void {
   if (d.kind === "transition") {
     metrics.orderTransitions.inc({ from: d.from, to: d.to, source: meta.source });
     if (d.anomaly) metrics.anomalies.inc({ kind: d.event });
-    deps.logger?.info({ orderId, outTradeNo: result.order.outTradeNo, from: d.from, to: d.to, source: meta.source, actor, event: d.event }, "order status changed");
-  } else if (d.kind === "anomaly" && result.event) {
+    deps.logger?.info({ orderId: order.id, outTradeNo: order.outTradeNo, from: d.from, to: d.to, source: meta.source, actor: meta.actor, event: d.event }, "order status changed");
+  } else if (d.kind === "anomaly" && event) {
     metrics.anomalies.inc({ kind: d.event });
-    deps.logger?.warn({ orderId, outTradeNo: result.order.outTradeNo, anomaly: d.event, reason: d.reason, source: meta.source }, "payment anomaly recorded for staff");
+    deps.logger?.warn({ orderId: order.id, outTradeNo: order.outTradeNo, anomaly: d.event, reason: d.reason, source: meta.source }, "payment anomaly recorded for staff");
   }
-  return result;
 }

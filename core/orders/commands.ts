@@ -11,6 +11,7 @@ import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
 import { CommandRefusedError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";
 import { closeVerdict, evidenceFromNotify, evidenceFromQuery } from "./evidence.ts";
 import { firstCheckAt } from "./schedule.ts";
+import * as store from "./store.ts";
 import { EVENT, type Evidence } from "./transitions.ts";
 
 export type CommandOutcome = "paid" | "closed" | "cancelled" | "refunded" | "anomaly" | "unchanged" | "unknown";
@@ -41,7 +42,7 @@ function toResult(r: ApplyResult): CommandResult {
 }
 
 async function loadOrder(deps: OrderDeps, orderId: number): Promise<Order> {
-  const order = await deps.prisma.order.findUnique({ where: { id: orderId } });
+  const order = await store.loadOrder(deps.prisma, orderId);
   if (!order) throw new OrderNotFoundError(orderId);
   return order;
 }
@@ -54,10 +55,8 @@ export async function applyTradeStatus(
   deps: OrderDeps,
   input: { outTradeNo: string; evidence: Evidence; source: EventSource; actor?: string; notificationId?: number },
 ): Promise<CommandResult> {
-  const order = await deps.prisma.order.findUnique({ where: { outTradeNo: input.outTradeNo }, select: { id: true } });
-  if (!order) throw new OrderNotFoundError(input.outTradeNo);
   const meta: ApplyMeta = { source: input.source, actor: input.actor, notificationId: input.notificationId };
-  const r = await applyEvidence(deps, order.id, input.evidence, meta);
+  const r = await applyEvidence(deps, { outTradeNo: input.outTradeNo }, input.evidence, meta);
   if (r.decision.kind === "close_at_alipay_first") return closeAtAlipay(deps, r.order, "CLOSED", { ...meta, source: "expiry" });
   return toResult(r);
 }
@@ -82,7 +81,8 @@ export async function checkPayment(
   const answer = await deps.alipay.queryTrade(order.outTradeNo);
   const evidence = evidenceFromQuery(answer);
   const meta: ApplyMeta = { source, actor: input.actor, countsAsCheck: true, auditEvent: audit };
-  const r = await applyEvidence(deps, order.id, evidence, meta);
+  // The order as read before the query is the snapshot; if it changed meanwhile, the write says so.
+  const r = await applyEvidence(deps, order.id, evidence, meta, { order, notificationOutcome: null });
   const result = r.decision.kind === "close_at_alipay_first"
     ? await closeAtAlipay(deps, r.order, "CLOSED", { ...meta, countsAsCheck: false, source: input.source === "staff" ? "staff" : "expiry" })
     : toResult(r);
@@ -142,8 +142,9 @@ async function closeAtAlipay(deps: OrderDeps, order: Order, target: "CLOSED" | "
  * from the raw body (parsed once, the same way the api verified it), never from derived columns.
  */
 export async function applyNotification(deps: OrderDeps, input: { notificationId: number }): Promise<CommandResult | { outcome: "skipped"; reason: string }> {
-  const row = await deps.prisma.paymentNotification.findUnique({ where: { id: input.notificationId } });
-  if (!row) throw new NotificationNotFoundError(input.notificationId);
+  const loaded = await store.loadNotificationWithOrder(deps.prisma, input.notificationId);
+  if (!loaded) throw new NotificationNotFoundError(input.notificationId);
+  const { notification: row, order } = loaded;
   if (row.outcome !== "pending" && row.outcome !== "failed") return { outcome: "skipped", reason: `already ${row.outcome}` };
   const reject = async (reason: string) => {
     await deps.prisma.paymentNotification.update({ where: { id: row.id }, data: { outcome: "rejected", reason: row.reason || reason, processedAt: nowOf(deps) } });
@@ -152,13 +153,14 @@ export async function applyNotification(deps: OrderDeps, input: { notificationId
   if (!row.verified) return reject("not verified");
   const parsed = parsePaymentNotification(parseFormBody(row.rawBody));
   if (!parsed.ok) return reject(`unparseable: ${parsed.errors.join("; ")}`);
+  const { outTradeNo } = parsed.fields;
+  const meta: ApplyMeta = { source: "notify", notificationId: row.id };
   try {
-    return await applyTradeStatus(deps, {
-      outTradeNo: parsed.fields.outTradeNo,
-      evidence: evidenceFromNotify(parsed.fields),
-      source: "notify",
-      notificationId: row.id,
-    });
+    // The api linked the row to the order its verified out_trade_no names: reuse that read.
+    const snapshot = order && order.outTradeNo === outTradeNo ? { order, notificationOutcome: row.outcome } : undefined;
+    const r = await applyEvidence(deps, { outTradeNo }, evidenceFromNotify(parsed.fields), meta, snapshot);
+    if (r.decision.kind === "close_at_alipay_first") return closeAtAlipay(deps, r.order, "CLOSED", { ...meta, source: "expiry" });
+    return toResult(r);
   } catch (e) {
     if (e instanceof OrderNotFoundError) return reject("unknown out_trade_no");
     throw e;

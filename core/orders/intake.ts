@@ -19,6 +19,7 @@ import type { Logger } from "../logging/index.ts";
 import { metrics } from "../metrics/index.ts";
 import { parseYuan } from "../money/index.ts";
 import type { Queues } from "../queues/index.ts";
+import { recordNotification, setNotificationReason } from "./store.ts";
 
 export interface IntakeDeps {
   prisma: PrismaClient;
@@ -74,46 +75,53 @@ function verifyBody(raw: Buffer | string, publicKey: string): Verified {
   return { params: parsed.params, verified: true, reason: "ok", fields: f.fields };
 }
 
+/** Inbox outcome and reason of a notify, given the order it names (null: none of ours). */
+function classify(v: Verified, order: { totalFen: number } | null, merchant: IntakeDeps["merchant"]): { outcome: NotificationOutcome; reason: string } {
+  if (!v.verified || !v.fields) return { outcome: "rejected", reason: v.reason };
+  const problems = checkMerchant(v.fields, merchant);
+  if (!order) problems.push(`out_trade_no ${v.fields.outTradeNo} is not one of our orders`);
+  else if (v.fields.totalFen !== order.totalFen) problems.push(`total_amount ${v.fields.totalFen} fen does not equal the order's ${order.totalFen} fen`);
+  return {
+    // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
+    outcome: order ? "pending" : "rejected",
+    reason: problems.length ? `merchant check failed: ${problems.join("; ")}` : v.reason,
+  };
+}
+
 export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<NotifyReply> {
   metrics.callbacksReceived.inc({ kind: "notify" });
   const v = verifyBody(rawBody, deps.alipayPublicKey);
   const claimed = fit(v.params.out_trade_no, 64);
-  // Looked up for unverified bodies too, but only to prompt a query to Alipay: never as evidence.
-  const order = claimed ? await deps.prisma.order.findUnique({ where: { outTradeNo: claimed }, select: { id: true, totalFen: true } }) : null;
-
-  let outcome: NotificationOutcome;
-  let reason = v.reason;
-  if (!v.verified || !v.fields) {
-    outcome = "rejected";
-  } else {
-    const problems = checkMerchant(v.fields, deps.merchant);
-    if (!order) problems.push(`out_trade_no ${v.fields.outTradeNo} is not one of our orders`);
-    else if (v.fields.totalFen !== order.totalFen) problems.push(`total_amount ${v.fields.totalFen} fen does not equal the order's ${order.totalFen} fen`);
-    if (problems.length) reason = `merchant check failed: ${problems.join("; ")}`;
-    // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
-    outcome = order ? "pending" : "rejected";
-  }
   if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
   else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
 
-  const row = await deps.prisma.paymentNotification.create({
-    data: {
+  // One statement finds the order (for unverified bodies too, but only to prompt a query to Alipay,
+  // never as evidence) and writes the row, choosing between the two classifications computed here.
+  // The amount is assumed to match in the "order found" variant and corrected below if it does not.
+  const claimedTotal = v.fields?.totalFen ?? -1;
+  const now = new Date();
+  const recorded = await recordNotification(
+    deps.prisma,
+    {
       kind: "notify",
       rawBody: storableBody(rawBody),
       verified: v.verified,
-      reason,
       notifyId: fit(v.params.notify_id, 128),
       outTradeNo: claimed,
-      orderId: order?.id ?? null,
       tradeNo: fit(v.params.trade_no, 64),
       tradeStatus: fit(v.params.trade_status, 32),
       totalFen: fen(v.params.total_amount),
       refundFen: fen(v.params.refund_fee),
-      outcome,
-      processedAt: outcome === "rejected" ? new Date() : null,
+      receivedAt: now,
     },
-    select: { id: true },
-  });
+    { ifOrder: classify(v, { totalFen: claimedTotal }, deps.merchant), ifNoOrder: classify(v, null, deps.merchant) },
+  );
+  const order = recorded.order;
+  let { outcome, reason } = classify(v, order, deps.merchant);
+  if (order && order.totalFen !== claimedTotal && v.fields) {
+    await setNotificationReason(deps.prisma, recorded.id, reason);
+  }
+  const row = { id: recorded.id };
   const log = { notificationId: row.id, outTradeNo: claimed, notifyId: v.params.notify_id, verified: v.verified, reason };
 
   if (outcome === "pending") {

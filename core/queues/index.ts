@@ -4,6 +4,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions, type QueueOptions } from "bullmq";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
+import { currentWork } from "../logging/index.ts";
 import { bullConnection } from "../redis/index.ts";
 
 export const QUEUE = {
@@ -125,8 +126,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 const CHECK_PRIORITY: Record<CheckSource, number> = { staff: 1, buyer: 1, return: 1, notify: 2, reconcile: 10 };
 
+/**
+ * The job carries the request id of the work that enqueued it (the notify's HTTP request, the staff
+ * action, the sweep job), so the worker's log lines of the job share it (worker/start.ts re-enters it).
+ */
+function withRequestId<T extends { requestId?: string }>(data: T): T {
+  const requestId = data.requestId ?? currentWork()?.requestId;
+  return requestId ? { ...data, requestId } : data;
+}
+
 function checkJob(data: PaymentCheckJob): { name: string; data: PaymentCheckJob; opts: JobsOptions } {
-  const parsed = PaymentCheckJob.parse(data);
+  const parsed = PaymentCheckJob.parse(withRequestId(data));
   return {
     name: `check-${parsed.source}`,
     data: parsed,
@@ -166,7 +176,7 @@ export function createQueues(config: Pick<Config, "redisUrl" | "redisPrefix">, o
     reconcileSweep,
     all: () => [notifyApply, paymentCheck, reconcileSweep],
     async enqueueNotifyApply(data) {
-      const parsed = NotifyApplyJob.parse(data);
+      const parsed = NotifyApplyJob.parse(withRequestId(data));
       const job = await withTimeout(notifyApply.add("apply", parsed, JOB_OPTIONS[QUEUE.notifyApply]), timeoutMs, "notify-apply");
       return job.id!;
     },

@@ -3,3 +3,4 @@ export { startStack, testRedisPrefix, type Stack, type StackOptions, type TestBu
 export { PrivateRedis } from "./redis-server.ts";
 export { spawnRole, type RoleProcess } from "./processes.ts";
 export { waitFor, sleep, type WaitOptions } from "./wait.ts";
+export { provisionServices, type ProvisionedServices } from "./services.ts";

@@ -15,7 +15,7 @@ export interface RoleProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnRole(role: "worker" | "api", env: NodeJS.ProcessEnv, extraEnv: Record<string, string> = {}): RoleProcess {
+export function spawnRole(role: "worker" | "api" | "admin", env: NodeJS.ProcessEnv, extraEnv: Record<string, string> = {}): RoleProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, `${role}/main.ts`)], {
     cwd: root,
     env: { ...process.env, ...env, LOG_LEVEL: "info", ...extraEnv },

@@ -1,0 +1,221 @@
+// Notify throughput and latency through the real api, queue and worker (separate processes, like
+// production), on a fresh database. Not a test.
+//   npm run --silent bench:notify -- --count 100000 --rate 500     (open loop, R notifies/s)
+//   npm run --silent bench:notify -- --count 100000                (unthrottled: closed loop, --concurrency in flight)
+// Options: --duplicates 0.2 (share of sends that repeat an earlier notify), --workers 1, --concurrency 64.
+// Prints one JSON object as its last line:
+//   sent, acked, applied, lost, duplicateTransitions, ackP50Ms, ackP99Ms, e2eP99Ms, throughputPerS
+// applied = orders paid by their notify; lost = acknowledged notifies whose order never got paid;
+// e2e = first send of a notify → its PAID event committed; throughputPerS = sends / (last inbox row
+// processed − first send).
+import { Agent, request } from "node:http";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { generateRsaKeyPair } from "../core/alipay/keys.ts";
+import { createPrisma } from "../core/db/index.ts";
+import { newOutTradeNo } from "../core/orders/index.ts";
+import { freePort } from "../scripts/local-services.ts";
+import { buildSignedNotify } from "../sandbox/app.ts";
+import { provisionServices, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
+
+const { values } = parseArgs({
+  options: {
+    count: { type: "string", default: "10000" },
+    rate: { type: "string", default: "0" },
+    duplicates: { type: "string", default: "0.2" },
+    workers: { type: "string", default: "1" },
+    concurrency: { type: "string", default: "64" },
+  },
+});
+const COUNT = Number(values.count);
+const RATE = Number(values.rate);
+const DUP = Number(values.duplicates);
+const WORKERS = Number(values.workers);
+const CONCURRENCY = Number(values.concurrency);
+const log = (m: string) => process.stderr.write(`[bench:notify] ${m}\n`);
+
+const APP_ID = "2021000000000001";
+const SELLER_ID = "2088000000000001";
+const PRICE_FEN = 9900;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const round = (n: number) => Math.round(n * 10) / 10;
+
+const services = await provisionServices("bench_notify", log);
+const roles: RoleProcess[] = [];
+const prisma = createPrisma(services.databaseUrl, { poolSize: 4 });
+try {
+  const unique = Math.round(COUNT * (1 - DUP));
+  const alipayKeys = generateRsaKeyPair(); // plays the sandbox's Alipay key
+  const appKeys = generateRsaKeyPair();
+
+  // Orders, in bulk (the bench measures notifies, not order creation).
+  const buyer = await prisma.user.create({ data: { email: "bench@local", passwordHash: "x" } });
+  const outTradeNos = Array.from({ length: unique }, () => newOutTradeNo());
+  const expiresAt = new Date(Date.now() + 24 * 3600_000);
+  for (let i = 0; i < unique; i += 5000) {
+    await prisma.order.createMany({
+      data: outTradeNos.slice(i, i + 5000).map((outTradeNo) => ({ outTradeNo, buyerId: buyer.id, subject: "bench", totalFen: PRICE_FEN, expiresAt, nextCheckAt: null })),
+    });
+  }
+  log(`${unique} orders created`);
+
+  // Signed bodies, before the clock starts (signing is the sandbox's cost, not ours).
+  const signStart = Date.now();
+  const bodies = outTradeNos.map((outTradeNo) =>
+    new URLSearchParams(buildSignedNotify({ outTradeNo, appId: APP_ID, sellerId: SELLER_ID, totalFen: PRICE_FEN }, {}, { privateKey: alipayKeys.privateKeyPem })).toString(),
+  );
+  log(`${unique} notifies signed in ${((Date.now() - signStart) / 1000).toFixed(1)} s`);
+
+  // The send sequence: each notify once, plus repeats of earlier ones (20% of all sends by default).
+  const sequence: number[] = [];
+  let dupsLeft = COUNT - unique;
+  for (let i = 0; i < unique; i++) {
+    sequence.push(i);
+    const want = dupsLeft / (unique - i);
+    for (let k = 0; k < Math.floor(want) + (Math.random() < want % 1 ? 1 : 0) && dupsLeft > 0; k++) {
+      sequence.push(Math.floor(Math.random() * (i + 1)));
+      dupsLeft--;
+    }
+  }
+
+  const apiPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    REDIS_PREFIX: services.redisPrefix,
+    API_PORT: String(apiPort),
+    API_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    // Nothing here talks to a gateway: notifies only. Reconciliation is kept out of the way.
+    ALIPAY_GATEWAY: "http://127.0.0.1:9/gateway.do",
+    ALIPAY_APP_ID: APP_ID,
+    ALIPAY_SELLER_ID: SELLER_ID,
+    ALIPAY_APP_PRIVATE_KEY: appKeys.privateKeyPem,
+    ALIPAY_PUBLIC_KEY: alipayKeys.publicKeyPem,
+    TOKEN_SECRET: "bench-token-secret-0123456789abcdef0123",
+    SESSION_SECRET: "bench-session-secret-0123456789abcdef01",
+    RECONCILE_FIRST_CHECK_SECONDS: "86400",
+    WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? "32",
+  };
+  roles.push(spawnRole("api", env, { LOG_LEVEL: "warn" }));
+  const readyUrls = [`http://127.0.0.1:${apiPort}/readyz`];
+  for (let w = 0; w < WORKERS; w++) {
+    const port = await freePort();
+    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port) }));
+    readyUrls.push(`http://127.0.0.1:${port}/readyz`); // a worker serves HTTP only once it consumes
+  }
+  for (const url of readyUrls) {
+    await waitFor(url, async () => (await fetch(url).catch(() => null))?.ok, { timeoutMs: 60_000, intervalMs: 200 });
+  }
+
+  const agent = new Agent({ keepAlive: true, maxSockets: Math.max(CONCURRENCY, 256) });
+  const post = (body: string) =>
+    new Promise<{ status: number; text: string }>((resolve) => {
+      const req = request(
+        { host: "127.0.0.1", port: apiPort, path: "/alipay/notify", method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "content-length": Buffer.byteLength(body) } },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c) => (text += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on("error", (e) => resolve({ status: 0, text: e.message }));
+      req.end(body);
+    });
+
+  const firstSentAt = new Array<number>(unique).fill(0);
+  const ackMs: number[] = [];
+  let acked = 0;
+  let sent = 0;
+  const send = async (idx: number) => {
+    const t0 = performance.now();
+    const wall = Date.now();
+    if (firstSentAt[idx] === 0) firstSentAt[idx] = wall;
+    sent++;
+    const r = await post(bodies[idx]!);
+    ackMs.push(performance.now() - t0);
+    if (r.status === 200 && r.text === "success") acked++;
+  };
+
+  log(`sending ${sequence.length} notifies (${unique} distinct) ${RATE > 0 ? `at ${RATE}/s` : `unthrottled, ${CONCURRENCY} in flight`}`);
+  const runStart = Date.now();
+  if (RATE > 0) {
+    // Open loop: send on schedule whatever the replies do (a slow server shows as latency, not as a lower rate).
+    const inflight = new Set<Promise<void>>();
+    let next = 0;
+    while (next < sequence.length) {
+      const due = Math.min(sequence.length, Math.floor(((Date.now() - runStart) / 1000) * RATE) + 1);
+      for (; next < due; next++) {
+        const p = send(sequence[next]!).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(inflight);
+  } else {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < sequence.length) await send(sequence[next++]!);
+      }),
+    );
+  }
+  const sendSeconds = (Date.now() - runStart) / 1000;
+  log(`sent in ${sendSeconds.toFixed(1)} s; waiting for the worker to drain`);
+
+  // Drain: until nothing is pending (or no progress for 30 s).
+  let lastPending = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const pending = await prisma.paymentNotification.count({ where: { outcome: "pending" } });
+    if (pending === 0) break;
+    if (pending !== lastPending) {
+      lastPending = pending;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 30_000) {
+      log(`${pending} inbox rows still pending after 30 s without progress`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const paidEvents = await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
+    SELECT o.out_trade_no, e.created_at AS at FROM order_event e JOIN "order" o ON o.id = e.order_id
+    WHERE e.from_status = 'UNPAID' AND e.to_status = 'PAID'`;
+  const paidOrders = new Set(paidEvents.map((e) => e.out_trade_no));
+  const indexOf = new Map(outTradeNos.map((o, i) => [o, i]));
+  const e2e = paidEvents.map((e) => e.at.getTime() - firstSentAt[indexOf.get(e.out_trade_no)!]!).sort((a, b) => a - b);
+  const [{ last }] = await prisma.$queryRaw<{ last: Date }[]>`SELECT max(processed_at) AS last FROM payment_notification`;
+  const processedSeconds = ((last?.getTime() ?? Date.now()) - runStart) / 1000;
+  ackMs.sort((a, b) => a - b);
+
+  const result = {
+    sent,
+    acked,
+    applied: paidOrders.size,
+    lost: unique - paidOrders.size,
+    duplicateTransitions: paidEvents.length - paidOrders.size,
+    ackP50Ms: round(percentile(ackMs, 50)),
+    ackP99Ms: round(percentile(ackMs, 99)),
+    e2eP99Ms: round(percentile(e2e, 99)),
+    throughputPerS: round(sent / processedSeconds),
+    rate: RATE || null,
+    distinct: unique,
+    seconds: round(processedSeconds),
+    e2eP50Ms: round(percentile(e2e, 50)),
+    workers: WORKERS,
+    machine: { nproc: os.availableParallelism(), memGb: round(os.totalmem() / 2 ** 30) },
+  };
+  agent.destroy();
+  console.log(JSON.stringify(result));
+} finally {
+  await Promise.all(roles.map((r) => r.kill("SIGTERM")));
+  await prisma.$disconnect();
+  await services.cleanup();
+}

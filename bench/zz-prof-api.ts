@@ -1,0 +1,50 @@
+import { createServer } from "node:http";
+import { generateRsaKeyPair } from "../core/alipay/keys.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { createPrisma } from "../core/db/index.ts";
+import { createLogger } from "../core/logging/index.ts";
+import { createRedis } from "../core/redis/index.ts";
+import { RoleLifecycle, listen } from "../core/runtime/index.ts";
+import { newOutTradeNo } from "../core/orders/index.ts";
+import { createApiApp } from "../api/app.ts";
+import { buildSignedNotify } from "../sandbox/app.ts";
+import { provisionServices } from "../test/support/index.ts";
+
+const N = Number(process.env.N ?? 3000);
+const services = await provisionServices("prof");
+const a = generateRsaKeyPair(), b = generateRsaKeyPair();
+const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl, REDIS_PREFIX: services.redisPrefix, ALIPAY_APP_PRIVATE_KEY: a.privateKeyPem, ALIPAY_PUBLIC_KEY: b.publicKeyPem });
+const logger = createLogger("api", "silent");
+const prisma = createPrisma(config.databaseUrl);
+const redis = createRedis(config.redisUrl);
+const lifecycle = new RoleLifecycle("api", logger);
+const app = createApiApp({ role: "api", config, logger, prisma, redis, lifecycle });
+const server = createServer(app);
+const port = await listen(server, 0, "127.0.0.1");
+const buyer = await prisma.user.create({ data: { email: "p@l", passwordHash: "x" } });
+const outs = Array.from({ length: N }, () => newOutTradeNo());
+await prisma.order.createMany({ data: outs.map((o) => ({ outTradeNo: o, buyerId: buyer.id, subject: "s", totalFen: 100, expiresAt: new Date(Date.now() + 1e8) })) });
+const bodies = outs.map((o) => new URLSearchParams(buildSignedNotify({ outTradeNo: o, appId: config.alipay.appId, sellerId: config.alipay.sellerId, totalFen: 100 }, {}, { privateKey: b.privateKeyPem })).toString());
+import { Session } from "node:inspector/promises";
+import { writeFileSync } from "node:fs";
+const session = new Session();
+session.connect();
+await session.post("Profiler.enable");
+await session.post("Profiler.start");
+const t0 = Date.now();
+let i = 0;
+await Promise.all(Array.from({ length: 16 }, async () => {
+  while (i < N) {
+    const body = bodies[i++]!;
+    const r = await fetch(`http://127.0.0.1:${port}/alipay/notify`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    await r.text();
+  }
+}));
+console.log("per s", N / ((Date.now() - t0) / 1000));
+const { profile } = await session.post("Profiler.stop");
+writeFileSync("/tmp/prof/api.cpuprofile", JSON.stringify(profile));
+server.close();
+await lifecycle.shutdown();
+await prisma.$disconnect();
+redis.disconnect();
+await services.cleanup();
