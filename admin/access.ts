@@ -36,7 +36,7 @@ export const POLICY: Readonly<Record<string, Readonly<Record<string, Role>>>> = 
 };
 
 /** Back-office areas outside AdminJS's resources. */
-export const AREAS = { dashboard: "viewer", queues: "operator", exportCsv: "viewer" } as const satisfies Record<string, Role>;
+export const AREAS = { queues: "operator", exportCsv: "viewer" } as const satisfies Record<string, Role>;
 
 export function hasRole(staff: Pick<Staff, "role"> | null | undefined, least: Role): boolean {
   return !!staff && staff.role in RANK && RANK[staff.role] >= RANK[least];

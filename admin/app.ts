@@ -81,7 +81,6 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   });
 
   const bundle = componentBundle(admin, logger);
-  lifecycle.onShutdown("admin components bundle", () => bundle.close());
   if (options.prebuildBundle) await bundle.build();
 
   const session = createSession({

@@ -31,6 +31,8 @@ export interface QueryPolicy {
   virtualFilters?: Record<string, (value: string) => Promise<Where | null> | Where | null>;
 }
 
+const NOTHING: Where = { id: { in: [] } };
+
 /** Exact counts up to this many rows; beyond it AdminJS shows this many (pagination stays usable). */
 export const COUNT_LIMIT = 10_000;
 
@@ -46,26 +48,41 @@ export class PrismaResource extends Resource {
     super({ model: getModelByName(modelName, cm), client: prisma, clientModule: cm });
   }
 
-  /** The Prisma `where` for an AdminJS filter (also used by the CSV export, so both agree). */
+  /**
+   * The Prisma `where` for an AdminJS filter (also used by the CSV export, so both agree). AdminJS
+   * applies a filter on any column named in the query string, not only the ones offered in the
+   * filter panel; here only the offered ones count (a crafted `filters.subject=…` would otherwise be
+   * a full-table LIKE scan), and an impossible enum value matches nothing instead of failing.
+   */
   async where(filter?: Filter): Promise<Where> {
     if (!filter) return {};
-    const virtual: Where[] = [];
+    const offered = this.offeredFilters();
+    const parts: Where[] = [];
     const real: Filter["filters"] = {};
     for (const [name, f] of Object.entries(filter.filters)) {
       const build = this.policy.virtualFilters?.[name];
       if (build) {
         const fragment = await build(String(f.value ?? "").trim());
-        if (fragment) virtual.push(fragment);
-      } else if (f.property) {
-        real[name] = f;
-      } // else: not a column and not a known virtual filter: ignored rather than a 500
+        if (fragment) parts.push(fragment);
+      } else if (f.property && (!offered || offered.has(name))) {
+        const values = f.property.availableValues();
+        if (values && !values.includes(String(f.value))) parts.push(NOTHING);
+        else real[name] = f;
+      }
     }
     const where: Where = convertFilter(this.model.fields, { ...filter, filters: real } as Filter);
     for (const key of this.policy.exact ?? []) {
       const cond = where[key] as { contains?: string } | undefined;
       if (cond && typeof cond === "object" && "contains" in cond) where[key] = cond.contains;
     }
-    return virtual.length ? { AND: [where, ...virtual] } : where;
+    return parts.length ? { AND: [where, ...parts] } : where;
+  }
+
+  /** The resource's filterProperties (null until AdminJS has decorated it, or if none are set). */
+  private offeredFilters(): Set<string> | null {
+    const decorated = (this as unknown as { _decorated?: { options: { filterProperties?: string[] } } })._decorated;
+    const list = decorated?.options.filterProperties;
+    return list?.length ? new Set(list) : null;
   }
 
   safeSort(sort: Sort = {}): Required<Sort> {

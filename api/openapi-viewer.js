@@ -72,7 +72,7 @@
     }
     var input = el("input", { id: "token", placeholder: "token from POST /auth/login", value: saved || "" });
     input.addEventListener("change", function () { sessionStorage.setItem(TOKEN_KEY, input.value.trim()); });
-    return el("div", { class: "auth" }, [el("label", { for: "token", text: "Bearer token (for operations marked 🔒)" }), input]);
+    return el("div", { class: "auth" }, [el("label", { for: "token", text: "Bearer token (sent by operations marked [token])" }), input]);
   }
 
   function tryIt(path, method, op) {
@@ -156,7 +156,7 @@
     return el("details", { class: "op", id: op.operationId }, [
       el("summary", {}, [
         el("span", { class: "method " + method, text: method }),
-        el("span", { class: "path", text: path + (op.security ? " 🔒" : "") }),
+        el("span", { class: "path", text: path + (op.security ? "  [token]" : "") }),
         el("span", { class: "summary", text: op.summary || "" }),
       ]),
       body,

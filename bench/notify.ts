@@ -8,6 +8,7 @@
 // applied = orders paid by their notify; lost = acknowledged notifies whose order never got paid;
 // e2e = first send of a notify → its PAID event committed; throughputPerS = sends / (last inbox row
 // processed − first send).
+import { readdirSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -38,12 +39,31 @@ const APP_ID = "2021000000000001";
 const SELLER_ID = "2088000000000001";
 const PRICE_FEN = 9900;
 
+/** CPU seconds used so far by processes whose command line matches (Linux /proc; clock ticks = 100/s). */
+function cpuSeconds(match: (pid: number, cmdline: string) => boolean): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (!match(pid, cmdline)) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return total;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const round = (n: number) => Math.round(n * 10) / 10;
 
+const LOAD_BEFORE = os.loadavg()[0]!;
 const services = await provisionServices("bench_notify", log);
 const roles: RoleProcess[] = [];
 const prisma = createPrisma(services.databaseUrl, { poolSize: 4 });
@@ -143,6 +163,17 @@ try {
     if (r.status === 200 && r.text === "success") acked++;
   };
 
+  const rolePids = new Set(roles.map((r) => r.pid));
+  const dbName = new URL(services.databaseUrl).pathname.slice(1);
+  const components = {
+    api: (pid: number) => pid === roles[0]!.pid,
+    worker: (pid: number) => rolePids.has(pid) && pid !== roles[0]!.pid,
+    // the backends serving this run's database (not other databases on a shared server)
+    postgres: (_: number, cmd: string) => cmd.startsWith("postgres:") && cmd.includes(dbName),
+    redis: (_: number, cmd: string) => cmd.includes("redis-server"),
+    bench: (pid: number) => pid === process.pid,
+  };
+  const cpuBefore = Object.fromEntries(Object.entries(components).map(([k, f]) => [k, cpuSeconds(f)]));
   log(`sending ${sequence.length} notifies (${unique} distinct) ${RATE > 0 ? `at ${RATE}/s` : `unthrottled, ${CONCURRENCY} in flight`}`);
   const runStart = Date.now();
   if (RATE > 0) {
@@ -185,6 +216,10 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
 
+  // CPU per notify by component (redis: the whole server, other users of it included).
+  const cpuMsPerNotify = Object.fromEntries(
+    Object.entries(components).map(([k, f]) => [k, round(((cpuSeconds(f) - cpuBefore[k]!) * 1000) / sequence.length)]),
+  );
   const paidEvents = await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
     SELECT o.out_trade_no, e.created_at AS at FROM order_event e JOIN "order" o ON o.id = e.order_id
     WHERE e.from_status = 'UNPAID' AND e.to_status = 'PAID'`;
@@ -210,7 +245,10 @@ try {
     seconds: round(processedSeconds),
     e2eP50Ms: round(percentile(e2e, 50)),
     workers: WORKERS,
-    machine: { nproc: os.availableParallelism(), memGb: round(os.totalmem() / 2 ** 30) },
+    cpuMsPerNotify,
+    // Other work on the machine competes for the same cores: the 1-minute load average before this
+    // bench started anything, and at its end (which includes the bench's own processes).
+    machine: { nproc: os.availableParallelism(), memGb: round(os.totalmem() / 2 ** 30), loadAvgBefore: round(LOAD_BEFORE), loadAvgEnd: round(os.loadavg()[0]!) },
   };
   agent.destroy();
   console.log(JSON.stringify(result));

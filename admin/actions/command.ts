@@ -7,7 +7,7 @@
 import type { Action, ActionContext, ActionRequest, ActionResponse, BaseRecord } from "adminjs";
 import type { Logger } from "pino";
 import { CommandRefusedError, NotificationNotFoundError, OrderNotFoundError } from "../../core/orders/index.ts";
-import { allow, asStaff, assertCan, type Staff } from "../access.ts";
+import { allow, assertCan, type Staff } from "../access.ts";
 import type { Components } from "../components/index.ts";
 import { DEFAULT_LANGUAGE, parseLanguage, translate } from "../locale/index.ts";
 import type en from "../locale/en.ts";
@@ -71,7 +71,7 @@ export function commandAction(spec: CommandSpec, components: Components, logger:
       const staff = assertCan(currentAdmin, resourceId, name);
       const id = Number(record.id());
       const result = await report(spec, id, staff, request.payload, logger);
-      const lang = parseLanguage(asStaff(currentAdmin) && (currentAdmin as { locale?: string }).locale) ?? DEFAULT_LANGUAGE;
+      const lang = parseLanguage((currentAdmin as { locale?: unknown } | undefined)?.locale) ?? DEFAULT_LANGUAGE;
       const summary = [translate(lang, `messages.commandOutcome.${result.outcome}`), result.detail].filter(Boolean).join(" — ");
       const fresh = (await resource.findOne(String(id), context)) ?? record;
       return {

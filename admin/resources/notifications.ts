@@ -27,7 +27,7 @@ export function notificationResourceOptions(deps: { prisma: PrismaClient; compon
       navigation: { name: "payments", icon: "Inbox" },
       sort: { sortBy: "receivedAt", direction: "desc" },
       listProperties: ["id", "receivedAt", "kind", "outTradeNo", "tradeStatus", "totalFen", "verified", "outcome"],
-      filterProperties: ["outTradeNo", "notifyId", "outcome", "receivedAt", "verified", "kind"],
+      filterProperties: ["outTradeNo", "notifyId", "outcome", "receivedAt", "verified"],
       showProperties: [
         "id", "kind", "receivedAt", "verified", "reason", "outcome", "processedAt", "attempts", "lastError",
         "outTradeNo", "order", "notifyId", "tradeNo", "tradeStatus", "totalFen", "refundFen", "rawBody",

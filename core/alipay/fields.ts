@@ -24,8 +24,11 @@ export const beijingTime = z.string().transform((v, ctx) => {
   return date;
 });
 
-/** A non-empty string of at most `max` characters. */
-export const text = (max: number) => z.string().min(1).max(max);
+/**
+ * A non-empty string of at most `max` characters, without NUL: Alipay never sends one, and
+ * PostgreSQL text cannot store one (a signed NUL would otherwise fail every write of the evidence).
+ */
+export const text = (max: number) => z.string().min(1).max(max).refine((v) => !v.includes("\u0000"), "contains NUL");
 
 /**
  * Optional field: absent or empty ("k=", legal though not expected — PROTOCOL.md §8.1) both become

@@ -10,6 +10,9 @@ const REDACT = [
   "sessionSecret", "*.sessionSecret", "secrets", "*.secrets", "authorization", "*.authorization",
   "headers.authorization", "headers.cookie", "req.headers.authorization", "req.headers.cookie",
   "token", "*.token",
+  // The config object, should it ever be logged whole: the key one level deeper, and the connection
+  // URLs (they may carry passwords).
+  "*.alipay.appPrivateKey", "databaseUrl", "*.databaseUrl", "redisUrl", "*.redisUrl",
 ];
 
 export type { Logger };

@@ -43,8 +43,11 @@ const INT4_MAX = 2_147_483_647;
 
 /** Untrusted text for a bounded column: kept only if it fits (a forged body must not break the insert). */
 function fit(value: string | undefined, max: number): string | null {
-  return typeof value === "string" && value.length > 0 && value.length <= max ? value : null;
+  return typeof value === "string" && value.length > 0 && value.length <= max && !value.includes("\u0000") ? value : null;
 }
+
+/** PostgreSQL text cannot hold NUL: hostile text (a reason quoting the body) is stored with it spelled out. */
+const storable = (text: string) => text.replaceAll("\u0000", "\\u0000");
 
 function fen(value: string | undefined): number | null {
   const v = parseYuan(value);
@@ -67,9 +70,9 @@ interface Verified {
 /** Parse once, verify (rule V1), then type the fields. Nothing is believed before `verified`. */
 function verifyBody(raw: Buffer | string, publicKey: string): Verified {
   const parsed = tryParseFormBody(raw);
-  if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: `form ${parsed.error.code}: ${parsed.error.message}`, fields: null };
+  if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: storable(`form ${parsed.error.code}: ${parsed.error.message}`), fields: null };
   const v = verifyCallback(parsed.params, publicKey);
-  if (!v.valid) return { params: parsed.params, verified: false, reason: `signature ${v.reason}`, fields: null };
+  if (!v.valid) return { params: parsed.params, verified: false, reason: storable(`signature ${v.reason}`), fields: null };
   const f = parsePaymentNotification(parsed.params);
   if (!f.ok) return { params: parsed.params, verified: true, reason: `fields: ${f.errors.join("; ")}`.slice(0, 2000), fields: null };
   return { params: parsed.params, verified: true, reason: "ok", fields: f.fields };
@@ -117,11 +120,11 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<
     { ifOrder: classify(v, { totalFen: claimedTotal }, deps.merchant), ifNoOrder: classify(v, null, deps.merchant) },
   );
   const order = recorded.order;
-  let { outcome, reason } = classify(v, order, deps.merchant);
+  const { outcome, reason } = classify(v, order, deps.merchant);
   if (order && order.totalFen !== claimedTotal && v.fields) {
     await setNotificationReason(deps.prisma, recorded.id, reason);
   }
-  const row = { id: recorded.id };
+  const row = recorded;
   const log = { notificationId: row.id, outTradeNo: claimed, notifyId: v.params.notify_id, verified: v.verified, reason };
 
   if (outcome === "pending") {
@@ -184,7 +187,7 @@ export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise
   const order = verified && claimed ? await deps.prisma.order.findUnique({ where: { outTradeNo: claimed } }) : null;
   await deps.prisma.paymentNotification.create({
     data: {
-      kind: "return", rawBody: rawQuery.replaceAll("\u0000", ""), verified, reason, outTradeNo: claimed, orderId: order?.id ?? null,
+      kind: "return", rawBody: rawQuery.replaceAll("\u0000", ""), verified, reason: storable(reason), outTradeNo: claimed, orderId: order?.id ?? null,
       tradeNo: fit(params.trade_no, 64), totalFen: fen(params.total_amount),
       // A return is never applied: it only prompts a check.
       outcome: verified ? "ignored" : "rejected", processedAt: new Date(),

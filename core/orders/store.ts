@@ -9,6 +9,7 @@
 // writes them. Values are therefore written as `$n::timestamptz AT TIME ZONE 'UTC'` from ISO strings
 // and read back as UTC, whatever the server's or the session's time zone.
 import type { EventSource, NotificationOutcome, Order, OrderEvent, OrderStatus, PaymentNotification, PrismaClient } from "@prisma/client";
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { sqlPoolOf } from "../db/index.ts";
 
@@ -19,9 +20,21 @@ const TYPES = {
     oid === TIMESTAMP_OID ? parseUtc : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
 } as unknown as pg.CustomTypesConfig;
 
+// Named (server-side prepared) statements: PostgreSQL parses and plans each distinct text once per
+// connection instead of on every notify. The statements here come in a few dozen shapes at most.
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `cp_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 type Queryable = pg.Pool | pg.PoolClient;
 async function query<R extends pg.QueryResultRow>(db: Queryable, text: string, values: unknown[] = []): Promise<R[]> {
-  return (await db.query<R>({ text, values, types: TYPES })).rows;
+  return (await db.query<R>({ name: statementName(text), text, values, types: TYPES })).rows;
 }
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 

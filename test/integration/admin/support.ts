@@ -66,7 +66,7 @@ export interface TestStaff {
   role: StaffRole;
 }
 
-export async function createStaff(prisma: PrismaClient, role: StaffRole, tag = role): Promise<TestStaff> {
+export async function createStaff(prisma: PrismaClient, role: StaffRole, tag: string = role): Promise<TestStaff> {
   const email = `${tag}-${randomBytes(4).toString("hex")}@staff.test`;
   const password = randomBytes(12).toString("base64url");
   const s = await prisma.staffUser.create({ data: { email, role, passwordHash: await hashPassword(password) } });

@@ -88,7 +88,7 @@ test("a whole flow at trace level writes no key, secret, password or token", asy
   await client.request("/admin/logout");
 
   // Let the worker finish what the flow queued (the return's payment check).
-  await waitFor("the return's payment check", () => worker.logLines().some((l) => l.msg === "alipay call" || l.queue === "payment-check"), { timeoutMs: 5000 }).catch(() => null);
+  await waitFor("the return's payment check", () => worker.logLines().some((l) => l.msg === "alipay call"));
 
   const keyLines = pemBodyLines(stack.env.ALIPAY_APP_PRIVATE_KEY!);
   assert.ok(keyLines.length > 10, "the configured app private key is a PEM");
@@ -97,8 +97,9 @@ test("a whole flow at trace level writes no key, secret, password or token", asy
   for (const role of roles) {
     const out = role.output();
     const lines = role.logLines();
-    assert.ok(lines.length > 5, `${role.role} logged (${lines.length} lines)`);
-    if (role.role !== "worker") assert.ok(lines.some((l) => l.msg === "request" && l.level === 20), `${role.role} wrote its debug access log`);
+    // The search means something only if the paths that handle secrets did log.
+    const expected = { api: ["request", "notify recorded"], admin: ["request", "admin login"], worker: ["order status changed", "alipay call"] }[role.role];
+    for (const msg of expected) assert.ok(lines.some((l) => l.msg === msg), `${role.role} logged "${msg}":\n${out}`);
     for (const [what, value] of Object.entries(secrets)) {
       const at = out.indexOf(value);
       assert.equal(at, -1, `${what} appears in the ${role.role}'s logs: …${out.slice(Math.max(0, at - 200), at + 50)}…`);
