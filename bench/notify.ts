@@ -8,7 +8,6 @@
 // applied = orders paid by their notify; lost = acknowledged notifies whose order never got paid;
 // e2e = first send of a notify → its PAID event committed; throughputPerS = sends / (last inbox row
 // processed − first send).
-import { readdirSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -17,7 +16,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { buildSignedNotify } from "../sandbox/app.ts";
-import { provisionServices, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { cpuMeter, provisionServices, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,24 +37,6 @@ const log = (m: string) => process.stderr.write(`[bench:notify] ${m}\n`);
 const APP_ID = "2021000000000001";
 const SELLER_ID = "2088000000000001";
 const PRICE_FEN = 9900;
-
-/** CPU seconds used so far by processes whose command line matches (Linux /proc; clock ticks = 100/s). */
-function cpuSeconds(match: (pid: number, cmdline: string) => boolean): number {
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (!match(pid, cmdline)) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return total;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -173,7 +154,7 @@ try {
     redis: (_: number, cmd: string) => cmd.includes("redis-server"),
     bench: (pid: number) => pid === process.pid,
   };
-  const cpuBefore = Object.fromEntries(Object.entries(components).map(([k, f]) => [k, cpuSeconds(f)]));
+  const cpu = cpuMeter(components);
   log(`sending ${sequence.length} notifies (${unique} distinct) ${RATE > 0 ? `at ${RATE}/s` : `unthrottled, ${CONCURRENCY} in flight`}`);
   const runStart = Date.now();
   if (RATE > 0) {
@@ -217,9 +198,7 @@ try {
   }
 
   // CPU per notify by component (redis: the whole server, other users of it included).
-  const cpuMsPerNotify = Object.fromEntries(
-    Object.entries(components).map(([k, f]) => [k, round(((cpuSeconds(f) - cpuBefore[k]!) * 1000) / sequence.length)]),
-  );
+  const cpuMsPerNotify = cpu.perUnitMs(sequence.length);
   const paidEvents = await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
     SELECT o.out_trade_no, e.created_at AS at FROM order_event e JOIN "order" o ON o.id = e.order_id
     WHERE e.from_status = 'UNPAID' AND e.to_status = 'PAID'`;

@@ -6,7 +6,6 @@
 // reconciled = orders marked PAID; correct = of those, orders really paid at the sandbox (and wrong,
 // orders marked PAID that were not, must be 0); seconds = first check → every order checked once;
 // checksPerS = orders checked / that time (first to last check write); rssGrowthMb = worker peak RSS − RSS once ready.
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
@@ -15,7 +14,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { createSandbox } from "../sandbox/app.ts";
-import { provisionServices, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { cpuMeter, provisionServices, rssBytes, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,18 +24,16 @@ const { values } = parseArgs({
   },
 });
 const ORDERS = Number(values.orders);
+// The worker's V8 heap cap, as recommended for deployment (docs/benchmarks.md): without a cap V8 lets
+// the heap of a busy worker grow far past its live data before collecting. WORKER_NODE_OPTIONS=""
+// measures without it.
+const WORKER_NODE_OPTIONS = process.env.WORKER_NODE_OPTIONS ?? "--max-old-space-size=128";
 const QPS = Number(values.qps);
 const WORKERS = Number(values.workers);
 const log = (m: string) => process.stderr.write(`[bench:reconcile] ${m}\n`);
 const APP_ID = "2021000000000001";
 const PRICE_FEN = 9900;
 const round = (n: number) => Math.round(n * 10) / 10;
-
-/** Resident set of a process, in bytes (Linux /proc). */
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 const LOAD_BEFORE = os.loadavg()[0]!;
 const services = await provisionServices("bench_reconcile", log);
@@ -92,12 +89,20 @@ try {
   for (let w = 0; w < WORKERS; w++) {
     const port = await freePort();
     workerPorts.push(port);
-    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port), ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}) }));
+    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port), NODE_OPTIONS: WORKER_NODE_OPTIONS }));
   }
   for (const port of workerPorts) {
     await waitFor(`worker on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, { timeoutMs: 60_000, intervalMs: 100 });
   }
   const baseRss = roles.map((r) => rssBytes(r.pid));
+  const workerPids = new Set(roles.map((r) => r.pid));
+  const dbName = new URL(services.databaseUrl).pathname.slice(1);
+  const cpu = cpuMeter({
+    worker: (pid) => workerPids.has(pid),
+    // the in-process sandbox (signing every response) and this loop
+    sandboxAndBench: (pid) => pid === process.pid,
+    postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
+  });
   const rssSeries: number[] = [];
   let lastSample = 0;
   const peakRss = [...baseRss];
@@ -146,6 +151,8 @@ try {
     checked,
     qps: QPS,
     workers: WORKERS,
+    workerNodeOptions: WORKER_NODE_OPTIONS,
+    cpuMsPerCheck: cpu.perUnitMs(checked),
     totalSeconds: round((lastCheckAt - started) / 1000),
     // Other work on the machine competes for the same cores: the 1-minute load average before this
     // bench started anything, and at its end (which includes the bench's own processes).

@@ -4,3 +4,4 @@ export { PrivateRedis } from "./redis-server.ts";
 export { spawnRole, type RoleProcess } from "./processes.ts";
 export { waitFor, sleep, type WaitOptions } from "./wait.ts";
 export { provisionServices, type ProvisionedServices } from "./services.ts";
+export { cpuMeter, cpuSeconds, rssBytes } from "./proc.ts";
