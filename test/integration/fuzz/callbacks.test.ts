@@ -16,7 +16,8 @@ import { connect } from "node:net";
 import fc from "fast-check";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
 import { newOutTradeNo } from "../../../core/orders/index.ts";
-import { startStack, waitFor, type Stack } from "../../support/index.ts";
+import { startStack, type Stack } from "../../support/index.ts";
+import { waitForInboxDrained } from "../hardening/drain.ts";
 import {
   arbitraryBytes, arbitraryForm, hostileSignedNotify, mutatedNotify, returnQuery, transportCase,
   type CaseContext, type FuzzOrder, type NotifyCase,
@@ -145,7 +146,7 @@ test(`notify: ${NOTIFY_RUNS} hostile requests — never 5xx, every one recorded,
   );
 
   // Let the worker apply everything that was acknowledged, then judge the orders.
-  await waitFor("every inbox row processed", async () => (await stack.prisma.paymentNotification.count({ where: { outcome: "pending" } })) === 0, { timeoutMs: 60_000 });
+  await waitForInboxDrained(stack.prisma, stack.api.queues.notifyApply, 90_000);
   assert.equal(await stack.prisma.paymentNotification.count({ where: { outcome: "failed" } }), 0, "no apply failed");
   const paid = await paidOrders();
   const unexplained = [...paid].filter((o) => !mayPay.has(o));

@@ -10,6 +10,7 @@ import { Agent, request } from "node:http";
 import { newOutTradeNo } from "../../../core/orders/index.ts";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
 import { sleep, startStack, waitFor, type Stack } from "../../support/index.ts";
+import { waitForInboxDrained } from "./drain.ts";
 import { startRole, type RunningRole } from "./roles.ts";
 
 const NOTIFIES = Number(process.env.SIGTERM_LOAD_NOTIFIES ?? 2400);
@@ -130,7 +131,7 @@ test(`SIGTERM of the api and the worker under load loses no acknowledged notify 
   const loadSeconds = (Date.now() - started) / 1000;
 
   // Every acknowledged notify is in the inbox and ends applied; its order is PAID exactly once.
-  await waitFor("the worker to apply every inbox row", async () => (await stack.prisma.paymentNotification.count({ where: { outcome: "pending" } })) === 0, { timeoutMs: 90_000 });
+  await waitForInboxDrained(stack.prisma, stack.api.queues.notifyApply, 90_000);
   const rows = await stack.prisma.paymentNotification.findMany({ where: { kind: "notify" }, select: { notifyId: true, outTradeNo: true, outcome: true } });
   const rowsByNotify = new Map<string, typeof rows>();
   for (const r of rows) rowsByNotify.set(r.notifyId!, [...(rowsByNotify.get(r.notifyId!) ?? []), r]);
