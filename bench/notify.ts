@@ -2,15 +2,19 @@
 // production), on a fresh database. Not a test.
 //   npm run --silent bench:notify -- --count 100000 --rate 500     (open loop, R notifies/s)
 //   npm run --silent bench:notify -- --count 100000                (unthrottled: closed loop, --concurrency in flight)
-// Options: --duplicates 0.2 (share of sends that repeat an earlier notify), --workers 1, --concurrency 64.
+// Options: --duplicates 0.2 (share of sends that repeat an earlier notify), --workers 1,
+// --concurrency 64, --warmup 2000 (notifies for other orders sent first, at the same rate, and not
+// measured: the roles' JIT, connection pools and prepared statements warm up as in a running system).
 // Prints one JSON object as its last line:
-//   sent, acked, applied, lost, duplicateTransitions, ackP50Ms, ackP99Ms, e2eP99Ms, throughputPerS
-// applied = orders paid by their notify; lost = acknowledged notifies whose order never got paid;
+//   sent, acked, applied, lost, duplicateTransitions, ackP50Ms, ackP99Ms, e2eP99Ms, throughputPerS (+ details)
+// sent counts every send (a notify not answered `success` is sent again after 1 s, as Alipay would);
+// applied = orders paid by their notify; lost = notifies answered `success` whose order never got paid;
 // e2e = first send of a notify → its PAID event committed; throughputPerS = sends / (last inbox row
 // processed − first send).
 import { Agent, request } from "node:http";
 import os from "node:os";
 import { parseArgs } from "node:util";
+import type { PrismaClient } from "@prisma/client";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
 import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     duplicates: { type: "string", default: "0.2" },
     workers: { type: "string", default: "1" },
     concurrency: { type: "string", default: "64" },
+    warmup: { type: "string", default: "2000" },
   },
 });
 const COUNT = Number(values.count);
@@ -32,6 +37,7 @@ const RATE = Number(values.rate);
 const DUP = Number(values.duplicates);
 const WORKERS = Number(values.workers);
 const CONCURRENCY = Number(values.concurrency);
+const WARMUP = Number(values.warmup);
 const log = (m: string) => process.stderr.write(`[bench:notify] ${m}\n`);
 
 const APP_ID = "2021000000000001";
@@ -44,36 +50,26 @@ function percentile(sorted: number[], p: number): number {
 }
 const round = (n: number) => Math.round(n * 10) / 10;
 
-const LOAD_BEFORE = os.loadavg()[0]!;
-const services = await provisionServices("bench_notify", log);
-const roles: RoleProcess[] = [];
-const prisma = createPrisma(services.databaseUrl, { poolSize: 4 });
-try {
-  const unique = Math.round(COUNT * (1 - DUP));
-  const alipayKeys = generateRsaKeyPair(); // plays the sandbox's Alipay key
-  const appKeys = generateRsaKeyPair();
-
-  // Orders, in bulk (the bench measures notifies, not order creation).
-  const buyer = await prisma.user.create({ data: { email: "bench@local", passwordHash: "x" } });
-  const outTradeNos = Array.from({ length: unique }, () => newOutTradeNo());
+/** Orders in bulk (the bench measures notifies, not order creation) and their signed notifies. */
+async function ordersWithNotifies(prisma: PrismaClient, buyerId: number, n: number, privateKey: string): Promise<{ outTradeNos: string[]; bodies: string[] }> {
+  const outTradeNos = Array.from({ length: n }, () => newOutTradeNo());
   const expiresAt = new Date(Date.now() + 24 * 3600_000);
-  for (let i = 0; i < unique; i += 5000) {
+  for (let i = 0; i < n; i += 5000) {
     await prisma.order.createMany({
-      data: outTradeNos.slice(i, i + 5000).map((outTradeNo) => ({ outTradeNo, buyerId: buyer.id, subject: "bench", totalFen: PRICE_FEN, expiresAt, nextCheckAt: null })),
+      data: outTradeNos.slice(i, i + 5000).map((outTradeNo) => ({ outTradeNo, buyerId, subject: "bench", totalFen: PRICE_FEN, expiresAt, nextCheckAt: null })),
     });
   }
-  log(`${unique} orders created`);
-
-  // Signed bodies, before the clock starts (signing is the sandbox's cost, not ours).
-  const signStart = Date.now();
+  // Signed before the clock starts: signing is Alipay's cost, not ours.
   const bodies = outTradeNos.map((outTradeNo) =>
-    new URLSearchParams(buildSignedNotify({ outTradeNo, appId: APP_ID, sellerId: SELLER_ID, totalFen: PRICE_FEN }, {}, { privateKey: alipayKeys.privateKeyPem })).toString(),
+    new URLSearchParams(buildSignedNotify({ outTradeNo, appId: APP_ID, sellerId: SELLER_ID, totalFen: PRICE_FEN }, {}, { privateKey })).toString(),
   );
-  log(`${unique} notifies signed in ${((Date.now() - signStart) / 1000).toFixed(1)} s`);
+  return { outTradeNos, bodies };
+}
 
-  // The send sequence: each notify once, plus repeats of earlier ones (20% of all sends by default).
+/** Each notify once, plus repeats of earlier ones spread through the run (`dup` of all sends). */
+function sendSequence(unique: number, total: number): number[] {
   const sequence: number[] = [];
-  let dupsLeft = COUNT - unique;
+  let dupsLeft = total - unique;
   for (let i = 0; i < unique; i++) {
     sequence.push(i);
     const want = dupsLeft / (unique - i);
@@ -82,6 +78,41 @@ try {
       dupsLeft--;
     }
   }
+  return sequence;
+}
+
+/** Wait until no inbox row is pending (or nothing moved for 30 s). */
+async function drain(prisma: PrismaClient): Promise<void> {
+  let lastPending = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const pending = await prisma.paymentNotification.count({ where: { outcome: "pending" } });
+    if (pending === 0) return;
+    if (pending !== lastPending) {
+      lastPending = pending;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 30_000) {
+      log(`${pending} inbox rows still pending after 30 s without progress`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const LOAD_BEFORE = os.loadavg()[0]!;
+const services = await provisionServices("bench_notify", log);
+const roles: RoleProcess[] = [];
+const prisma = createPrisma(services.databaseUrl, { poolSize: 4 });
+try {
+  const unique = Math.round(COUNT * (1 - DUP));
+  const alipayKeys = generateRsaKeyPair(); // plays the sandbox's Alipay key
+  const appKeys = generateRsaKeyPair();
+  const buyer = await prisma.user.create({ data: { email: "bench@local", passwordHash: "x" } });
+  const signStart = Date.now();
+  const measured = await ordersWithNotifies(prisma, buyer.id, unique, alipayKeys.privateKeyPem);
+  const warm = await ordersWithNotifies(prisma, buyer.id, WARMUP, alipayKeys.privateKeyPem);
+  log(`${unique + WARMUP} orders created and their notifies signed in ${((Date.now() - signStart) / 1000).toFixed(1)} s`);
+  const sequence = sendSequence(unique, COUNT);
 
   const apiPort = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -130,80 +161,98 @@ try {
       req.end(body);
     });
 
-  const firstSentAt = new Array<number>(unique).fill(0);
-  const ackMs: number[] = [];
-  let acked = 0;
-  let sent = 0;
-  const send = async (idx: number) => {
-    const t0 = performance.now();
-    const wall = Date.now();
-    if (firstSentAt[idx] === 0) firstSentAt[idx] = wall;
-    sent++;
-    const r = await post(bodies[idx]!);
-    ackMs.push(performance.now() - t0);
-    if (r.status === 200 && r.text === "success") acked++;
-  };
+  const replies = new Map<string, number>();
+  let retried = 0;
+  /**
+   * Send `sequence` (indexes into `bodies`) at RATE (open loop) or CONCURRENCY in flight (closed loop).
+   * Like Alipay, a send not answered exactly `success` is sent again (here after 1 s, until acknowledged).
+   */
+  async function run(bodies: string[], seq: number[], onSent: (idx: number, ms: number, ok: boolean, at: number) => void): Promise<number> {
+    const start = Date.now();
+    const retries = new Set<Promise<void>>();
+    const send = async (idx: number): Promise<void> => {
+      const at = Date.now();
+      const t0 = performance.now();
+      const r = await post(bodies[idx]!);
+      const ok = r.status === 200 && r.text === "success";
+      const key = `${r.status} ${r.text.slice(0, 60)}`;
+      replies.set(key, (replies.get(key) ?? 0) + 1);
+      onSent(idx, performance.now() - t0, ok, at);
+      if (!ok) {
+        retried++;
+        const p = new Promise<void>((r2) => setTimeout(r2, 1000)).then(() => send(idx)).finally(() => retries.delete(p));
+        retries.add(p);
+      }
+    };
+    if (RATE > 0) {
+      // Open loop: send on schedule whatever the replies do (a slow server shows as latency, not as a lower rate).
+      const inflight = new Set<Promise<void>>();
+      let next = 0;
+      while (next < seq.length) {
+        const due = Math.min(seq.length, Math.floor(((Date.now() - start) / 1000) * RATE) + 1);
+        for (; next < due; next++) {
+          const p = send(seq[next]!).finally(() => inflight.delete(p));
+          inflight.add(p);
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await Promise.all(inflight);
+    } else {
+      let next = 0;
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (next < seq.length) await send(seq[next++]!);
+      }));
+    }
+    while (retries.size) await Promise.all([...retries]);
+    return start;
+  }
+
+  if (WARMUP > 0) {
+    log(`warm-up: ${WARMUP} notifies for other orders (not measured)`);
+    await run(warm.bodies, warm.bodies.map((_, i) => i), () => {});
+    await drain(prisma);
+  }
 
   const rolePids = new Set(roles.map((r) => r.pid));
   const dbName = new URL(services.databaseUrl).pathname.slice(1);
-  const components = {
-    api: (pid: number) => pid === roles[0]!.pid,
-    worker: (pid: number) => rolePids.has(pid) && pid !== roles[0]!.pid,
+  const cpu = cpuMeter({
+    api: (pid) => pid === roles[0]!.pid,
+    worker: (pid) => rolePids.has(pid) && pid !== roles[0]!.pid,
     // the backends serving this run's database (not other databases on a shared server)
-    postgres: (_: number, cmd: string) => cmd.startsWith("postgres:") && cmd.includes(dbName),
-    redis: (_: number, cmd: string) => cmd.includes("redis-server"),
-    bench: (pid: number) => pid === process.pid,
-  };
-  const cpu = cpuMeter(components);
+    postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
+    // the whole Redis server: other users of it count too
+    redis: (_, cmd) => cmd.includes("redis-server"),
+    bench: (pid) => pid === process.pid,
+  });
+  const firstSentAt = new Array<number>(unique).fill(0);
+  const ackMs: number[] = [];
+  const slowSeconds = new Set<number>();
+  let acked = 0;
+  let sent = 0;
+  let runStart = Date.now();
   log(`sending ${sequence.length} notifies (${unique} distinct) ${RATE > 0 ? `at ${RATE}/s` : `unthrottled, ${CONCURRENCY} in flight`}`);
-  const runStart = Date.now();
-  if (RATE > 0) {
-    // Open loop: send on schedule whatever the replies do (a slow server shows as latency, not as a lower rate).
-    const inflight = new Set<Promise<void>>();
-    let next = 0;
-    while (next < sequence.length) {
-      const due = Math.min(sequence.length, Math.floor(((Date.now() - runStart) / 1000) * RATE) + 1);
-      for (; next < due; next++) {
-        const p = send(sequence[next]!).finally(() => inflight.delete(p));
-        inflight.add(p);
-      }
-      await new Promise((r) => setTimeout(r, 2));
+  const ackedOnce = new Set<number>();
+  replies.clear();
+  retried = 0;
+  runStart = await run(measured.bodies, sequence, (idx, ms, ok, at) => {
+    if (firstSentAt[idx] === 0) firstSentAt[idx] = at;
+    sent++;
+    ackMs.push(ms);
+    if (ms > 50) slowSeconds.add(Math.floor((at - runStart) / 1000));
+    if (ok) {
+      acked++;
+      ackedOnce.add(idx);
     }
-    await Promise.all(inflight);
-  } else {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < sequence.length) await send(sequence[next++]!);
-      }),
-    );
-  }
-  const sendSeconds = (Date.now() - runStart) / 1000;
-  log(`sent in ${sendSeconds.toFixed(1)} s; waiting for the worker to drain`);
-
-  // Drain: until nothing is pending (or no progress for 30 s).
-  let lastPending = -1;
-  let lastChange = Date.now();
-  for (;;) {
-    const pending = await prisma.paymentNotification.count({ where: { outcome: "pending" } });
-    if (pending === 0) break;
-    if (pending !== lastPending) {
-      lastPending = pending;
-      lastChange = Date.now();
-    } else if (Date.now() - lastChange > 30_000) {
-      log(`${pending} inbox rows still pending after 30 s without progress`);
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-
-  // CPU per notify by component (redis: the whole server, other users of it included).
+  });
+  log(`sent in ${((Date.now() - runStart) / 1000).toFixed(1)} s; waiting for the worker to drain`);
+  await drain(prisma);
   const cpuMsPerNotify = cpu.perUnitMs(sequence.length);
-  const paidEvents = await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
+
+  const indexOf = new Map(measured.outTradeNos.map((o, i) => [o, i]));
+  const paidEvents = (await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
     SELECT o.out_trade_no, e.created_at AS at FROM order_event e JOIN "order" o ON o.id = e.order_id
-    WHERE e.from_status = 'UNPAID' AND e.to_status = 'PAID'`;
+    WHERE e.from_status = 'UNPAID' AND e.to_status = 'PAID'`).filter((e) => indexOf.has(e.out_trade_no));
   const paidOrders = new Set(paidEvents.map((e) => e.out_trade_no));
-  const indexOf = new Map(outTradeNos.map((o, i) => [o, i]));
   const e2e = paidEvents.map((e) => e.at.getTime() - firstSentAt[indexOf.get(e.out_trade_no)!]!).sort((a, b) => a - b);
   const [{ last }] = await prisma.$queryRaw<{ last: Date }[]>`SELECT max(processed_at) AS last FROM payment_notification`;
   const processedSeconds = ((last?.getTime() ?? Date.now()) - runStart) / 1000;
@@ -213,16 +262,26 @@ try {
     sent,
     acked,
     applied: paidOrders.size,
-    lost: unique - paidOrders.size,
+    // acknowledged with `success` but never applied: what Alipay would never send again
+    lost: [...ackedOnce].filter((i) => !paidOrders.has(measured.outTradeNos[i]!)).length,
     duplicateTransitions: paidEvents.length - paidOrders.size,
     ackP50Ms: round(percentile(ackMs, 50)),
     ackP99Ms: round(percentile(ackMs, 99)),
     e2eP99Ms: round(percentile(e2e, 99)),
     throughputPerS: round(sent / processedSeconds),
     rate: RATE || null,
+    /** sends answered other than `success`, sent again a second later as Alipay would */
+    retried,
+    replies: Object.fromEntries(replies),
     distinct: unique,
     seconds: round(processedSeconds),
     e2eP50Ms: round(percentile(e2e, 50)),
+    ackP90Ms: round(percentile(ackMs, 90)),
+    ackP95Ms: round(percentile(ackMs, 95)),
+    ackMaxMs: round(ackMs.at(-1) ?? 0),
+    /** seconds (from the first send) in which some ack took over 50 ms: clustered = stalls, spread = saturation */
+    slowAckSeconds: [...slowSeconds].sort((a, b) => a - b).slice(0, 40),
+    warmup: WARMUP,
     workers: WORKERS,
     cpuMsPerNotify,
     // Other work on the machine competes for the same cores: the 1-minute load average before this

@@ -56,7 +56,7 @@ function fen(value: string | undefined): number | null {
 
 /** PostgreSQL text cannot hold NUL; the raw body is kept otherwise byte-for-byte (as UTF-8 text). */
 function storableBody(raw: Buffer): string {
-  return raw.toString("utf8").replaceAll("\u0000", "\\u0000");
+  return storable(raw.toString("utf8"));
 }
 
 interface Verified {

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 
 // One way for every role to stop: on SIGTERM/SIGINT stop accepting work, let in-flight work finish
@@ -53,10 +53,25 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-/** Stop accepting connections and wait for in-flight requests; idle keep-alive sockets are closed. */
+/**
+ * Stop accepting connections and wait for in-flight requests; keep-alive connections are closed as
+ * soon as they are idle. server.close() alone never ends a keep-alive connection whose client sends
+ * request after request (a load balancer's pool, Alipay's notifier under load): Node serves them
+ * for as long as they come, and the shutdown bound kills the process mid-request. So requests that
+ * still arrive on such a connection are answered with `Connection: close`, and idle connections are
+ * closed until none is left.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections?.();
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    sweep.unref();
+    server.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
+      if (!res.headersSent) res.setHeader("Connection", "close");
+    });
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

@@ -18,6 +18,7 @@ import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
 import { newOutTradeNo } from "../../../core/orders/index.ts";
 import { startStack, type Stack } from "../../support/index.ts";
 import { waitForInboxDrained } from "../hardening/drain.ts";
+import { privateDatabase } from "../hardening/private-database.ts";
 import {
   arbitraryBytes, arbitraryForm, hostileSignedNotify, mutatedNotify, returnQuery, transportCase,
   type CaseContext, type FuzzOrder, type NotifyCase,
@@ -30,6 +31,7 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const ORDERS = 400;
 
 let stack: Stack;
+let db: Awaited<ReturnType<typeof privateDatabase>> | null = null;
 let ctx: CaseContext;
 // Cases go out in concurrent batches (a notify costs a few ms of server work; one at a time would
 // leave the machine idle); inbox rows are then counted per batch.
@@ -41,6 +43,9 @@ const onCrash = (e: unknown) => crashes.push(e);
 before(async () => {
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
+  // A database of its own: the test counts inbox rows, which the run's other files also write.
+  db = await privateDatabase("fuzz");
+  process.env.DATABASE_URL = db.url;
   // A generous query rate: the checks that forged notifies prompt drain quickly.
   stack = await startStack({ name: "fuzz", env: { ALIPAY_QUERY_QPS: "500" } });
   const buyer = await stack.prisma.user.create({ data: { email: `fuzz-${Date.now()}@test.local`, passwordHash: "x" } });
@@ -59,6 +64,7 @@ before(async () => {
 after(async () => {
   agent.destroy();
   await stack?.close();
+  await db?.drop();
   process.off("uncaughtException", onCrash);
   process.off("unhandledRejection", onCrash);
 });
