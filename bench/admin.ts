@@ -20,7 +20,6 @@ import { createServer } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { Redis } from "ioredis";
 import { createAdminApp } from "../admin/app.ts";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
 import { hashPassword } from "../core/auth/password.ts";
@@ -29,7 +28,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { createLogger } from "../core/logging/index.ts";
 import { createRedis } from "../core/redis/index.ts";
 import { RoleLifecycle, closeServer, listen } from "../core/runtime/index.ts";
-import { ensureDatabaseExists, ensureLocalServices } from "../scripts/local-services.ts";
+import { deleteRedisPrefix, dropDatabase, ensureDatabaseExists, ensureLocalServices } from "../scripts/local-services.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -268,18 +267,10 @@ try {
   await db?.end().catch(() => {});
   await lifecycle.shutdown();
   if (!args.keep) {
-    const admin = new pg.Client({ connectionString: new URL("/postgres", services.databaseUrl).toString() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
-    const r = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== "0");
-    r.disconnect();
+    const dbUrl = new URL(services.databaseUrl);
+    dbUrl.pathname = `/${dbName}`;
+    await dropDatabase(dbUrl.toString());
+    await deleteRedisPrefix(services.redisUrl, redisPrefix);
   } else {
     say(`kept database ${dbName}`);
   }

@@ -6,9 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, statSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
-import { Redis } from "ioredis";
-import { ensureDatabaseExists, ensureLocalServices } from "./local-services.ts";
+import { deleteRedisPrefix, dropDatabase, ensureDatabaseExists, ensureLocalServices } from "./local-services.ts";
 import { ensurePrismaClient, migrateDeploy } from "./prisma-cli.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -77,26 +75,6 @@ const databaseUrl = dbUrl.toString();
 const redisPrefix = `coursepay_test_${runId}`;
 let exitCode = 1;
 
-async function dropDatabase() {
-  const adminUrl = new URL(databaseUrl);
-  adminUrl.pathname = "/postgres";
-  const c = new pg.Client({ connectionString: adminUrl.toString() });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS "coursepay_test_${runId}" WITH (FORCE)`);
-  await c.end();
-}
-
-async function dropRedisKeys() {
-  const r = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
-  let cursor = "0";
-  do {
-    const [next, keys] = await r.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== "0");
-  r.disconnect();
-}
-
 try {
   step(`fresh database coursepay_test_${runId}, Redis prefix ${redisPrefix}`);
   await ensureDatabaseExists(databaseUrl);
@@ -119,8 +97,8 @@ try {
   exitCode = 1;
 } finally {
   if (!process.env.KEEP_TEST_DATA) {
-    await dropDatabase().catch((e) => process.stderr.write(`[test] could not drop the test database: ${e.message}\n`));
-    await dropRedisKeys().catch((e) => process.stderr.write(`[test] could not clean Redis keys: ${e.message}\n`));
+    await dropDatabase(databaseUrl).catch((e) => process.stderr.write(`[test] could not drop the test database: ${e.message}\n`));
+    await deleteRedisPrefix(services.redisUrl, redisPrefix).catch((e) => process.stderr.write(`[test] could not clean Redis keys: ${e.message}\n`));
   }
   await services.stop();
   rmSync(runDataDir, { recursive: true, force: true });

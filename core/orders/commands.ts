@@ -1,11 +1,12 @@
-// Order commands, in the imperative-shell style: load, ask Alipay if needed (never inside a DB
-// transaction), let the state machine decide, persist in one transaction (apply.ts). Every role —
+// Order commands, in the imperative-shell style: load, ask Alipay if needed (never while holding
+// anything in the database), let the state machine decide, persist atomically (apply.ts). Every role —
 // api routes, worker processors, admin actions — calls these; none re-implements a rule.
 import { randomBytes } from "node:crypto";
 import type { EventSource, Order, OrderDetail, OrderEvent, PaymentNotification } from "@prisma/client";
 import { parseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification } from "../alipay/notification.ts";
 import { metrics } from "../metrics/index.ts";
+import type { CheckSource } from "../queues/index.ts";
 import { applyEvidence, type ApplyMeta, type ApplyResult } from "./apply.ts";
 import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
 import { CommandRefusedError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";
@@ -25,7 +26,7 @@ export interface CommandResult {
   reason: string;
 }
 
-export type CheckSource = "reconcile" | "staff" | "return" | "buyer" | "notify";
+export type { CheckSource };
 
 function toResult(r: ApplyResult): CommandResult {
   const d = r.decision;

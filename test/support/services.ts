@@ -4,9 +4,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import pg from "pg";
-import { Redis } from "ioredis";
-import { ensureDatabaseExists, ensureLocalServices } from "../../scripts/local-services.ts";
+import { deleteRedisPrefix, dropDatabase, ensureDatabaseExists, ensureLocalServices } from "../../scripts/local-services.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -44,20 +42,8 @@ export async function provisionServices(name: string, log: (m: string) => void =
     redisUrl: services.redisUrl,
     redisPrefix,
     async cleanup() {
-      const admin = new URL(databaseUrl);
-      admin.pathname = "/postgres";
-      const c = new pg.Client({ connectionString: admin.toString() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((e) => log(`could not drop ${dbName}: ${e.message}`));
-      await c.end();
-      const r = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
-      let cursor = "0";
-      do {
-        const [next, keys] = await r.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length) await r.del(...keys);
-      } while (cursor !== "0");
-      r.disconnect();
+      await dropDatabase(databaseUrl).catch((e) => log(`could not drop ${dbName}: ${e.message}`));
+      await deleteRedisPrefix(services.redisUrl, redisPrefix);
       await services.stop();
     },
   };
