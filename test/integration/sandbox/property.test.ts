@@ -57,11 +57,12 @@ function mutateRawByte(raw: string, index: number, byte: number): Record<string,
   }
 }
 
-const sameParams = (a: Record<string, string>, b: Record<string, string>) => {
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
-};
+// What rule V1 signs: non-empty values, without sign_type (a missing sign_type means RSA2). A flipped
+// byte that only breaks "sign_type=RSA2" or renames an empty parameter changes nothing signed.
+const signedView = (p: Record<string, string>) =>
+  Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== "" && k !== "sign_type").sort(([x], [y]) => (x < y ? -1 : 1)));
+const sameParams = (a: Record<string, string>, b: Record<string, string>) =>
+  JSON.stringify(signedView(a)) === JSON.stringify(signedView(b));
 
 describe("notify signatures through real delivery", () => {
   test("hostile subject / body / passback_params: the delivered body verifies; any change fails", { timeout: 25_000 }, async () => {
