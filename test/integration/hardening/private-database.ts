@@ -1,8 +1,7 @@
 // A database of the test file's own, beside the run's (same server, migrated the same way), for tests
 // that count rows in shared tables: the run's other test files write to the run's database at the
 // same time. Dropped by drop(); left behind only if the process dies, with the run's private server.
-import pg from "pg";
-import { ensureDatabaseExists } from "../../../scripts/local-services.ts";
+import { dropDatabase, ensureDatabaseExists } from "../../../scripts/local-services.ts";
 import { migrateDeploy } from "../../../scripts/prisma-cli.ts";
 
 export async function privateDatabase(tag: string): Promise<{ url: string; drop(): Promise<void> }> {
@@ -15,16 +14,6 @@ export async function privateDatabase(tag: string): Promise<{ url: string; drop(
   await migrateDeploy({ ...process.env, DATABASE_URL: url.toString() });
   return {
     url: url.toString(),
-    async drop() {
-      const admin = new URL(base);
-      admin.pathname = "/postgres";
-      const c = new pg.Client({ connectionString: admin.toString() });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
+    drop: () => dropDatabase(url.toString()),
   };
 }
