@@ -1,17 +1,11 @@
 // 简体中文 back-office translations: the default language (the shop's staff work in Chinese).
 // Status names follow the shop's established wording (DESIGN.md: 未支付 / 已支付 / 已取消 / 超时取消).
 import type { Translations } from "./en.ts";
+import { ORDER_STATUS_ZH } from "../../core/orders/status-labels.ts";
 
 const yesNo = { true: "是", false: "否" };
 
-const orderStatus = {
-  UNPAID: "未支付",
-  PAID: "已支付",
-  CANCELLED: "已取消",
-  CLOSED: "超时取消",
-  PARTIALLY_REFUNDED: "部分退款",
-  REFUNDED: "已退款",
-};
+const orderStatus = ORDER_STATUS_ZH;
 
 const zhCN: Translations = {
   labels: {

@@ -5,6 +5,7 @@
 // `client` is the part the browser script needs (status labels, messages it shows after a fetch);
 // it is handed to the page as a JSON data block.
 import type { Request, Response } from "express";
+import { ORDER_STATUS_ZH } from "../../core/orders/status-labels.ts";
 
 export const LOCALES = ["zh-CN", "en"] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -159,14 +160,7 @@ const zhCN: Messages = {
     more: "查看更早的订单",
   },
   client: {
-    status: {
-      UNPAID: "未支付",
-      PAID: "已支付",
-      CANCELLED: "已取消",
-      CLOSED: "超时取消",
-      PARTIALLY_REFUNDED: "部分退款",
-      REFUNDED: "已退款",
-    },
+    status: ORDER_STATUS_ZH,
     signedInAs: "已登录：{email}",
     confirming: "正在确认支付…",
     confirmingDetail: "正在等待支付宝的确认，通常只需几秒钟。",
