@@ -2,7 +2,7 @@
 //
 // - The Rust-free client (engineType = "client") ships a trimmed data model without ids, relations
 //   or enums, so @adminjs/prisma fails ("does not have an id property"). The full model written by
-//   prisma/dmmf-generator.cjs is passed as `clientModule` instead (shared/stack/STACK.md).
+//   prisma/dmmf-generator.cjs is passed as `clientModule` instead (see prisma/dmmf-generator.cjs).
 // - AdminJS cannot serialise BigInt and flattens Decimal into its digits: both become strings.
 // - Lists must stay fast at millions of rows (bench/admin.ts):
 //   * string filters are `contains` (LIKE '%…%', a full scan) upstream; identifiers listed in

@@ -12,7 +12,7 @@ import { SandboxGateway } from "./gateway-state.ts";
 import { loadOrCreateAlipayKeys, type AlipayKeyPair } from "./keys.ts";
 import type { Buyer } from "./trades.ts";
 
-// The local Alipay gateway emulator as an express app (DESIGN.md: sandbox role; never used in production).
+// The local Alipay gateway emulator as an express app (docs/architecture.md; never used in production).
 // Routes:
 //   GET|POST /gateway.do                 OpenAPI v2 gateway (page.pay, trade.query/close/refund, refund query)
 //   GET      /sandbox/cashier/:tradeNo   cashier page; POST …/pay, …/cancel

@@ -6,7 +6,7 @@ import type { Trade } from "./types.ts";
 
 // The buyer-facing pages that stand in for Alipay's cashier (收银台). Plain HTML, no script, Chinese and
 // English labels, stable ids for browser tests. After "Pay" the browser goes to return_url with the signed
-// return parameters (PROTOCOL.md §3) while the notify goes out in the background (§4). "Cancel" behaves
+// return parameters (docs/alipay-protocol.md §3) while the notify goes out in the background (§4). "Cancel" behaves
 // like a buyer who leaves the real cashier: nothing happens to the trade (it stays WAIT_BUYER_PAY until it
 // expires or is closed), the page only offers a way back.
 
@@ -122,7 +122,7 @@ function merchantLink(t: Trade): string {
 export function returnRedirectUrl(t: Trade): string | null {
   if (!t.returnUrl || !t.returnParams) return null;
   const sep = t.returnUrl.includes("?") ? "&" : "?";
-  // URLSearchParams encodes like the real redirect (space as "+", PROTOCOL.md §3 example).
+  // URLSearchParams encodes like the real redirect (space as "+", docs/alipay-protocol.md §3 example).
   return `${t.returnUrl}${sep}${new URLSearchParams(t.returnParams).toString()}`;
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// The sandbox process's settings, from the environment, validated once at start (DESIGN.md conventions).
+// The sandbox process's settings, from the environment, validated once at start (a bad value stops the process with the variable's name).
 // A wrong value stops the process with a message naming the variable.
 
 const httpUrl = z.string().refine((v) => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { ActiveFault, SandboxApiMethod } from "./types.ts";
 
-// Fault injection: the failure modes a merchant backend must survive in production (PROTOCOL.md §4 retries
+// Fault injection: the failure modes a merchant backend must survive in production (docs/alipay-protocol.md §4 retries
 // and duplicates, §5 unknown results / timeouts), made reproducible on demand. A fault is scoped to one
 // out_trade_no or global; a per-trade fault is used before a global one of the same kind. Each fault has a
 // number of uses (`times`, absent = until cleared); a use is one notify attempt or one gateway call.
@@ -35,7 +35,7 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("corruptNotifySignature"), times }).strict(),
   /** The notify reports this total_amount, correctly signed: only the merchant's amount check can catch it. */
   z.object({ kind: z.literal("notifyAmount"), totalAmount: yuan, times }).strict(),
-  /** Answer with 20000 isp.unknow-error or 40004 ACQ.SYSTEM_ERROR (result unknown, PROTOCOL.md §5 / DOC-194). */
+  /** Answer with 20000 isp.unknow-error or 40004 ACQ.SYSTEM_ERROR (result unknown, docs/alipay-protocol.md §5). */
   z.object({ kind: z.literal("gatewayError"), error: z.enum(["isp.unknow-error", "ACQ.SYSTEM_ERROR"]), methods, commit: z.boolean().optional(), times }).strict(),
   /** Never answer (until the sandbox closes): the client's timeout path. */
   z.object({ kind: z.literal("hang"), methods, commit: z.boolean().optional(), times }).strict(),

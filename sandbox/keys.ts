@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { generateRsaKeyPair, privateKeyPem } from "../core/alipay/keys.ts";
 
 // The sandbox's own "Alipay" key pair: generated on first start into the data dir and reused afterwards,
-// so a merchant configured with alipay-public.pem keeps verifying across sandbox restarts (DESIGN.md:
-// "the sandbox generates its own pair under .data/"). The private key file is 0600.
+// so a merchant configured with alipay-public.pem keeps verifying across sandbox restarts (it generates
+// its own pair under .data/ rather than shipping one). The private key file is 0600.
 
 export const ALIPAY_PRIVATE_KEY_FILE = "alipay-private.pem";
 export const ALIPAY_PUBLIC_KEY_FILE = "alipay-public.pem";

@@ -73,7 +73,7 @@ export class TradeLedger {
     return out === undefined ? undefined : this.trades.get(out);
   }
 
-  /** trade_no wins when both are given (PROTOCOL.md §5.1, §5.2). */
+  /** trade_no wins when both are given (docs/alipay-protocol.md §5.1, §5.2). */
   findTrade(ids: { tradeNo?: string; outTradeNo?: string }): Trade | undefined {
     if (ids.tradeNo) return this.getTradeByTradeNo(ids.tradeNo);
     if (ids.outTradeNo) return this.getTrade(ids.outTradeNo);

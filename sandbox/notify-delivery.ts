@@ -7,13 +7,13 @@ import { formatBeijing } from "./time.ts";
 import type { Timers } from "./timers.ts";
 import type { NotifyAttempt, NotifyEvent, NotifyRecord, Trade } from "./types.ts";
 
-// Asynchronous notification delivery, as Alipay does it (PROTOCOL.md §4): POST the signed form to
+// Asynchronous notification delivery, as Alipay does it (docs/alipay-protocol.md §4): POST the signed form to
 // notify_url; only a reply body of exactly `success` ends it; otherwise retry on the schedule
 // 4m, 10m, 10m, 1h, 2h, 6h, 15h (8 attempts in ~25 h), here multiplied by the time factor.
 // notify_id stays the same across retries; notify_time is the sending time of each attempt, so every
 // attempt is re-signed. Fault injection (faults.ts) is applied per attempt.
 
-/** Alipay's documented retry gaps after the 1st, 2nd, … failed attempt (PROTOCOL.md §4, doubt §8.3). */
+/** Alipay's documented retry gaps after the 1st, 2nd, … failed attempt (docs/alipay-protocol.md §4, §8.3). */
 export const ALIPAY_RETRY_SCHEDULE_MS = [4, 10, 10, 60, 120, 360, 900].map((m) => m * 60_000);
 
 const REPLY_SNIPPET_CHARS = 200;
@@ -190,13 +190,13 @@ export class NotifyDelivery {
       const res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "user-agent": "coursepay-alipay-sandbox" },
-        // URLSearchParams encodes like Alipay's form posts (space as "+", PROTOCOL.md §1.4).
+        // URLSearchParams encodes like Alipay's form posts (space as "+", docs/alipay-protocol.md §1.4).
         body: new URLSearchParams(params).toString(),
         redirect: "manual",
         signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.abort.signal]),
       });
       const text = await res.text();
-      // Only the exact 7 bytes `success` count (PROTOCOL.md §4): no trimming, no quotes, no redirects.
+      // Only the exact 7 bytes `success` count (docs/alipay-protocol.md §4): no trimming, no quotes, no redirects.
       const ok = res.status >= 200 && res.status < 300 && text === "success";
       return { ...base, statusCode: res.status, replySnippet: text.slice(0, REPLY_SNIPPET_CHARS), durationMs: Date.now() - started, ok };
     } catch (err) {

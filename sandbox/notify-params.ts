@@ -4,7 +4,7 @@ import { signParams } from "../core/alipay/signature.ts";
 import { beijingDateCompact, formatBeijing, formatBeijingMillis } from "./time.ts";
 import type { NotifyEvent, RefundRecord, Trade, TradeStatus } from "./types.ts";
 
-// What Alipay posts to notify_url (PROTOCOL.md §4) and appends to return_url (§3), built from a trade.
+// What Alipay posts to notify_url (docs/alipay-protocol.md §4) and appends to return_url (§3), built from a trade.
 // Everything here is pure: delivery, retries and faults are in notify-delivery.ts.
 
 export interface NotifyContext {
@@ -33,7 +33,7 @@ function randomDigits(n: number): string {
   return s.slice(0, n);
 }
 
-/** `sandbox-buyer@example.com` → `san***@example.com`: Alipay masks buyer_logon_id (PROTOCOL.md §4). */
+/** `sandbox-buyer@example.com` → `san***@example.com`: Alipay masks buyer_logon_id (docs/alipay-protocol.md §4). */
 export function maskLogonId(logonId: string): string {
   const at = logonId.indexOf("@");
   if (at > 0) return `${logonId.slice(0, Math.min(3, at))}***${logonId.slice(at)}`;
@@ -42,7 +42,7 @@ export function maskLogonId(logonId: string): string {
 }
 
 /**
- * The notification fields for a trade event, in the order of the notify table (PROTOCOL.md §4).
+ * The notification fields for a trade event, in the order of the notify table (docs/alipay-protocol.md §4).
  * - payment (TRADE_SUCCESS): amounts, buyer, gmt_payment, fund_bill_list (camelCase JSON inside).
  * - partial refund: still TRADE_SUCCESS, plus out_biz_no (= out_request_no), refund_fee (cumulative), gmt_refund.
  * - full refund: TRADE_CLOSED with the refund fields and gmt_close (that is how it differs from a timeout close).
@@ -102,7 +102,7 @@ function statusForEvent(trade: Trade, event: NotifyEvent): TradeStatus {
   }
 }
 
-/** refund_fee is cumulative: the sum of refunds up to and including this one (PROTOCOL.md §4, §5.3). */
+/** refund_fee is cumulative: the sum of refunds up to and including this one (docs/alipay-protocol.md §4, §5.3). */
 function refundedUpTo(trade: Trade, refund: RefundRecord): number {
   let sum = 0;
   for (const r of trade.refunds) {
@@ -113,7 +113,7 @@ function refundedUpTo(trade: Trade, refund: RefundRecord): number {
 }
 
 /**
- * The 12 return_url parameters (PROTOCOL.md §3), signed with rule V1. No trade_status: the return is
+ * The 12 return_url parameters (docs/alipay-protocol.md §3), signed with rule V1. No trade_status: the return is
  * only a browser hint; the merchant must learn the result from the notify or alipay.trade.query.
  */
 export function buildReturnParams(trade: Trade, now: number, sign: (p: Record<string, string>) => Record<string, string>): Record<string, string> {

@@ -21,7 +21,7 @@ export class SandboxSigner {
 
   /**
    * Sign notify or return parameters like the gateway: rule V1 (everything but `sign` and `sign_type`,
-   * PROTOCOL.md §1.5, §3, §4). Returns a copy with sign_type=RSA2 and sign set.
+   * docs/alipay-protocol.md §1.5, §3, §4). Returns a copy with sign_type=RSA2 and sign set.
    */
   signCallback(params: Record<string, string>): Record<string, string> {
     const out: Record<string, string> = { ...params, sign_type: "RSA2" };
@@ -32,7 +32,7 @@ export class SandboxSigner {
 
   /**
    * A response body as the real gateway writes it: `{"<method>_response":{...},"sign":"..."}`, the
-   * signature over the exact bytes of the serialized node (PROTOCOL.md §1.6). `/` is written as `\/`
+   * signature over the exact bytes of the serialized node (docs/alipay-protocol.md §1.6). `/` is written as `\/`
    * like Alipay's bodies do, so a merchant that re-serializes the node instead of cutting it out byte-exact
    * fails here rather than in production. `responseKey` is `<method>_response` or `error_response`.
    */
@@ -45,7 +45,7 @@ export class SandboxSigner {
 
   /**
    * Verify a merchant request: rule "request" (every parameter except `sign`; `sign_type` included,
-   * PROTOCOL.md §1.2). Empty values are dropped like Alipay's Java code; the keep-empty variant is also
+   * docs/alipay-protocol.md §1.2). Empty values are dropped like Alipay's Java code; the keep-empty variant is also
    * accepted because the Node and PHP SDKs sign "k=" for an empty value they send.
    */
   verifyRequest(params: Record<string, string>, signType: SignType): VerifyResult {

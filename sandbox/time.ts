@@ -1,6 +1,6 @@
 import { formatBeijingTime, parseBeijingTime } from "../core/alipay/time.ts";
 
-// Alipay speaks Beijing time (UTC+8) in every timestamp (PROTOCOL.md §1.4, §2, §4); the machines run in
+// Alipay speaks Beijing time (UTC+8) in every timestamp (docs/alipay-protocol.md §1.4, §2, §4); the machines run in
 // UTC. The conversions live in core/alipay/time.ts; this file adds what only the emulator needs.
 
 /** `2023-12-21 14:48:44` (Beijing time) for an epoch-ms instant. */
@@ -10,7 +10,7 @@ export function formatBeijing(at: number): string {
 
 /**
  * `2023-12-21 14:48:44.123` — the refund time in notifications. The official notify table gives
- * `yyyy-MM-dd HH:mm:ss.S` for gmt_refund (PROTOCOL.md §4, marked as not seen in the corpus), so the
+ * `yyyy-MM-dd HH:mm:ss.S` for gmt_refund (docs/alipay-protocol.md §4, documented but not seen in real samples), so the
  * sandbox sends milliseconds: a merchant parser that only accepts `HH:mm:ss` should fail here, not in production.
  */
 export function formatBeijingMillis(at: number): string {
@@ -24,7 +24,7 @@ export function beijingDateCompact(at: number): string {
 
 /**
  * time_expire → epoch ms. `yyyy-MM-dd HH:mm:ss` and `yyyy-MM-dd HH:mm` are both accepted because the
- * documented format changed between model versions (PROTOCOL.md §2, §8 doubt 2). null if malformed.
+ * documented format changed between model versions (docs/alipay-protocol.md §2, §8.2). null if malformed.
  */
 export function parseTimeExpire(text: string): number | null {
   const full = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(text) ? `${text}:00` : text;
@@ -42,7 +42,7 @@ export function nextBeijingMidnight(at: number): number {
 
 /**
  * timeout_express: relative expiry, `1m`…`15d` in whole minutes/hours/days, or `1c`; no decimals
- * (PROTOCOL.md §2). Returns the absolute expiry, or null if invalid.
+ * (docs/alipay-protocol.md §2). Returns the absolute expiry, or null if invalid.
  */
 export function parseTimeoutExpress(text: string, from: number): number | null {
   if (text === "1c") return nextBeijingMidnight(from);

@@ -14,9 +14,9 @@ import type { NotifyEvent, NotifyRecord, RefundRecord, Trade } from "./types.ts"
 //   WAIT_BUYER_PAY ──pay──▶ TRADE_SUCCESS ──partial refunds──▶ TRADE_SUCCESS ──refund to total──▶ TRADE_CLOSED
 //         └──expiry / close API──▶ TRADE_CLOSED
 //
-// Alipay notifies TRADE_SUCCESS, TRADE_FINISHED and TRADE_CLOSED but not WAIT_BUYER_PAY (PROTOCOL.md §4).
+// Alipay notifies TRADE_SUCCESS, TRADE_FINISHED and TRADE_CLOSED but not WAIT_BUYER_PAY (docs/alipay-protocol.md §4).
 
-/** A business failure, reported by the gateway as 40004 + sub_code (PROTOCOL.md §5). */
+/** A business failure, reported by the gateway as 40004 + sub_code (docs/alipay-protocol.md §5). */
 export interface BizFailure {
   ok: false;
   subCode: string;
@@ -60,7 +60,7 @@ export interface TradeServiceOptions {
 export interface RefundResult {
   trade: Trade;
   refund: RefundRecord;
-  /** false when the same out_request_no was replayed (PROTOCOL.md §5.3 fund_change) */
+  /** false when the same out_request_no was replayed (docs/alipay-protocol.md §5.3 fund_change) */
   fundChange: boolean;
 }
 
@@ -73,7 +73,7 @@ export class TradeService {
 
   /**
    * page.pay reached the cashier. Real Alipay only creates the trade once the buyer is at the cashier
-   * (PROTOCOL.md §5.1); opening the page is enough here. Re-opening the same out_trade_no shows the same
+   * (docs/alipay-protocol.md §5.1); opening the page is enough here. Re-opening the same out_trade_no shows the same
    * trade when nothing changed, and fails like Alipay when it was paid, closed or its content differs.
    */
   openFromPagePay(input: NewTrade): Outcome<Trade> {
@@ -137,7 +137,7 @@ export class TradeService {
     return { ok: true, value: trade };
   }
 
-  /** alipay.trade.close: only an unpaid trade can be closed (PROTOCOL.md §5.2). */
+  /** alipay.trade.close: only an unpaid trade can be closed (docs/alipay-protocol.md §5.2). */
   closeByMerchant(trade: Trade): Outcome<Trade> {
     this.expireIfDue(trade);
     if (trade.status === "TRADE_CLOSED") return fail("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
@@ -146,7 +146,7 @@ export class TradeService {
     return { ok: true, value: trade };
   }
 
-  /** Unpaid past time_expire / timeout_express: TRADE_CLOSED, notified (PROTOCOL.md §2, §4). */
+  /** Unpaid past time_expire / timeout_express: TRADE_CLOSED, notified (docs/alipay-protocol.md §2, §4). */
   expire(trade: Trade): Outcome<Trade> {
     if (trade.status !== "WAIT_BUYER_PAY") return fail("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
     this.close(trade, "expired");
@@ -154,7 +154,7 @@ export class TradeService {
   }
 
   /**
-   * alipay.trade.refund (PROTOCOL.md §5.3). out_request_no makes it idempotent: the same number with the
+   * alipay.trade.refund (docs/alipay-protocol.md §5.3). out_request_no makes it idempotent: the same number with the
    * same amount returns the earlier refund (fund_change N); with another amount it is
    * ACQ.DISCORDANT_REPEAT_REQUEST. Refunds add up to at most total_amount; reaching it closes the trade.
    */

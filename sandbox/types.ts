@@ -3,11 +3,11 @@
 
 import type { FaultSpec } from "./faults.ts";
 
-/** Alipay's trade statuses (PROTOCOL.md §5.1). The sandbox never produces TRADE_FINISHED on its own. */
+/** Alipay's trade statuses (docs/alipay-protocol.md §5.1). The sandbox never produces TRADE_FINISHED on its own. */
 export type TradeStatus = "WAIT_BUYER_PAY" | "TRADE_SUCCESS" | "TRADE_CLOSED" | "TRADE_FINISHED";
 
 export interface RefundRecord {
-  /** out_request_no of the refund call; Alipay uses out_trade_no when the merchant sent none (PROTOCOL.md §5.4). */
+  /** out_request_no of the refund call; Alipay uses out_trade_no when the merchant sent none (docs/alipay-protocol.md §5.4). */
   outRequestNo: string;
   refundFen: number;
   refundAmount: string;
@@ -30,7 +30,7 @@ export interface Trade {
   status: TradeStatus;
   notifyUrl?: string;
   returnUrl?: string;
-  /** passback_params exactly as received (still URL-encoded by the merchant: PROTOCOL.md §1.5). */
+  /** passback_params exactly as received (still URL-encoded by the merchant: docs/alipay-protocol.md §1.5). */
   passbackParams?: string;
   /** epoch ms */
   createdAt: number;
@@ -43,7 +43,7 @@ export interface Trade {
   buyerLogonId?: string;
   refunds: RefundRecord[];
   refundedFen: number;
-  /** The signed return_url parameters given to the browser after payment (PROTOCOL.md §3). */
+  /** The signed return_url parameters given to the browser after payment (docs/alipay-protocol.md §3). */
   returnParams?: Record<string, string>;
 }
 
@@ -60,7 +60,7 @@ export interface NotifyAttempt {
   replySnippet?: string;
   error?: string;
   durationMs: number;
-  /** true iff the reply was exactly `success` with a 2xx status (PROTOCOL.md §4) */
+  /** true iff the reply was exactly `success` with a 2xx status (docs/alipay-protocol.md §4) */
   ok: boolean;
   /** fault-injection effects applied to this attempt, e.g. ["dropped"], ["corruptSignature"], ["duplicate 2/3"] */
   faults: string[];
@@ -73,7 +73,7 @@ export type NotifyState = "pending" | "delivered" | "gave_up";
 export interface NotifyRecord {
   /** internal id (unique per notification, e.g. for renotify) */
   id: string;
-  /** notify_id: stays the same across retries of the same notification (PROTOCOL.md §4) */
+  /** notify_id: stays the same across retries of the same notification (docs/alipay-protocol.md §4) */
   notifyId: string;
   outTradeNo: string;
   tradeNo: string;

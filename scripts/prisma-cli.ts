@@ -16,7 +16,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
 }
 
 /**
- * npm 11 may skip install scripts (STACK.md), so the generated client cannot be assumed: generate
+ * npm 11 may skip install scripts unless allowed, so the generated client cannot be assumed: generate
  * it when the full data model file (written by the same `prisma generate`) is missing.
  */
 export async function ensurePrismaClient(env: NodeJS.ProcessEnv = process.env): Promise<void> {

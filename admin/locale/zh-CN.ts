@@ -1,5 +1,5 @@
 // 简体中文 back-office translations: the default language (the shop's staff work in Chinese).
-// Status names follow the shop's established wording (DESIGN.md: 未支付 / 已支付 / 已取消 / 超时取消).
+// Status names follow the shop's established wording (未支付 / 已支付 / 已取消 / 超时取消, after the original tutorial shop).
 import type { Translations } from "./en.ts";
 import { ORDER_STATUS_ZH } from "../../core/orders/status-labels.ts";
 

@@ -2,13 +2,13 @@
 //
 // Built on the official SDK (alipay-sdk 4.14) for what it does right: parameter assembly and request
 // signing (sdkExecute / pageExecute). Not for response handling: its exec() verifies only on request,
-// cuts the signed text with getSignStr (which fails when `sign` precedes the node, PROTOCOL.md §1.6)
+// cuts the signed text with getSignStr (which fails when `sign` precedes the node, docs/alipay-protocol.md §1.6)
 // and hides the raw body. So calls go out with fetch and every response, success or error, is checked
 // with our byte-exact verifyResponse before anything in it is believed.
 //
 // Every call returns a discriminated union; "unknown" means the outcome is not known (timeout,
 // network, 20000, ACQ.SYSTEM_ERROR, rate limit, unverifiable response): the caller must change
-// nothing and retry later (DOC-194, PROTOCOL.md §5). Invalid arguments are programming errors and throw.
+// nothing and retry later (docs/alipay-protocol.md §5). Invalid arguments are programming errors and throw.
 import { AlipaySdk } from "alipay-sdk";
 import { z } from "zod";
 import type { Logger } from "../logging/index.ts";
@@ -79,7 +79,7 @@ export type RefundQueryOk = {
   /**
    * REFUND_SUCCESS, or REFUND_PROCESSING/REFUND_FAIL for async refunds. null (an "empty success")
    * means Alipay has no successful refund for this out_request_no (yet): query again after ~10 s
-   * before concluding it failed (PROTOCOL.md §5.4).
+   * before concluding it failed (docs/alipay-protocol.md §5.4).
    */
   refundStatus: "REFUND_SUCCESS" | "REFUND_PROCESSING" | "REFUND_FAIL" | null;
   refundFen: number | null;
@@ -102,22 +102,22 @@ export type PagePayRequest = {
 export type AlipayClient = ReturnType<typeof createAlipayClient>;
 
 // Parameters the SDK puts in the URL query; the rest (biz_content, alipay_sdk…) go in the POST body
-// (NODE alipay.ts formatUrl L241, JAVA AbstractAlipayClient.getRequestUrl).
+// (alipay-sdk's formatUrl and the Java SDK's AbstractAlipayClient.getRequestUrl; docs/alipay-protocol.md §1.4).
 const URL_PARAMS = new Set([
   "app_id", "method", "format", "charset", "sign_type", "sign", "timestamp", "version",
   "notify_url", "return_url", "auth_token", "app_auth_token", "app_cert_sn", "alipay_root_cert_sn", "ws_service_url",
 ]);
 
-// out_trade_no: "64个字符以内，仅支持字母、数字、下划线" (AlipayTradePagePayModel, PROTOCOL.md §2).
+// out_trade_no: "64个字符以内，仅支持字母、数字、下划线" (Java SDK AlipayTradePagePayModel, docs/alipay-protocol.md §2).
 const OUT_TRADE_NO = /^[A-Za-z0-9_]{1,64}$/;
 const OUT_REQUEST_NO = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_FEN = 100_000_000 * 100; // total_amount range [0.01, 100000000] yuan
 
-// Gateway outcomes that do not say whether the operation happened (DOC-ERR, DOC-194).
+// Gateway outcomes that do not say whether the operation happened (docs/alipay-protocol.md §5).
 const UNKNOWN_CODES = new Set(["20000", "40005"]);
 const UNKNOWN_SUB_CODES = new Set(["ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error", "isp.unknown-error"]);
 
-// ---- response node schemas (JAVA Alipay*Response models, PROTOCOL.md §5) ----
+// ---- response node schemas (the Java SDK's Alipay*Response models, docs/alipay-protocol.md §5) ----
 const optionalAmount = optional(fenFromYuan);
 const optionalString = optional(z.string());
 const optionalTime = optional(beijingTime);
@@ -247,7 +247,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       product_code: "FAST_INSTANT_TRADE_PAY",
       total_amount: fenToYuan(req.totalFen),
       subject: req.subject,
-      // Absolute expiry; format per PROTOCOL.md §2 / §8.2 (yyyy-MM-dd HH:mm:ss, Beijing time).
+      // Absolute expiry; format per docs/alipay-protocol.md §2, §8.2 (yyyy-MM-dd HH:mm:ss, Beijing time).
       time_expire: formatBeijingTime(req.expiresAt),
     };
     if (req.body) bizContent.body = req.body;
@@ -356,7 +356,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       return typed("alipay.trade.close", { out_trade_no: outTradeNo }, tradeCloseSchema);
     },
 
-    /** alipay.trade.refund. Retry an unknown outcome with the SAME outRequestNo (DOC-194). */
+    /** alipay.trade.refund. Retry an unknown outcome with the SAME outRequestNo (docs/alipay-protocol.md §5.3). */
     async refund(req: { outTradeNo: string; refundFen: number; outRequestNo: string; reason?: string }): Promise<GatewayResult<RefundOk>> {
       requireOutTradeNo(req.outTradeNo);
       assertArg(Number.isSafeInteger(req.refundFen) && req.refundFen >= 1 && req.refundFen <= MAX_FEN, "refundFen must be a positive integer");

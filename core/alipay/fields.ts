@@ -31,7 +31,7 @@ export const beijingTime = z.string().transform((v, ctx) => {
 export const text = (max: number) => z.string().min(1).max(max).refine((v) => !v.includes("\u0000"), "contains NUL");
 
 /**
- * Optional field: absent or empty ("k=", legal though not expected — PROTOCOL.md §8.1) both become
+ * Optional field: absent or empty ("k=", legal though not expected — docs/alipay-protocol.md §8.1) both become
  * null; present values must pass `schema`.
  */
 export const optional = <T extends z.ZodType>(schema: T) =>

@@ -1,4 +1,4 @@
-// application/x-www-form-urlencoded parsing for Alipay callbacks (PROTOCOL.md §1.5).
+// application/x-www-form-urlencoded parsing for Alipay callbacks (docs/alipay-protocol.md §1.5).
 //
 // Every value is decoded exactly once (`+` → space, %XX → byte, bytes → UTF-8). A second decode is
 // the bug behind alipay-sdk-nodejs-all#45: `passback_params` arrives still URL-encoded after the first

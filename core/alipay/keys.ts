@@ -2,7 +2,7 @@
 // - PEM (PKCS#8 "PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY", SPKI "PUBLIC KEY", PKCS#1 "RSA PUBLIC KEY");
 // - bare base64 without armour, as Alipay's open-platform console and key tool show them
 //   (the console's "支付宝公钥" is SPKI base64; its key tool writes PKCS#8 or PKCS#1 private keys);
-// - an X.509 certificate (公钥证书模式, PROTOCOL.md §1.1): the public key is taken from the cert.
+// - an X.509 certificate (公钥证书模式, docs/alipay-protocol.md §1.1): the public key is taken from the cert.
 // Wrong armour is tolerated (a real sample in vectors/_keys.json wraps an SPKI key in "BEGIN PRIVATE
 // KEY"): the base64 body is tried against every DER structure before giving up.
 import crypto, { type KeyObject } from "node:crypto";
@@ -158,7 +158,7 @@ export function privateKeyPem(input: KeyInput): string {
   return toPrivateKey(input).export({ type: "pkcs8", format: "pem" }).toString();
 }
 
-// ---- certificate mode (公钥证书模式, PROTOCOL.md §1.1) ----
+// ---- certificate mode (公钥证书模式, docs/alipay-protocol.md §1.1) ----
 
 function certificates(content: string | Buffer): crypto.X509Certificate[] {
   const text = typeof content === "string" ? content : content.toString("latin1");
@@ -173,7 +173,8 @@ function certificates(content: string | Buffer): crypto.X509Certificate[] {
 /**
  * Alipay certificate SN: md5_hex(issuer DN in RFC 2253 order + decimal serial number). Node prints the
  * issuer one RDN per line in certificate order (C first); Alipay's SDKs join it reversed with ","
- * (NODE antcertutil.ts getCertSN via @fidm/x509 reduceRight; JAVA AntCertificationUtil).
+ * (alipay-sdk src/antcertutil.ts getCertSN, via @fidm/x509 reduceRight; the Java SDK's AntCertificationUtil;
+ * docs/alipay-protocol.md §1.1).
  * Multi-valued RDNs or escaped characters in the DN are not handled (Alipay's CAs use neither).
  */
 export function certSerialNumber(cert: string | Buffer | crypto.X509Certificate): string {
@@ -185,7 +186,7 @@ export function certSerialNumber(cert: string | Buffer | crypto.X509Certificate)
 
 /**
  * alipay_root_cert_sn: the SNs of the RSA-signed certificates (signature OID 1.2.840.113549.1.1.*)
- * in alipayRootCert.crt, joined with "_" (NODE antcertutil.ts getRootCertSN). The file also holds an
+ * in alipayRootCert.crt, joined with "_" (alipay-sdk src/antcertutil.ts getRootCertSN). The file also holds an
  * SM2-signed root that must be skipped.
  */
 export function rootCertSerialNumber(rootCertChain: string | Buffer): string {

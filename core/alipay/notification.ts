@@ -1,4 +1,4 @@
-// Typed view of a VERIFIED notify (PROTOCOL.md §4). Verification (signature.ts verifyCallback) comes
+// Typed view of a VERIFIED notify (docs/alipay-protocol.md §4). Verification (signature.ts verifyCallback) comes
 // first; this only turns the strings into checked values. Anything Alipay would not send (unknown
 // trade_status, 3-decimal amounts, malformed times) is an error result, never an exception: the
 // input is attacker-reachable.
@@ -8,7 +8,7 @@ import { beijingTime, fenFromYuan, optional, text } from "./fields.ts";
 export const TRADE_STATUSES = ["WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_SUCCESS", "TRADE_FINISHED"] as const;
 export type TradeStatus = (typeof TRADE_STATUSES)[number];
 
-/** Only these two mean the buyer has paid (PROTOCOL.md §4, "Only TRADE_SUCCESS or TRADE_FINISHED"). */
+/** Only these two mean the buyer has paid (docs/alipay-protocol.md §4: only TRADE_SUCCESS or TRADE_FINISHED). */
 export function isPaidStatus(status: TradeStatus): boolean {
   return status === "TRADE_SUCCESS" || status === "TRADE_FINISHED";
 }
@@ -17,7 +17,7 @@ const optionalText = (max: number) => optional(text(max));
 const optionalFen = optional(fenFromYuan);
 const optionalTime = optional(beijingTime);
 
-// Lengths from the notify table (PROTOCOL.md §4); generous elsewhere, bounded everywhere.
+// Lengths from the notify table (docs/alipay-protocol.md §4); generous elsewhere, bounded everywhere.
 const notifySchema = z
   .object({
     notify_id: text(128),
@@ -105,7 +105,7 @@ export function parsePaymentNotification(params: unknown): NotificationParseResu
 }
 
 /**
- * The merchant checks of DOC-NOTIFY (PROTOCOL.md §4) that need only configuration: the notify is for
+ * The merchant checks of Alipay's notify page (docs/alipay-protocol.md §4) that need only configuration: the notify is for
  * our app and our seller. (Order existence and amount equality need the database.) Returns the
  * mismatches, empty when all pass.
  */

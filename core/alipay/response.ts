@@ -1,4 +1,4 @@
-// Byte-exact extraction of the signed node of a gateway response (PROTOCOL.md §1.6).
+// Byte-exact extraction of the signed node of a gateway response (docs/alipay-protocol.md §1.6).
 //
 // Alipay signs the raw text of the `<method>_response` value as it wrote it, so the node must be cut
 // out of the body, not re-serialized: re-serializing loses `\/` escapes, `\uXXXX` escapes, key order

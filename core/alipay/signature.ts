@@ -1,4 +1,4 @@
-// Alipay OpenAPI v2 signatures (PROTOCOL.md §1): PKCS#1 v1.5 over the UTF-8 bytes of a
+// Alipay OpenAPI v2 signatures (docs/alipay-protocol.md §1): PKCS#1 v1.5 over the UTF-8 bytes of a
 // string-to-sign, SHA-256 for "RSA2", SHA-1 for legacy "RSA", standard base64.
 //
 // Three string-to-sign rules exist and mixing them up is the classic integration bug:
@@ -151,7 +151,7 @@ function distinct(values: string[]): string[] {
 /**
  * Verify a notify (POST form) or return (GET query) callback, already form-decoded exactly once.
  * Rule V1 (drop sign and sign_type), then, with allowV2, rule V2 (keep sign_type) as fallback.
- * Empty values (PROTOCOL.md §8.1): Alipay's Java SDK drops them, the Node and PHP SDKs keep them as
+ * Empty values (docs/alipay-protocol.md §8.1): Alipay's Java SDK drops them, the Node and PHP SDKs keep them as
  * "k=": both variants are tried, dropped first.
  */
 export function verifyCallback(
@@ -205,7 +205,7 @@ function explainCharset(result: VerifyResult, charset: string | undefined): Veri
 }
 
 /**
- * Verify a synchronous gateway response (PROTOCOL.md §1.6): the signed text is the raw JSON value of
+ * Verify a synchronous gateway response (docs/alipay-protocol.md §1.6): the signed text is the raw JSON value of
  * `<method with . → _>_response` (or `error_response`) exactly as received. If that fails, retry once
  * with `\/` unescaped to `/`, like Java's AbstractAlipayClient.checkResponseSign.
  * `node` is the parsed node when it was found (also on signature failure, for logging only).

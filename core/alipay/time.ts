@@ -1,5 +1,5 @@
 // Alipay's wire times (timestamp, time_expire, gmt_*, notify_time) are "yyyy-MM-dd HH:mm:ss" in
-// Beijing time (UTC+8, no DST) whatever the server's timezone (PROTOCOL.md §1.4: Java formats with
+// Beijing time (UTC+8, no DST) whatever the server's timezone (docs/alipay-protocol.md §1.4: Java formats with
 // GMT+8). The Node SDK stamps `timestamp` in the process's local zone, which is wrong on a UTC server;
 // the client passes its own timestamp from here.
 

@@ -205,7 +205,7 @@ export function newOutTradeNo(): string {
   return `cp_${randomBytes(16).toString("hex")}`;
 }
 
-/** Alipay's subject may not contain / = & (PROTOCOL.md §2) and is at most 256 characters. */
+/** Alipay's subject may not contain / = & (docs/alipay-protocol.md §2) and is at most 256 characters. */
 export function orderSubject(titles: string[]): string {
   const clean = (t: string) => t.replace(/[/=&]+/g, " ").replace(/\s+/g, " ").trim();
   const first = clean(titles[0] ?? "") || "course";

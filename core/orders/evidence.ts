@@ -40,7 +40,7 @@ export function evidenceFromQuery(r: GatewayResult<TradeQueryOk>): Evidence {
   };
 }
 
-/** What an alipay.trade.close answer means for closing locally (PROTOCOL.md §5.2). */
+/** What an alipay.trade.close answer means for closing locally (docs/alipay-protocol.md §5.2). */
 export type CloseVerdict =
   /** Nothing can be paid at Alipay any more: close here. */
   | { kind: "closed" }

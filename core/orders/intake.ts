@@ -1,4 +1,4 @@
-// Callback intake (DESIGN.md flows 2 and 3): what the api does with Alipay's notify and return,
+// Callback intake (docs/architecture.md, "The path of one payment"): what the api does with Alipay's notify and return,
 // up to and including the reply. Every callback is written to the inbox (PaymentNotification) before
 // Alipay gets an answer; status changes happen later, in the worker, through the state machine.
 //
@@ -167,7 +167,7 @@ export interface ReturnResult {
 
 /**
  * The browser's return from the cashier: verify (rule V1), record, and prompt a payment check.
- * It carries no trade status (PROTOCOL.md §3), so it never changes an order by itself.
+ * It carries no trade status (docs/alipay-protocol.md §3), so it never changes an order by itself.
  */
 export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise<ReturnResult> {
   metrics.callbacksReceived.inc({ kind: "return" });

@@ -1,4 +1,4 @@
-// The order state machine (DESIGN.md "Order state machine"): the one place that says what a piece of
+// The order state machine (docs/architecture.md, "Order states"): the one place that says what a piece of
 // evidence from Alipay means for an order. Pure: no I/O, no clock, no randomness — the imperative
 // shell (commands.ts) loads the order, calls decide(), and persists the decision in one transaction.
 //
@@ -117,7 +117,7 @@ export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext
 }
 
 function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>, ctx: DecideContext): Decision {
-  // Merchant checks (PROTOCOL.md §4): a mismatch is never payment, whatever the status says.
+  // Merchant checks (docs/alipay-protocol.md §4): a mismatch is never payment, whatever the status says.
   const merchant: string[] = [];
   if (ev.appId !== undefined && ev.appId !== ctx.merchant.appId) merchant.push(`app_id ${ev.appId ?? "(absent)"} is not ours`);
   if (ev.sellerId !== undefined && ctx.merchant.sellerId !== undefined && ev.sellerId !== ctx.merchant.sellerId) {
@@ -148,14 +148,14 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
       return transition(order, landed, EVENT.paidAfterClose, { ...patch, needsReview: true },
         `${ev.tradeStatus} for an order already ${order.status}: money arrived after a local close`, true);
     }
-    // PAID / PARTIALLY_REFUNDED / REFUNDED. A TRADE_SUCCESS carrying refund_fee is a partial refund (§4).
+    // PAID / PARTIALLY_REFUNDED / REFUNDED. A TRADE_SUCCESS carrying refund_fee is a partial refund (docs/alipay-protocol.md §4).
     if (refundFen > order.refundedFen && order.status !== "REFUNDED") return refundTransition(order, refundFen, ctx);
     return noop(`already ${order.status} (${ev.tradeStatus})`, true);
   }
 
   if (ev.tradeStatus === "TRADE_CLOSED") {
     if (refundFen > 0) {
-      // A full refund closes the trade (TRADE_CLOSED + refund_fee, PROTOCOL.md §4).
+      // A full refund closes the trade (TRADE_CLOSED + refund_fee, docs/alipay-protocol.md §4).
       if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") return refundTransition(order, Math.max(refundFen, order.totalFen), ctx);
       if (order.status === "REFUNDED") return noop("already REFUNDED", true);
       return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `refunded trade (refund_fee ${refundFen} fen) for an order never recorded as paid (${order.status})` };

@@ -23,7 +23,7 @@ export interface ApiHandler<B> {
 /** Type-erased handler list entry (each handler keeps its own biz type internally). */
 export type AnyApiHandler = ApiHandler<any>;
 
-/** out_trade_no / trade_no: at least one is required; trade_no wins when both are given (PROTOCOL.md §5.1). */
+/** out_trade_no / trade_no: at least one is required; trade_no wins when both are given (docs/alipay-protocol.md §5.1). */
 export const tradeRef = {
   out_trade_no: z.string().min(1).max(64).optional(),
   trade_no: z.string().min(1).max(64).optional(),
@@ -31,7 +31,7 @@ export const tradeRef = {
 
 export type TradeRef = { out_trade_no?: string; trade_no?: string };
 
-/** Amounts may come as "0.01" or 0.01 in biz_content (PROTOCOL.md §1.3); ≤ 2 decimals, converted to fen. */
+/** Amounts may come as "0.01" or 0.01 in biz_content (docs/alipay-protocol.md §1.3); ≤ 2 decimals, converted to fen. */
 export const yuanAmount = z
   .union([z.string(), z.number()])
   .transform((v, ctx) => {

@@ -1,5 +1,5 @@
-// Gateway result codes and the sub-codes the sandbox produces (PROTOCOL.md §5: DOC-ERR public codes;
-// ACQ.* business codes compiled from SDKs and support articles — see PROTOCOL.md §8 doubt 5).
+// Gateway result codes and the sub-codes the sandbox produces (docs/alipay-protocol.md §5: Alipay's public code table;
+// ACQ.* business codes compiled from SDKs and support articles — see docs/alipay-protocol.md §8.5).
 
 export const CODE = {
   success: { code: "10000", msg: "Success" },
@@ -35,7 +35,7 @@ export const invalid = (subCode: string, subMsg: string) => new GatewayError(COD
 export const business = (subCode: string, subMsg: string, extra: Record<string, unknown> = {}) =>
   new GatewayError(CODE.business.code, CODE.business.msg, subCode, subMsg, extra);
 
-/** The two "result unknown" answers a merchant must treat as "ask again later" (PROTOCOL.md §5, DOC-194). */
+/** The two "result unknown" answers a merchant must treat as "ask again later" (docs/alipay-protocol.md §5). */
 export function unknownResultError(kind: "isp.unknow-error" | "ACQ.SYSTEM_ERROR"): GatewayError {
   return kind === "isp.unknow-error"
     ? new GatewayError(CODE.unavailable.code, CODE.unavailable.msg, "isp.unknow-error", "系统繁忙")

@@ -17,7 +17,7 @@ import { checkPublicParams, knownMethod, parseBiz, readParams } from "./request.
 
 // POST|GET /gateway.do — the one endpoint of Alipay's OpenAPI v2. Public parameters and signature are
 // checked for every method, then the method's handler answers. Server-to-server answers are always
-// HTTP 200 with a signed JSON body, errors included (PROTOCOL.md §1.6: error responses are signed too;
+// HTTP 200 with a signed JSON body, errors included (docs/alipay-protocol.md §1.6: error responses are signed too;
 // the official SDK treats any non-200 status as a transport failure). page.pay answers with HTML.
 
 const PAGE_PAY_IN_URL = /[?&]method=(alipay\.trade\.page\.pay)(?:&|$)/;

@@ -5,7 +5,7 @@ import { parseTimeExpire, parseTimeoutExpress } from "../time.ts";
 import type { NewTrade, TradeService } from "../trades.ts";
 import type { Trade } from "../types.ts";
 
-// alipay.trade.page.pay (PROTOCOL.md §2): a browser request (GET URL or auto-submitted POST form), so
+// alipay.trade.page.pay (docs/alipay-protocol.md §2): a browser request (GET URL or auto-submitted POST form), so
 // its answer is a page, not JSON. Opening it creates the trade (WAIT_BUYER_PAY) and shows the cashier.
 
 const MAX_AMOUNT_FEN = 100_000_000 * 100;
@@ -40,7 +40,7 @@ function httpUrl(value: string | undefined, name: string): string | undefined {
 
 /**
  * Expiry: time_expire (absolute, Beijing time) wins over timeout_express (relative); both formats of
- * time_expire are accepted (PROTOCOL.md §8 doubt 2).
+ * time_expire are accepted (docs/alipay-protocol.md §8.2).
  */
 function expiryOf(biz: PagePayBiz, now: number): number {
   if (biz.time_expire !== undefined) {

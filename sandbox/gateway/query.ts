@@ -3,10 +3,10 @@ import { formatBeijing } from "../time.ts";
 import { maskLogonId } from "../notify-params.ts";
 import { findTradeOrFail, scopeOf, sortedSuccess, tradeRef, type ApiHandler } from "./common.ts";
 
-// alipay.trade.query (PROTOCOL.md §5.1). Shaped like the real sandbox answer in
+// alipay.trade.query (docs/alipay-protocol.md §5.1). Shaped like the real sandbox answer in
 // vectors/ys-response-trade-query-trade-success: amounts as yuan strings, buyer fields once paid,
 // send_pay_date in Beijing time. A missing trade is 40004 ACQ.TRADE_NOT_EXIST with zero amounts, as in
-// the real example quoted in PROTOCOL.md §5.
+// the real example quoted in docs/alipay-protocol.md §5.
 
 const Biz = z.object({
   ...tradeRef,

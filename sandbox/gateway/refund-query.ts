@@ -2,7 +2,7 @@ import { z } from "zod";
 import { formatBeijing } from "../time.ts";
 import { findTradeOrFail, scopeOf, sortedSuccess, tradeRef, type ApiHandler } from "./common.ts";
 
-// alipay.trade.fastpay.refund.query (PROTOCOL.md §5.4). A refund that does not exist is an "empty"
+// alipay.trade.fastpay.refund.query (docs/alipay-protocol.md §5.4). A refund that does not exist is an "empty"
 // success: code 10000 without refund_amount / refund_status (the widely documented behaviour).
 // out_request_no defaults to out_trade_no, as for a refund made without one.
 

@@ -5,7 +5,7 @@ import { formatBeijing } from "../time.ts";
 import { business } from "./errors.ts";
 import { findTradeOrFail, scopeOf, sortedSuccess, tradeRef, yuanAmount, type ApiHandler } from "./common.ts";
 
-// alipay.trade.refund (PROTOCOL.md §5.3). Without out_request_no Alipay uses the out_trade_no as the
+// alipay.trade.refund (docs/alipay-protocol.md §5.3). Without out_request_no Alipay uses the out_trade_no as the
 // request number (§5.4), so a second refund without one is a replay of the first. refund_fee in the
 // answer is the cumulative refunded amount; fund_change is N on a replay.
 

@@ -7,7 +7,7 @@ import type { SandboxSigner } from "../signing.ts";
 import type { SandboxApiMethod } from "../types.ts";
 import { business, invalid, missing } from "./errors.ts";
 
-// Reading a gateway.do request the way Alipay does (PROTOCOL.md §1.4): system parameters in the query,
+// Reading a gateway.do request the way Alipay does (docs/alipay-protocol.md §1.4): system parameters in the query,
 // biz_content (and the SDK's alipay_sdk) in the urlencoded body — or everything in one of them (page pay
 // GET URLs, SDKs that post everything). Every value is decoded exactly once.
 
@@ -50,7 +50,7 @@ export function knownMethod(params: Record<string, string>): SandboxApiMethod | 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /**
- * The public-parameter checks and the signature check (PROTOCOL.md §1.2, §2 table, §5 DOC-ERR codes),
+ * The public-parameter checks and the signature check (docs/alipay-protocol.md §1.2, §2, §5),
  * in a fixed order: what is missing (40001) before what is wrong (40002), the app before the signature.
  * Throws GatewayError.
  */
@@ -65,7 +65,7 @@ export function checkPublicParams(params: Record<string, string>, appId: string,
   if (!present("version")) throw missing("isv.missing-version", "缺少版本参数");
   if (!present("sign")) throw missing("isv.missing-signature", "缺少签名参数");
   if (present("charset") && !/^utf-?8$/i.test(params.charset!)) {
-    // GBK/GB2312 are allowed by Alipay's docs but coursepay signs UTF-8 only (PROTOCOL.md §1.4).
+    // GBK/GB2312 are allowed by Alipay's docs but coursepay signs UTF-8 only (docs/alipay-protocol.md §1.4).
     throw invalid("isv.invalid-charset", `字符集错误: 沙箱只支持 utf-8 (got ${params.charset})`);
   }
   if (present("format") && params.format!.toUpperCase() !== "JSON") throw invalid("isv.invalid-format", "无效的数据格式");
@@ -78,7 +78,7 @@ export function checkPublicParams(params: Record<string, string>, appId: string,
   const verified = signer.verifyRequest(params, signType);
   if (!verified.valid) {
     // Like the real gateway, show the string it verified so the merchant can diff it against what it
-    // signed (PROTOCOL.md §5). The real sub_msg writes "&" as "&amp;" (NODE alipay.ts comment L896–905);
+    // signed (docs/alipay-protocol.md §5). The real sub_msg writes "&" as "&amp;" (alipay-sdk's comment in src/alipay.ts, https://github.com/alipay/alipay-sdk-nodejs-all/blob/e1676390871eb7a69b4f81aa15de8327ac15738a/src/alipay.ts);
     // only that escape is evidenced, so only that one is reproduced.
     throw invalid(
       "isv.invalid-signature",

@@ -57,7 +57,7 @@ async function loggedIn(staff: TestStaff): Promise<{ context: BrowserContext; pa
   await page.goto(`${admin.url}/admin/login`);
   await page.fill("input[name=email]", staff.email);
   await page.fill("input[name=password]", staff.password);
-  // AdminJS's login button has no type=submit (shared/stack/STACK.md): select it by its text.
+  // AdminJS's login button has no type=submit (see prisma/dmmf-generator.cjs): select it by its text.
   await page.getByRole("button", { name: "登录" }).click();
   await page.waitForURL(`${admin.url}/admin`);
   return { context, page };

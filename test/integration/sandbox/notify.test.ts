@@ -1,4 +1,4 @@
-// Asynchronous notifications and the return redirect (PROTOCOL.md §3, §4): fields, rule-V1 signatures,
+// Asynchronous notifications and the return redirect (docs/alipay-protocol.md §3, §4): fields, rule-V1 signatures,
 // the retry schedule under a time factor, refunds, expiry, redelivery, and persistence across restarts.
 import assert from "node:assert/strict";
 import { statSync, readFileSync } from "node:fs";
@@ -40,7 +40,7 @@ async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5000): Pr
 }
 
 describe("payment notify and return", () => {
-  test("TRADE_SUCCESS notify: the PROTOCOL §4 fields, rule V1 signature, passback_params untouched", async () => {
+  test("TRADE_SUCCESS notify: the docs/alipay-protocol.md §4 fields, rule V1 signature, passback_params untouched", async () => {
     const { outTradeNo } = await openTrade(t, rcv, { totalFen: 1230, subject: "课程 A+B & C=D 100%", passbackParams: "order=7&from=课程 a+b" });
     const { returnUrl } = await t.control.pay(outTradeNo);
     const [n] = await waitFor(() => notifiesFor(rcv, outTradeNo).length === 1 && notifiesFor(rcv, outTradeNo));
@@ -73,7 +73,7 @@ describe("payment notify and return", () => {
     assert.equal(v.valid, true, v.reason);
     assert.ok(!v.signedContent.includes("sign_type="), "rule V1 leaves sign_type out");
 
-    // The browser redirect: the 12 return keys of PROTOCOL §3, signed with rule V1, no trade_status.
+    // The browser redirect: the 12 return keys of docs/alipay-protocol.md §3, signed with rule V1, no trade_status.
     assert.ok(returnUrl?.startsWith(`${rcv.returnUrl}?`));
     const ret = Object.fromEntries(new URL(returnUrl!).searchParams);
     assert.deepEqual(Object.keys(ret), [

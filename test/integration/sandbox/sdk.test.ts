@@ -188,7 +188,7 @@ describe("official SDK against the sandbox", () => {
       assert.ok(body[key], `${subCode}: expected ${key} in ${JSON.stringify(body)}`);
       assert.equal(body[key]!.code, code, subCode);
       assert.equal(body[key]!.sub_code, subCode);
-      assert.equal(typeof body.sign, "string", "error responses are signed too (PROTOCOL.md §1.6)");
+      assert.equal(typeof body.sign, "string", "error responses are signed too (docs/alipay-protocol.md §1.6)");
     }
   });
 

@@ -1,5 +1,5 @@
-// Shared by the alipay unit tests: paths, the shared vectors (read in place from ../shared, never
-// copied), the throwaway fixture keys, and a runner for the CLI as a real child process.
+// Shared by the alipay unit tests: paths, the third-party signature vectors (test/fixtures/alipay-vectors,
+// origins in its README), the throwaway fixture keys, and a runner for the CLI as a real child process.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const vectorsDir = path.resolve(repoRoot, "../shared/alipay/vectors");
+export const vectorsDir = path.join(repoRoot, "test/fixtures/alipay-vectors");
 export const keysDir = path.join(repoRoot, "test/fixtures/keys");
 
 export type Vector = {
@@ -33,8 +33,11 @@ export function loadVectors(): Vector[] {
     .map((f) => JSON.parse(fs.readFileSync(path.join(vectorsDir, f), "utf8")) as Vector);
 }
 
-export function loadSharedKeys(): Record<string, string> {
-  return JSON.parse(fs.readFileSync(path.join(vectorsDir, "_keys.json"), "utf8")) as Record<string, string>;
+/** One vector by id (its file name without .json). */
+export function vector(id: string): Vector {
+  const v = loadVectors().find((x) => x.id === id);
+  if (!v) throw new Error(`no vector ${id} in ${vectorsDir}`);
+  return v;
 }
 
 /** "alipay_trade_query_response" → "alipay.trade.query" (round-trips through responseKeyFor). */

@@ -1,4 +1,4 @@
-// Response extraction and verification (PROTOCOL.md §1.6) on bodies signed with the test Alipay key.
+// Response extraction and verification (docs/alipay-protocol.md §1.6) on bodies signed with the test Alipay key.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { extractResponseNode, responseKeyFor } from "../../../core/alipay/response.ts";

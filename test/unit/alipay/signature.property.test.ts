@@ -73,7 +73,7 @@ test("property: any one-byte change of the body is rejected or decodes to identi
       const i = at % body.length;
       mutated[i] = (body[i]! + delta) % 256;
       const r = accepted(mutated);
-      // Empty values are outside the signature under Alipay's Java rule (PROTOCOL.md §8.1): renaming
+      // Empty values are outside the signature under Alipay's Java rule (docs/alipay-protocol.md §8.1): renaming
       // an empty parameter ("a=" → "b=") is invisible to it. So is sign_type under rule V1, and a
       // missing sign_type means RSA2: breaking "sign_type=RSA2" into "sign_type&RSA2" changes nothing
       // that was signed. Everything else with a value must be intact.

@@ -9,7 +9,7 @@ import {
   verifyCallback,
   verifyRequest,
 } from "../../../core/alipay/signature.ts";
-import { keys, loadSharedKeys } from "./helpers.ts";
+import { keys, vector } from "./helpers.ts";
 
 const notify = {
   notify_id: "n1",
@@ -94,7 +94,7 @@ test("verifyCallback: each failure says why", () => {
   assert.equal(code({ ...notify, sign: sign.replaceAll("+", "-").replaceAll("/", "_") }), "bad_base64");
   assert.equal(code({ ...notify, sign: sign.slice(0, -4) }), "sign_length_mismatch");
   // A 1024-bit key cannot have made a 256-byte signature: wrong key, said plainly.
-  assert.equal(code({ ...notify, sign }, loadSharedKeys().chloerei_TEST_RSA_PUBLIC_KEY!), "sign_length_mismatch");
+  assert.equal(code({ ...notify, sign }, vector("chloerei-request-page-pay-url-rsa2-1024").public_key_pem), "sign_length_mismatch");
   assert.equal(code({ ...notify, sign }, keys.appPublic), "wrong_key_or_tampered");
   assert.equal(code({ ...notify, sign, total_amount: "12.31" }), "wrong_key_or_tampered");
   assert.equal(code({ ...notify, sign }, "not a key"), "bad_key");

@@ -1,4 +1,4 @@
-// The state machine table of DESIGN.md, cell by cell, plus properties over random evidence.
+// The state machine table of docs/architecture.md ("Order states"), cell by cell, plus properties over random evidence.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
