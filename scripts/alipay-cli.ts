@@ -5,6 +5,7 @@
 //   verify return   --alipay-public-key FILE < QUERY         query string (leading "?" or whole URL ok)
 //   verify response --method METHOD --alipay-public-key FILE [--sign-type RSA2|RSA] < BODY
 //   sign request    --app-private-key FILE < PARAMS_JSON      prints the sign
+//   bill parse      [--summary] < FILE.csv.zip                 a trade bill as JSON lines (bill-cli.ts)
 //
 // FILE: PEM key, bare base64 key (as Alipay's console shows it) or X.509 certificate.
 // Verify prints one JSON line {"valid","reason","signedContent"}; exit 0 valid, 1 invalid,
@@ -13,13 +14,15 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { FormParseError, parseFormBody, parseQueryString } from "../core/alipay/form.ts";
 import { KeyError, toPrivateKey, toPublicKey } from "../core/alipay/keys.ts";
+import { BILL_USAGE, runBillParse } from "./bill-cli.ts";
 import { isSignType, signParams, verifyCallback, verifyFailure, verifyResponse, type VerifyResult } from "../core/alipay/signature.ts";
 
 const USAGE = `usage:
   alipay-cli verify notify   --alipay-public-key FILE < BODY
   alipay-cli verify return   --alipay-public-key FILE < QUERY
   alipay-cli verify response --method METHOD --alipay-public-key FILE [--sign-type RSA2|RSA] < BODY
-  alipay-cli sign request    --app-private-key FILE < PARAMS_JSON`;
+  alipay-cli sign request    --app-private-key FILE < PARAMS_JSON
+  ${BILL_USAGE}`;
 
 /** A user error: printed without a stack trace, exit 2; `showUsage` for command-line mistakes. */
 class UsageError extends Error {
@@ -128,7 +131,7 @@ function signRequest(values: Record<string, string | undefined>): string {
   return signParams(record, key, signType, "request");
 }
 
-function main(argv: string[]): number {
+function main(argv: string[]): number | Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -137,6 +140,7 @@ function main(argv: string[]): number {
       "app-private-key": { type: "string" },
       method: { type: "string" },
       "sign-type": { type: "string" },
+      summary: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -152,6 +156,7 @@ function main(argv: string[]): number {
     process.stdout.write(`${JSON.stringify({ valid: result.valid, reason: result.reason, signedContent: result.signedContent })}\n`);
     return result.valid ? 0 : 1;
   }
+  if (command === "bill" && sub === "parse") return runBillParse({ summaryOnly: values.summary === true });
   if (command === "sign" && sub === "request") {
     process.stdout.write(`${signRequest(opts)}\n`);
     return 0;
@@ -160,7 +165,7 @@ function main(argv: string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   // parseArgs throws TypeErrors with code ERR_PARSE_ARGS_* for unknown/malformed options.
   const argsError = (err as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS") === true;
