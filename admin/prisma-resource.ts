@@ -13,6 +13,11 @@
 //     the planner's row estimate when there is no filter at all.
 //   * virtual filters (e.g. Order's `q` search) are turned into indexed conditions here; upstream's
 //     convertFilter would dereference their missing property and throw.
+// - Secret columns (isSecretColumn: password hashes, session data, tokens) are not properties of the
+//   resource at all. AdminJS serialises every property of a record (`isVisible: false` only hides it
+//   in the page), for list, show, search, edit, export and populated references alike; upstream's
+//   prepareReturnValues and prepareParams read and write only properties, so a column that is not one
+//   is never sent to a browser, never filtered or sorted on, and never written from a form.
 import { Resource, convertFilter, getModelByName } from "@adminjs/prisma";
 import type { BaseRecord, Filter } from "adminjs";
 import { Prisma, loadFullDmmf, type PrismaClient } from "../core/db/index.ts";
@@ -33,6 +38,20 @@ export interface QueryPolicy {
 
 const NOTHING: Where = { id: { in: [] } };
 
+const SECRET_WORDS = new Set(["password", "passwd", "hash", "secret", "token", "sess", "session", "salt", "otp"]);
+
+/**
+ * Columns that never leave the server through the back office, whatever the model: matched by the
+ * words of their name (camelCase or snake_case: passwordHash, api_key, sess), so a secret column
+ * added later is withheld without anyone remembering to list it.
+ */
+export function isSecretColumn(name: string): boolean {
+  const words = name.split(/(?=[A-Z])|[_.\-]/).map((w) => w.toLowerCase());
+  const joined = words.join("");
+  return words.some((w) => SECRET_WORDS.has(w) || w.includes("password") || w.includes("token") || w.includes("secret")) ||
+    joined.includes("apikey") || joined.includes("privatekey");
+}
+
 /** Exact counts up to this many rows; beyond it AdminJS shows this many (pagination stays usable). */
 export const COUNT_LIMIT = 10_000;
 
@@ -46,6 +65,7 @@ export class PrismaResource extends Resource {
   constructor(modelName: string, prisma: PrismaClient, readonly policy: QueryPolicy) {
     const cm = fullClientModule();
     super({ model: getModelByName(modelName, cm), client: prisma, clientModule: cm });
+    for (const name of Object.keys(this.propertiesObject)) if (isSecretColumn(name)) delete this.propertiesObject[name];
   }
 
   /**

@@ -40,7 +40,7 @@ export function buyerResourceOptions(deps: { prisma: PrismaClient }): ResourceWi
       filterProperties: ["email"],
       showProperties: ["id", "email", "displayName", "createdAt"],
       editProperties: [],
-      properties: propertiesOf(resource, { email: { isTitle: true }, passwordHash: { isVisible: false } }),
+      properties: propertiesOf(resource, { email: { isTitle: true } }),
       actions: builtInActions("User"),
     },
   };

@@ -21,7 +21,7 @@ export function staffResourceOptions(deps: { prisma: PrismaClient }): ResourceWi
       filterProperties: ["email", "role", "disabled"],
       showProperties: ["id", "email", "role", "disabled", "lastLoginAt", "createdAt"],
       editProperties: ["role", "disabled"],
-      properties: propertiesOf(resource, { email: { isTitle: true }, passwordHash: { isVisible: false } }),
+      properties: propertiesOf(resource, { email: { isTitle: true } }),
       actions: builtInActions("StaffUser", {
         edit: {
           before: async (request: ActionRequest, context: ActionContext) => {
