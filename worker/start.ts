@@ -1,10 +1,13 @@
 // The worker role: BullMQ consumers for notify applies, payment checks and reconciliation sweeps,
 // plus the node-cron ticks that enqueue the sweeps. Usable in-process (tests, benches) and from
 // worker/main.ts. close() stops the ticks, then lets in-flight jobs finish (worker.close()).
-import { Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
+import { ZodError } from "zod";
 import { runWithWork } from "../core/logging/index.ts";
 import { metrics, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
-import { applyNotification, checkPayment, createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
+import {
+  applyNotification, checkPayment, createOrderDeps, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
+} from "../core/orders/index.ts";
 import { createQueues, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, type QueueName, type Queues } from "../core/queues/index.ts";
 import { bullConnection } from "../core/redis/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
@@ -30,6 +33,15 @@ export function checkConcurrency(base: number, qps: number): number {
   return Math.max(base, Math.min(Math.ceil(qps / 5), 200));
 }
 
+/**
+ * Failures a retry cannot fix (the job names an order or inbox row that does not exist, its data
+ * does not parse) fail the job at once instead of after every attempt. Everything else — the
+ * database or Alipay unreachable, ConcurrentChangeError — is retried with backoff.
+ */
+function isPermanent(e: unknown): boolean {
+  return e instanceof ZodError || e instanceof OrderNotFoundError || e instanceof NotificationNotFoundError;
+}
+
 function timed<T>(queue: QueueName, fn: (job: Job) => Promise<T>): Processor {
   return async (job: Job) => {
     metrics.jobLatency.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
@@ -41,6 +53,7 @@ function timed<T>(queue: QueueName, fn: (job: Job) => Promise<T>): Processor {
       return r;
     } catch (e) {
       end({ result: "error" });
+      if (isPermanent(e)) throw new UnrecoverableError(`${(e as Error).name}: ${(e as Error).message}`);
       throw e;
     }
   };
@@ -58,16 +71,16 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
     timed(QUEUE.notifyApply, async (job) => applyNotification(deps, NotifyApplyJob.parse(job.data))),
     { ...common, concurrency: config.worker.concurrency },
   );
-  // An apply that exhausted its attempts stays in the failed set; its inbox row says so, for staff
-  // (who can re-drive it with redriveNotification).
+  // An apply that failed for good (attempts exhausted, or unrecoverable) stays in the failed set; its
+  // inbox row says so (settleInbox re-drives it a few times, then it is left for staff).
   notifyWorker.on("failed", (job, err) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
     const parsed = NotifyApplyJob.safeParse(job.data);
     if (!parsed.success) return;
     logger.error({ notificationId: parsed.data.notificationId, jobId: job.id, err: err.message }, "notify apply failed for good; visible to staff");
-    void prisma.paymentNotification
-      .updateMany({ where: { id: parsed.data.notificationId, outcome: "pending" }, data: { outcome: "failed", lastError: err.message.slice(0, 1000) } })
-      .catch(() => {});
+    void recordApplyFailure(deps, { notificationId: parsed.data.notificationId, error: err.message }).catch(() => {});
   });
 
   const checkWorker = new Worker(
@@ -98,7 +111,16 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
         metrics.sweeps.inc({ result: "ok" });
         metrics.sweepOrders.inc(r.enqueued);
         if (r.enqueued) logger.info({ slot: data.slot, ...r }, "reconciliation sweep enqueued payment checks");
-        return { ...r, slot: data.slot, worker: process.pid };
+        // The same tick keeps the callback inbox settled (one sweep job per slot across replicas).
+        const inbox = await settleInbox(deps, {
+          settleAfterMs: config.inbox.settleAfterSeconds * 1000,
+          rejectedRetentionMs: config.inbox.rejectedRetentionDays * 24 * 3600_000,
+          batchSize: config.reconcile.batchSize,
+        }).catch((e) => {
+          logger.warn({ err: (e as Error).message }, "inbox upkeep failed; the next tick retries");
+          return null;
+        });
+        return { ...r, inbox, slot: data.slot, worker: process.pid };
       } catch (e) {
         metrics.sweeps.inc({ result: "error" });
         throw e;

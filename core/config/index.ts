@@ -66,6 +66,11 @@ const EnvSchema = z.object({
   TOKEN_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   SESSION_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   NOTIFY_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
+  // The callback inbox (docs/operations.md "Callback inbox"): refused callbacks that failed
+  // verification are deleted after this many days; verified rows (evidence) are kept.
+  INBOX_REJECTED_RETENTION_DAYS: positiveInt(30),
+  // A verified notify row still pending or failed this long after it arrived is re-driven.
+  INBOX_SETTLE_AFTER_SECONDS: positiveInt(300),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -99,6 +104,7 @@ export interface Config {
   worker: { concurrency: number; lockMs: number };
   secrets: { token: string; session: string };
   limits: { notifyBodyBytes: number };
+  inbox: { rejectedRetentionDays: number; settleAfterSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -212,6 +218,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
     worker: { concurrency: env.WORKER_CONCURRENCY, lockMs: env.WORKER_LOCK_MS },
     secrets: { token, session },
     limits: { notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES },
+    inbox: { rejectedRetentionDays: env.INBOX_REJECTED_RETENTION_DAYS, settleAfterSeconds: env.INBOX_SETTLE_AFTER_SECONDS },
   };
 }
 

@@ -9,7 +9,11 @@ export type { Order, OrderStatus, OrderEvent, PaymentNotification, Course, User,
 // The Rust-free client (engineType = "client") talks to PostgreSQL through the pg driver adapter:
 // no native query engine to download (see ../../docs/operations.md).
 export function createPrisma(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, allowExitOnIdle: true });
+  // Sessions in UTC: adapter-pg sends Date parameters without an offset and relabels timestamptz
+  // results as UTC, which is right only when the session's TimeZone is UTC
+  // (https://github.com/prisma/orm/issues/26786). The columns are timestamptz, so this is the only
+  // time-zone setting the application needs.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, allowExitOnIdle: true, options: "-c TimeZone=UTC" });
   // disposeExternalPool: $disconnect() still ends the pool, as when the adapter owned it.
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const prisma = new PrismaClient({ adapter });

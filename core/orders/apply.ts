@@ -1,6 +1,6 @@
 // The persistence half of every status change: read the order, decide (transitions.ts), and write
 // the decision — guarded status update, its OrderEvent, the inbox row's outcome — as ONE atomic
-// statement (store.ts writeDecision).
+// statement (store.ts writeDecision, the only writer of these tables).
 //
 // Idempotency lives here, in PostgreSQL. The write is a compare-and-set on the state the decision
 // was made from (`WHERE status = <expected> AND refunded_fen = <seen>`); if another writer got there
@@ -11,7 +11,8 @@
 import type { EventSource, NotificationOutcome, Order, OrderEvent } from "@prisma/client";
 import { metrics } from "../metrics/index.ts";
 import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
-import { OrderNotFoundError } from "./errors.ts";
+import { ConcurrentChangeError, OrderNotFoundError } from "./errors.ts";
+import { isReprocessable, outcomeOfDecision } from "./inbox.ts";
 import { nextCheckAt } from "./schedule.ts";
 import { readSnapshot, writeDecision, type OrderChanges, type Snapshot, type WritePlan } from "./store.ts";
 import { decide, type Decision, type Evidence, type EventType } from "./transitions.ts";
@@ -37,20 +38,8 @@ export interface ApplyResult {
   alreadyProcessed?: NotificationOutcome;
 }
 
-const REPROCESSABLE: NotificationOutcome[] = ["pending", "failed"];
 /** Compare-and-set retries before giving up (the job's own retry then takes over). */
-const MAX_ATTEMPTS = 8;
-
-/** Inbox outcome for a decision (close_at_alipay_first writes none: the close that follows does). */
-function outcomeOf(d: Decision): NotificationOutcome | null {
-  switch (d.kind) {
-    case "transition": return "applied";
-    case "anomaly": return "anomaly";
-    case "noop": return d.duplicate ? "duplicate" : "ignored";
-    case "unknown": return "ignored";
-    case "close_at_alipay_first": return null;
-  }
-}
+export const APPLY_MAX_ATTEMPTS = 8;
 
 function evidenceSummary(e: Evidence): Record<string, unknown> {
   if (e.kind !== "trade") return { ...e };
@@ -90,7 +79,7 @@ function planFor(deps: OrderDeps, order: Order, decision: Decision, evidence: Ev
       changes.nextCheckAt = nextCheckAt(order.expiresAt, order.checkAttempts + 1, now, { firstCheckSeconds: settings.firstCheckSeconds, graceMs: settings.graceMs });
     }
   }
-  const outcome = notificationId !== null ? outcomeOf(decision) : null;
+  const outcome = notificationId !== null ? outcomeOfDecision(decision) : null;
   const notification = outcome ? { id: notificationId!, outcome } : undefined;
   if (!event && !notification && Object.keys(changes).length === 0) return null;
   return { orderId: order.id, seen: { status: order.status, refundedFen: order.refundedFen }, changes, event, notification, now };
@@ -115,7 +104,7 @@ export async function applyEvidence(
     current ??= (await readSnapshot(deps.prisma, orderRef, notificationId)) ?? undefined;
     if (!current) throw new OrderNotFoundError(typeof ref === "number" ? ref : ref.outTradeNo);
     const { order } = current;
-    if (current.notificationOutcome && !REPROCESSABLE.includes(current.notificationOutcome)) {
+    if (current.notificationOutcome && !isReprocessable(current.notificationOutcome)) {
       return { decision: { kind: "noop", reason: `notification already ${current.notificationOutcome}`, duplicate: true }, order, event: null, alreadyProcessed: current.notificationOutcome };
     }
     const now = nowOf(deps);
@@ -131,7 +120,7 @@ export async function applyEvidence(
       report(deps, decision, written.order, written.event, meta);
       return { decision, order: written.order, event: written.event };
     }
-    if (attempt >= MAX_ATTEMPTS) throw new Error(`order ${order.id} kept changing while applying evidence (${attempt} attempts); retry later`);
+    if (attempt >= APPLY_MAX_ATTEMPTS) throw new ConcurrentChangeError(order.id, attempt);
     current = undefined; // the order changed under us: read it again and decide again
   }
 }

@@ -2,7 +2,7 @@
 // anything in the database), let the state machine decide, persist atomically (apply.ts). Every role —
 // api routes, worker processors, admin actions — calls these; none re-implements a rule.
 import { randomBytes } from "node:crypto";
-import type { EventSource, Order, OrderDetail, OrderEvent, PaymentNotification } from "@prisma/client";
+import type { EventSource, Order, OrderEvent, PaymentNotification } from "@prisma/client";
 import { parseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification } from "../alipay/notification.ts";
 import { metrics } from "../metrics/index.ts";
@@ -10,9 +10,11 @@ import type { CheckSource } from "../queues/index.ts";
 import { applyEvidence, type ApplyMeta, type ApplyResult } from "./apply.ts";
 import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
 import { CommandRefusedError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";
+import { isReprocessable } from "./inbox.ts";
 import { closeVerdict, evidenceFromNotify, evidenceFromQuery } from "./evidence.ts";
 import { firstCheckAt } from "./schedule.ts";
 import * as store from "./store.ts";
+import type { OrderWithDetails } from "./store.ts";
 import { EVENT, type Evidence } from "./transitions.ts";
 
 export type CommandOutcome = "paid" | "closed" | "cancelled" | "refunded" | "anomaly" | "unchanged" | "unknown";
@@ -43,7 +45,7 @@ function toResult(r: ApplyResult): CommandResult {
 }
 
 async function loadOrder(deps: OrderDeps, orderId: number): Promise<Order> {
-  const order = await store.loadOrder(deps.prisma, orderId);
+  const order = await store.loadOrder(deps.prisma, { id: orderId });
   if (!order) throw new OrderNotFoundError(orderId);
   return order;
 }
@@ -75,7 +77,7 @@ export async function checkPayment(
   const audit = input.source === "staff" ? EVENT.paymentChecked : undefined;
   if (input.source === "reconcile" && order.status !== "UNPAID") {
     // A check queued before the order was settled by other evidence: nothing to ask.
-    if (order.nextCheckAt) await deps.prisma.order.updateMany({ where: { id: order.id, status: order.status }, data: { nextCheckAt: null } });
+    if (order.nextCheckAt) await store.clearNextCheck(deps.prisma, order.id, order.status, nowOf(deps));
     metrics.paymentChecks.inc({ source, result: "skipped" });
     return { outcome: "unchanged", order, reason: `already ${order.status}` };
   }
@@ -146,9 +148,9 @@ export async function applyNotification(deps: OrderDeps, input: { notificationId
   const loaded = await store.loadNotificationWithOrder(deps.prisma, input.notificationId);
   if (!loaded) throw new NotificationNotFoundError(input.notificationId);
   const { notification: row, order } = loaded;
-  if (row.outcome !== "pending" && row.outcome !== "failed") return { outcome: "skipped", reason: `already ${row.outcome}` };
+  if (!isReprocessable(row.outcome)) return { outcome: "skipped", reason: `already ${row.outcome}` };
   const reject = async (reason: string) => {
-    await deps.prisma.paymentNotification.update({ where: { id: row.id }, data: { outcome: "rejected", reason: row.reason || reason, processedAt: nowOf(deps) } });
+    await store.moveNotification(deps.prisma, row.id, "rejected", { reason: row.reason || reason, processedAt: nowOf(deps) });
     return { outcome: "skipped" as const, reason };
   };
   if (!row.verified) return reject("not verified");
@@ -177,23 +179,63 @@ export async function redriveNotification(
   const row = await deps.prisma.paymentNotification.findUnique({ where: { id: input.notificationId } });
   if (!row) throw new NotificationNotFoundError(input.notificationId);
   if (!row.verified) throw new CommandRefusedError("an unverified notification is never applied; nothing to re-drive");
-  if (row.outcome !== "pending" && row.outcome !== "failed") throw new CommandRefusedError(`notification already processed (${row.outcome})`);
-  const notification = await deps.prisma.$transaction(async (tx) => {
-    const updated = await tx.paymentNotification.update({ where: { id: row.id }, data: { outcome: "pending", lastError: null } });
-    if (row.orderId) {
-      const order = await tx.order.findUnique({ where: { id: row.orderId }, select: { status: true } });
-      await tx.orderEvent.create({
-        data: {
-          orderId: row.orderId, type: EVENT.notificationRedriven, fromStatus: order?.status, toStatus: order?.status,
-          source: "staff", actor: input.actor, notificationId: row.id, payload: { previousOutcome: row.outcome, lastError: row.lastError },
-        },
-      });
-    }
-    return updated;
-  });
+  if (!isReprocessable(row.outcome)) throw new CommandRefusedError(`notification already processed (${row.outcome})`);
+  const notification = await store.requeueNotification(deps.prisma, { id: row.id, source: "staff", actor: input.actor, now: nowOf(deps) });
+  if (!notification) throw new CommandRefusedError("notification processed meanwhile; nothing to re-drive");
   const jobId = await deps.queues.enqueueNotifyApply({ notificationId: row.id });
   deps.logger?.info({ notificationId: row.id, actor: input.actor, jobId }, "notification re-driven");
   return { jobId, notification };
+}
+
+/**
+ * The notify job failed for good (its attempts ran out, or it can never succeed): the inbox row says
+ * so, for staff and for settleInbox. Only a pending row moves to failed (inbox.ts).
+ */
+export async function recordApplyFailure(deps: OrderDeps, input: { notificationId: number; error: string }): Promise<boolean> {
+  return store.moveNotification(deps.prisma, input.notificationId, "failed", { lastError: input.error });
+}
+
+/** Automatic re-drives of one inbox row before it is left failed for staff. */
+export const AUTO_REDRIVE_LIMIT = 3;
+
+export interface InboxUpkeepPolicy {
+  /** A verified notify row still pending or failed this long after it arrived is re-driven. */
+  settleAfterMs: number;
+  /** Unverified rejected rows are deleted this long after they arrived. */
+  rejectedRetentionMs: number;
+  /** Rows per statement (and per tick for re-drives). */
+  batchSize: number;
+}
+
+/**
+ * Settle the inbox so that staff see only rows that need a person (run on the reconciliation tick):
+ * - verified notify rows left pending (the api died between insert and enqueue) or failed (Redis was
+ *   down; an apply failed for good) are re-driven through the apply job. The state machine then
+ *   applies them, or marks them `duplicate` when the order already reflects the same evidence (the
+ *   usual case: Alipay's retry was applied as a newer row). A row re-driven AUTO_REDRIVE_LIMIT times
+ *   and still failing is left `failed`: that one needs a person.
+ * - unverified rejected rows past the retention are deleted (docs/operations.md, "Callback inbox").
+ */
+export async function settleInbox(deps: OrderDeps, policy: InboxUpkeepPolicy): Promise<{ redriven: number; purged: number }> {
+  if (!deps.queues) throw new Error("settleInbox needs deps.queues");
+  const now = nowOf(deps).getTime();
+  const ids = await store.claimStaleNotifications(deps.prisma, { before: new Date(now - policy.settleAfterMs), maxAttempts: AUTO_REDRIVE_LIMIT, limit: policy.batchSize });
+  let redriven = 0;
+  for (const id of ids) {
+    try {
+      await deps.queues.enqueueNotifyApply({ notificationId: id });
+      redriven++;
+    } catch (e) {
+      await store.moveNotification(deps.prisma, id, "failed", { lastError: `re-drive not enqueued: ${(e as Error).message}` });
+    }
+  }
+  if (ids.length) deps.logger?.info({ redriven, claimed: ids.length }, "stale inbox rows re-driven");
+  let purged = 0;
+  for (let n = policy.batchSize; n === policy.batchSize; purged += n) {
+    n = await store.purgeRejectedNotifications(deps.prisma, { before: new Date(now - policy.rejectedRetentionMs), limit: policy.batchSize });
+  }
+  if (purged) deps.logger?.info({ purged }, "rejected inbox rows past retention deleted");
+  return { redriven, purged };
 }
 
 // ---- creating orders ----------------------------------------------------------------------------
@@ -213,7 +255,7 @@ export function orderSubject(titles: string[]): string {
   return text.slice(0, 256);
 }
 
-export type OrderWithDetails = Order & { details: OrderDetail[] };
+export type { OrderWithDetails };
 
 /** Price the courses from the database (never from the client), create the order, sign its pay URL. */
 export async function createOrder(
@@ -236,23 +278,17 @@ export async function createOrder(
 
   const now = nowOf(deps);
   const expiresAt = new Date(now.getTime() + settings.expiryMinutes * 60_000);
-  const order = await deps.prisma.$transaction(async (tx) => {
-    const created = await tx.order.create({
-      data: {
-        outTradeNo: newOutTradeNo(),
-        buyerId: input.buyerId,
-        subject: orderSubject(ordered.map((c) => c.title)),
-        totalFen,
-        expiresAt,
-        nextCheckAt: firstCheckAt(now, expiresAt, { firstCheckSeconds: settings.firstCheckSeconds, graceMs: settings.graceMs }),
-        details: { create: ordered.map((c) => ({ courseId: c.id, priceFen: c.priceFen, realPriceFen: c.priceFen })) },
-      },
-      include: { details: true },
-    });
-    await tx.orderEvent.create({
-      data: { orderId: created.id, type: EVENT.created, toStatus: "UNPAID", source: "buyer", actor: `buyer:${input.buyerId}`, payload: { totalFen, courseIds: ids } },
-    });
-    return created;
+  const order = await store.insertOrder(deps.prisma, {
+    order: {
+      outTradeNo: newOutTradeNo(),
+      buyerId: input.buyerId,
+      subject: orderSubject(ordered.map((c) => c.title)),
+      totalFen,
+      expiresAt,
+      nextCheckAt: firstCheckAt(now, expiresAt, { firstCheckSeconds: settings.firstCheckSeconds, graceMs: settings.graceMs }),
+    },
+    details: ordered.map((c) => ({ courseId: c.id, priceFen: c.priceFen, realPriceFen: c.priceFen })),
+    event: { type: EVENT.created, source: "buyer", actor: `buyer:${input.buyerId}`, payload: { totalFen, courseIds: ids } },
   });
   deps.logger?.info({ orderId: order.id, outTradeNo: order.outTradeNo, totalFen }, "order created");
   return { order, payUrl: payUrlFor(deps, order)! };

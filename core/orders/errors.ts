@@ -29,3 +29,14 @@ export class CommandRefusedError extends Error {
     this.name = "CommandRefusedError";
   }
 }
+
+/**
+ * The order kept changing under a compare-and-set (applyEvidence re-read and re-decided
+ * APPLY_MAX_ATTEMPTS times): transient, so a job carrying the evidence retries later.
+ */
+export class ConcurrentChangeError extends Error {
+  constructor(readonly orderId: number, readonly attempts: number) {
+    super(`order ${orderId} kept changing while applying evidence (${attempts} attempts); retry later`);
+    this.name = "ConcurrentChangeError";
+  }
+}

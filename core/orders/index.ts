@@ -4,11 +4,14 @@ export type { Decision, DecideContext, Evidence, EventType, AnomalyType, OrderFa
 export { firstCheckAt, nextCheckAt, type CheckPolicy } from "./schedule.ts";
 export { closeVerdict, evidenceFromNotify, evidenceFromQuery, type CloseVerdict } from "./evidence.ts";
 export { alipayFromConfig, createOrderDeps, orderSettings, type OrderAlipay, type OrderDeps, type OrderSettings } from "./deps.ts";
-export { applyEvidence, type ApplyMeta, type ApplyResult } from "./apply.ts";
+export { applyEvidence, APPLY_MAX_ATTEMPTS, type ApplyMeta, type ApplyResult } from "./apply.ts";
+export {
+  canMove, INBOX_MOVES, intakeOutcome, isReprocessable, movesInto, NOTIFICATION_OUTCOMES, outcomeOfDecision, storedBody, UNVERIFIED_BODY_KEEP_CHARS,
+} from "./inbox.ts";
 export {
   applyNotification, applyTradeStatus, cancelOrder, checkPayment, closeOrder, createOrder, newOutTradeNo, orderSubject, payUrlFor,
-  redriveNotification, type CheckSource, type CommandOutcome, type CommandResult, type OrderWithDetails,
+  recordApplyFailure, redriveNotification, settleInbox, AUTO_REDRIVE_LIMIT, type InboxUpkeepPolicy, type CheckSource, type CommandOutcome, type CommandResult, type OrderWithDetails,
 } from "./commands.ts";
 export { receiveNotify, receiveReturn, type IntakeDeps, type NotifyReply, type ReturnResult } from "./intake.ts";
 export { claimDueOrders, leaseMs, type DueOrder, type Keyset } from "./reconcile.ts";
-export { CommandRefusedError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";
+export { CommandRefusedError, ConcurrentChangeError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";

@@ -19,7 +19,8 @@ import type { Logger } from "../logging/index.ts";
 import { metrics } from "../metrics/index.ts";
 import { parseYuan } from "../money/index.ts";
 import type { Queues } from "../queues/index.ts";
-import { recordNotification, setNotificationReason } from "./store.ts";
+import { fitColumn, intakeOutcome, isReprocessable, storableText, storedBody } from "./inbox.ts";
+import { insertNotification, loadOrder, moveNotification } from "./store.ts";
 
 export interface IntakeDeps {
   prisma: PrismaClient;
@@ -41,22 +42,9 @@ export interface NotifyReply {
 
 const INT4_MAX = 2_147_483_647;
 
-/** Untrusted text for a bounded column: kept only if it fits (a forged body must not break the insert). */
-function fit(value: string | undefined, max: number): string | null {
-  return typeof value === "string" && value.length > 0 && value.length <= max && !value.includes("\u0000") ? value : null;
-}
-
-/** PostgreSQL text cannot hold NUL: hostile text (a reason quoting the body) is stored with it spelled out. */
-const storable = (text: string) => text.replaceAll("\u0000", "\\u0000");
-
 function fen(value: string | undefined): number | null {
   const v = parseYuan(value);
   return v !== null && v <= INT4_MAX ? v : null;
-}
-
-/** PostgreSQL text cannot hold NUL; the raw body is kept otherwise byte-for-byte (as UTF-8 text). */
-function storableBody(raw: Buffer): string {
-  return storable(raw.toString("utf8"));
 }
 
 interface Verified {
@@ -70,9 +58,9 @@ interface Verified {
 /** Parse once, verify (rule V1), then type the fields. Nothing is believed before `verified`. */
 function verifyBody(raw: Buffer | string, publicKey: string): Verified {
   const parsed = tryParseFormBody(raw);
-  if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: storable(`form ${parsed.error.code}: ${parsed.error.message}`), fields: null };
+  if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: storableText(`form ${parsed.error.code}: ${parsed.error.message}`), fields: null };
   const v = verifyCallback(parsed.params, publicKey);
-  if (!v.valid) return { params: parsed.params, verified: false, reason: storable(`signature ${v.reason}`), fields: null };
+  if (!v.valid) return { params: parsed.params, verified: false, reason: storableText(`signature ${v.reason}`), fields: null };
   const f = parsePaymentNotification(parsed.params);
   if (!f.ok) return { params: parsed.params, verified: true, reason: `fields: ${f.errors.join("; ")}`.slice(0, 2000), fields: null };
   return { params: parsed.params, verified: true, reason: "ok", fields: f.fields };
@@ -80,63 +68,53 @@ function verifyBody(raw: Buffer | string, publicKey: string): Verified {
 
 /** Inbox outcome and reason of a notify, given the order it names (null: none of ours). */
 function classify(v: Verified, order: { totalFen: number } | null, merchant: IntakeDeps["merchant"]): { outcome: NotificationOutcome; reason: string } {
-  if (!v.verified || !v.fields) return { outcome: "rejected", reason: v.reason };
+  // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
+  const outcome = intakeOutcome("notify", v.verified, order !== null, v.fields !== null);
+  if (!v.verified || !v.fields) return { outcome, reason: v.reason };
   const problems = checkMerchant(v.fields, merchant);
   if (!order) problems.push(`out_trade_no ${v.fields.outTradeNo} is not one of our orders`);
   else if (v.fields.totalFen !== order.totalFen) problems.push(`total_amount ${v.fields.totalFen} fen does not equal the order's ${order.totalFen} fen`);
-  return {
-    // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
-    outcome: order ? "pending" : "rejected",
-    reason: problems.length ? `merchant check failed: ${problems.join("; ")}` : v.reason,
-  };
+  return { outcome, reason: problems.length ? `merchant check failed: ${problems.join("; ")}` : v.reason };
 }
 
 export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<NotifyReply> {
   metrics.callbacksReceived.inc({ kind: "notify" });
   const v = verifyBody(rawBody, deps.alipayPublicKey);
-  const claimed = fit(v.params.out_trade_no, 64);
+  const claimed = fitColumn(v.params.out_trade_no, 64);
   if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
   else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
 
-  // One statement finds the order (for unverified bodies too, but only to prompt a query to Alipay,
-  // never as evidence) and writes the row, choosing between the two classifications computed here.
-  // The amount is assumed to match in the "order found" variant and corrected below if it does not.
-  const claimedTotal = v.fields?.totalFen ?? -1;
-  const now = new Date();
-  const recorded = await recordNotification(
-    deps.prisma,
-    {
-      kind: "notify",
-      rawBody: storableBody(rawBody),
-      verified: v.verified,
-      notifyId: fit(v.params.notify_id, 128),
-      outTradeNo: claimed,
-      tradeNo: fit(v.params.trade_no, 64),
-      tradeStatus: fit(v.params.trade_status, 32),
-      totalFen: fen(v.params.total_amount),
-      refundFen: fen(v.params.refund_fee),
-      receivedAt: now,
-    },
-    { ifOrder: classify(v, { totalFen: claimedTotal }, deps.merchant), ifNoOrder: classify(v, null, deps.merchant) },
-  );
-  const order = recorded.order;
+  // The order is looked up for unverified bodies too, but only to prompt a query to Alipay, never as evidence.
+  const order = claimed ? await loadOrder(deps.prisma, { outTradeNo: claimed }) : null;
   const { outcome, reason } = classify(v, order, deps.merchant);
-  if (order && order.totalFen !== claimedTotal && v.fields) {
-    await setNotificationReason(deps.prisma, recorded.id, reason);
-  }
-  const row = recorded;
-  const log = { notificationId: row.id, outTradeNo: claimed, notifyId: v.params.notify_id, verified: v.verified, reason };
+  const now = new Date();
+  const id = await insertNotification(deps.prisma, {
+    kind: "notify",
+    rawBody: storedBody(rawBody, v.verified),
+    verified: v.verified,
+    reason,
+    outcome,
+    notifyId: fitColumn(v.params.notify_id, 128),
+    outTradeNo: claimed,
+    orderId: order?.id ?? null,
+    tradeNo: fitColumn(v.params.trade_no, 64),
+    tradeStatus: fitColumn(v.params.trade_status, 32),
+    totalFen: fen(v.params.total_amount),
+    refundFen: fen(v.params.refund_fee),
+    receivedAt: now,
+    processedAt: isReprocessable(outcome) ? null : now,
+  });
+  const log = { notificationId: id, outTradeNo: claimed, notifyId: v.params.notify_id, verified: v.verified, reason };
 
   if (outcome === "pending") {
     try {
-      await deps.queues.enqueueNotifyApply({ notificationId: row.id });
+      await deps.queues.enqueueNotifyApply({ notificationId: id });
     } catch (e) {
       deps.logger?.error({ ...log, err: (e as Error).message }, "notify recorded but not enqueued; asking Alipay to retry");
-      await deps.prisma.paymentNotification
-        .update({ where: { id: row.id }, data: { outcome: "failed", lastError: `enqueue failed: ${(e as Error).message}`.slice(0, 1000) } })
-        .catch(() => {});
+      // The row is settled later (core/orders/commands.ts settleInbox) if Alipay's retry does not do it first.
+      await moveNotification(deps.prisma, id, "failed", { lastError: `enqueue failed: ${(e as Error).message}` }).catch(() => {});
       metrics.notifyReplies.inc({ reply: "retry" });
-      return { status: 503, body: "failure", notificationId: row.id, verified: v.verified, outcome: "failed", reason: "enqueue failed" };
+      return { status: 503, body: "failure", notificationId: id, verified: v.verified, outcome: "failed", reason: "enqueue failed" };
     }
   }
 
@@ -149,12 +127,12 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<
     }
     deps.logger?.warn(log, "notify rejected: not verified");
     metrics.notifyReplies.inc({ reply: "failure" });
-    return { status: 400, body: "failure", notificationId: row.id, verified: false, outcome, reason };
+    return { status: 400, body: "failure", notificationId: id, verified: false, outcome, reason };
   }
   if (reason !== "ok") deps.logger?.warn(log, "verified notify fails merchant checks; recorded, acknowledged");
   else deps.logger?.info(log, "notify recorded");
   metrics.notifyReplies.inc({ reply: "success" });
-  return { status: 200, body: "success", notificationId: row.id, verified: true, outcome, reason };
+  return { status: 200, body: "success", notificationId: id, verified: true, outcome, reason };
 }
 
 export interface ReturnResult {
@@ -183,15 +161,15 @@ export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise
   }
   if (verified) metrics.callbacksVerified.inc({ kind: "return" });
   else metrics.callbacksRejected.inc({ kind: "return", reason: reasonCode(reason.replace(/^(signature|form) /, "")) });
-  const claimed = fit(params.out_trade_no, 64);
-  const order = verified && claimed ? await deps.prisma.order.findUnique({ where: { outTradeNo: claimed } }) : null;
-  await deps.prisma.paymentNotification.create({
-    data: {
-      kind: "return", rawBody: rawQuery.replaceAll("\u0000", ""), verified, reason: storable(reason), outTradeNo: claimed, orderId: order?.id ?? null,
-      tradeNo: fit(params.trade_no, 64), totalFen: fen(params.total_amount),
-      // A return is never applied: it only prompts a check.
-      outcome: verified ? "ignored" : "rejected", processedAt: new Date(),
-    },
+  const claimed = fitColumn(params.out_trade_no, 64);
+  const order = verified && claimed ? await loadOrder(deps.prisma, { outTradeNo: claimed }) : null;
+  const now = new Date();
+  // A return is never applied: it only prompts a check (its outcome is final at once).
+  const outcome = intakeOutcome("return", verified, order !== null, true);
+  await insertNotification(deps.prisma, {
+    kind: "return", rawBody: storedBody(rawQuery, verified), verified, reason: storableText(reason), outcome,
+    notifyId: null, outTradeNo: claimed, orderId: order?.id ?? null, tradeNo: fitColumn(params.trade_no, 64), tradeStatus: null,
+    totalFen: fen(params.total_amount), refundFen: null, receivedAt: now, processedAt: isReprocessable(outcome) ? null : now,
   });
   let checkEnqueued = false;
   if (order && order.status === "UNPAID") {

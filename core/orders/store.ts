@@ -1,24 +1,27 @@
-// Plain SQL for the order pipeline's hot paths — notify intake, the apply transaction, loading an
-// inbox row — on the pg pool beneath Prisma (core/db sqlPoolOf: same connections, no second pool).
-// Why not Prisma here: measured on this machine, a Prisma findUnique costs ~0.4 ms of CPU against
-// ~0.08 ms for the same pg query, a create ~1.1 ms against ~0.35 ms, and an interactive
-// transaction adds ~1.8 ms on top; at a thousand notifies a second that is the whole budget.
-// Everything else (creating orders, listing, admin) stays on Prisma.
+// The ONLY writer of the order pipeline's tables: `order`, `order_detail`, `order_event` and
+// `payment_notification`. Every other module reads through Prisma as it likes, but a row of these
+// tables changes only through a function here, each one guarded (compare-and-set on the state the
+// caller saw; inbox outcomes only along core/orders/inbox.ts's table).
 //
-// Timestamps: the schema's DateTime columns are `timestamp(3)` (no time zone) holding UTC, as Prisma
-// writes them. Values are therefore written as `$n::timestamptz AT TIME ZONE 'UTC'` from ISO strings
-// and read back as UTC, whatever the server's or the session's time zone.
-import type { EventSource, NotificationOutcome, Order, OrderEvent, OrderStatus, PaymentNotification, PrismaClient } from "@prisma/client";
+// The hot paths — notify intake, the apply statement, loading an inbox row, the reconciliation
+// claim — are plain SQL on the pg pool beneath Prisma (core/db sqlPoolOf: same connections, no
+// second pool). Why not Prisma there: measured on this machine, a Prisma findUnique costs ~0.4 ms of
+// CPU against ~0.08 ms for the same pg query, a create ~1.1 ms against ~0.35 ms, and an interactive
+// transaction adds ~1.8 ms on top; at a thousand notifies a second that is the whole budget. Cold
+// paths (creating an order) use Prisma.
+//
+// Row types are Prisma's generated model types, never restated: the column lists are derived from
+// the schema's data model (core/db loadFullDmmf: each field and its @map column) and every SELECT
+// or RETURNING names the columns after the model's fields (`out_trade_no AS "outTradeNo"`), so a
+// row IS an `Order` / `PaymentNotification` / `OrderEvent`. Timestamps are `timestamptz`, which the
+// pg driver reads and writes as instants with no help.
 import { createHash } from "node:crypto";
-import pg from "pg";
-import { sqlPoolOf } from "../db/index.ts";
+import type { EventSource, NotificationOutcome, Order, OrderDetail, OrderEvent, OrderStatus, PaymentNotification, Prisma, PrismaClient } from "@prisma/client";
+import type pg from "pg";
+import { loadFullDmmf, sqlPoolOf } from "../db/index.ts";
+import { movesInto } from "./inbox.ts";
 
-const TIMESTAMP_OID = 1114;
-const parseUtc = (v: string) => new Date(`${v.replace(" ", "T")}Z`);
-const TYPES = {
-  getTypeParser: (oid: number, format?: "text" | "binary") =>
-    oid === TIMESTAMP_OID ? parseUtc : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
-} as unknown as pg.CustomTypesConfig;
+// ---- plumbing ---------------------------------------------------------------------------------
 
 // Named (server-side prepared) statements: PostgreSQL parses and plans each distinct text once per
 // connection instead of on every notify. The statements here come in a few dozen shapes at most.
@@ -32,90 +35,252 @@ function statementName(text: string): string {
   return name;
 }
 
-type Queryable = pg.Pool | pg.PoolClient;
-async function query<R extends pg.QueryResultRow>(db: Queryable, text: string, values: unknown[] = []): Promise<R[]> {
-  return (await db.query<R>({ name: statementName(text), text, values, types: TYPES })).rows;
-}
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-// ---- row mapping (snake_case rows → the Prisma model types every caller already uses) -----------
-
-const ORDER_COLUMNS = `id, out_trade_no, buyer_id, subject, total_fen, refunded_fen, status, trade_no, buyer_alipay_id, paid_at,
-  closed_at, expires_at, next_check_at, check_attempts, needs_review, created_at, updated_at`;
-
-function toOrder(r: Record<string, any>): Order {
-  return {
-    id: r.id, outTradeNo: r.out_trade_no, buyerId: r.buyer_id, subject: r.subject, totalFen: r.total_fen, refundedFen: r.refunded_fen,
-    status: r.status, tradeNo: r.trade_no, buyerAlipayId: r.buyer_alipay_id, paidAt: r.paid_at, closedAt: r.closed_at,
-    expiresAt: r.expires_at, nextCheckAt: r.next_check_at, checkAttempts: r.check_attempts, needsReview: r.needs_review,
-    createdAt: r.created_at, updatedAt: r.updated_at,
-  };
+async function query<R extends pg.QueryResultRow>(prisma: PrismaClient, text: string, values: unknown[] = []): Promise<R[]> {
+  return (await sqlPoolOf(prisma).query<R>({ name: statementName(text), text, values })).rows;
 }
 
-function toNotification(r: Record<string, any>): PaymentNotification {
-  return {
-    id: r.id, kind: r.kind, rawBody: r.raw_body, verified: r.verified, reason: r.reason, notifyId: r.notify_id, outTradeNo: r.out_trade_no,
-    orderId: r.order_id, tradeNo: r.trade_no, tradeStatus: r.trade_status, totalFen: r.total_fen, refundFen: r.refund_fen,
-    receivedAt: r.received_at, processedAt: r.processed_at, outcome: r.outcome, attempts: r.attempts, lastError: r.last_error,
-  };
+type Model = "Order" | "PaymentNotification" | "OrderEvent";
+const columnCache = new Map<Model, { field: string; column: string }[]>();
+
+/** The model's scalar columns, from the schema (field name and its @map column name). */
+function columnsOf(model: Model): { field: string; column: string }[] {
+  let cols = columnCache.get(model);
+  if (!cols) {
+    const m = loadFullDmmf().datamodel.models.find((x) => x.name === model);
+    if (!m) throw new Error(`model ${model} is not in the generated data model (run prisma generate)`);
+    cols = m.fields.filter((f) => f.kind === "scalar" || f.kind === "enum").map((f) => ({ field: f.name, column: f.dbName ?? f.name }));
+    columnCache.set(model, cols);
+  }
+  return cols;
 }
 
-// ---- inbox -------------------------------------------------------------------------------------
+/** `t.out_trade_no AS "<prefix>outTradeNo", …` for every column of the model. */
+function selectList(model: Model, alias: string, prefix = ""): string {
+  return columnsOf(model).map((c) => `${alias}."${c.column}" AS "${prefix}${c.field}"`).join(", ");
+}
+
+/** Splits a row into its un-prefixed fields and those under `prefix` (prefix removed). */
+function split<A, B>(row: Record<string, unknown>, prefix: string): [A, B] {
+  const own: Record<string, unknown> = {};
+  const sub: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith(prefix)) sub[k.slice(prefix.length)] = v;
+    else own[k] = v;
+  }
+  return [own as A, sub as B];
+}
+
+const OUTCOME_ARRAY = `::"NotificationOutcome"[]`;
+
+// ---- orders --------------------------------------------------------------------------------------
+
+export async function loadOrder(prisma: PrismaClient, ref: { id: number } | { outTradeNo: string }): Promise<Order | null> {
+  const where = "id" in ref ? `o.id = $1` : `o.out_trade_no = $1`;
+  const [r] = await query<Order>(prisma, `SELECT ${selectList("Order", "o")} FROM "order" o WHERE ${where}`, ["id" in ref ? ref.id : ref.outTradeNo]);
+  return r ?? null;
+}
+
+export type OrderWithDetails = Order & { details: OrderDetail[] };
+
+/** A new UNPAID order with its lines and its `created` event, in one transaction. */
+export async function insertOrder(
+  prisma: PrismaClient,
+  input: {
+    order: Pick<Order, "outTradeNo" | "buyerId" | "subject" | "totalFen" | "expiresAt" | "nextCheckAt">;
+    details: { courseId: number; priceFen: number; realPriceFen: number }[];
+    event: { type: string; actor: string; source: EventSource; payload: Prisma.InputJsonObject };
+  },
+): Promise<OrderWithDetails> {
+  return prisma.$transaction(async (tx) => {
+    const created = await tx.order.create({ data: { ...input.order, details: { create: input.details } }, include: { details: true } });
+    await tx.orderEvent.create({
+      data: { orderId: created.id, type: input.event.type, toStatus: created.status, source: input.event.source, actor: input.event.actor, payload: input.event.payload },
+    });
+    return created;
+  });
+}
+
+/** An order settled meanwhile needs no more checks (guarded: only while it is still `status`). */
+export async function clearNextCheck(prisma: PrismaClient, orderId: number, status: OrderStatus, now: Date): Promise<void> {
+  await query(prisma, `UPDATE "order" SET next_check_at = NULL, updated_at = $3::timestamptz WHERE id = $1 AND status = $2::"OrderStatus" AND next_check_at IS NOT NULL`, [orderId, status, now]);
+}
+
+export interface DueOrder {
+  id: number;
+  nextCheckAt: Date;
+}
+
+export interface Keyset {
+  nextCheckAt: Date;
+  id: number;
+}
+
+/**
+ * Claim up to `limit` due UNPAID orders after `after` (keyset), leasing them until `leaseUntil`
+ * (core/orders/reconcile.ts says why). SKIP LOCKED: rows being changed right now (a notify
+ * applying) are left for the next sweep.
+ */
+export async function claimDueOrders(
+  prisma: PrismaClient,
+  input: { now: Date; limit: number; after: Keyset | null; leaseUntil: Date },
+): Promise<DueOrder[]> {
+  const rows = await query<DueOrder>(
+    prisma,
+    `WITH due AS (
+       SELECT id, next_check_at FROM "order"
+       WHERE status = 'UNPAID'::"OrderStatus" AND next_check_at <= $1::timestamptz
+         AND (next_check_at, id) > ($2::timestamptz, $3::int)
+       ORDER BY next_check_at, id
+       LIMIT $4
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE "order" o SET next_check_at = $5::timestamptz
+     FROM due WHERE o.id = due.id
+     RETURNING o.id, due.next_check_at AS "nextCheckAt"`,
+    [input.now, input.after?.nextCheckAt ?? new Date(0), input.after?.id ?? 0, input.limit, input.leaseUntil],
+  );
+  return rows.sort((a, b) => a.nextCheckAt.getTime() - b.nextCheckAt.getTime() || a.id - b.id);
+}
+
+// ---- inbox ---------------------------------------------------------------------------------------
 
 export interface NewNotification {
   kind: "notify" | "return";
   rawBody: string;
   verified: boolean;
+  reason: string;
+  outcome: NotificationOutcome;
   notifyId: string | null;
   outTradeNo: string | null;
+  orderId: number | null;
   tradeNo: string | null;
   tradeStatus: string | null;
   totalFen: number | null;
   refundFen: number | null;
   receivedAt: Date;
+  processedAt: Date | null;
 }
 
-type Classification = { outcome: NotificationOutcome; reason: string };
+/** Record a callback as received (intake). One statement. */
+export async function insertNotification(prisma: PrismaClient, n: NewNotification): Promise<number> {
+  const [r] = await query<{ id: number }>(
+    prisma,
+    `INSERT INTO payment_notification (kind, raw_body, verified, reason, outcome, notify_id, out_trade_no, order_id, trade_no, trade_status,
+       total_fen, refund_fen, received_at, processed_at)
+     VALUES ($1, $2, $3, $4, $5::"NotificationOutcome", $6, $7, $8, $9, $10, $11, $12, $13::timestamptz, $14::timestamptz)
+     RETURNING id`,
+    [n.kind, n.rawBody, n.verified, n.reason, n.outcome, n.notifyId, n.outTradeNo, n.orderId, n.tradeNo, n.tradeStatus, n.totalFen, n.refundFen,
+      n.receivedAt, n.processedAt],
+  );
+  return r!.id;
+}
+
+/** What a move of an inbox row sets besides its outcome (undefined: left as it is). */
+export interface InboxMove {
+  reason?: string;
+  lastError?: string | null;
+  processedAt?: Date | null;
+  /** attempts = attempts + 1 */
+  countAttempt?: boolean;
+}
 
 /**
- * Insert an inbox row linked to the order its out_trade_no names, in one statement (one round trip
- * on the notify's hot path). The caller classifies both ways in advance; the statement picks the
- * variant by whether the order exists. Rejected rows are processed on arrival.
+ * Move an inbox row to `to`, only from an outcome the inbox table allows (inbox.ts movesInto).
+ * Returns false when the row was not in such an outcome (processed meanwhile, or unknown id).
  */
-export async function recordNotification(
+export async function moveNotification(prisma: PrismaClient, id: number, to: NotificationOutcome, set: InboxMove = {}): Promise<boolean> {
+  const values: unknown[] = [id, movesInto(to), to];
+  const sets = [`outcome = $3::"NotificationOutcome"`];
+  const add = (column: string, value: unknown, cast = "") => {
+    values.push(value);
+    sets.push(`${column} = $${values.length}${cast}`);
+  };
+  if (set.reason !== undefined) add("reason", set.reason);
+  if (set.lastError !== undefined) add("last_error", set.lastError === null ? null : set.lastError.slice(0, 1000));
+  if (set.processedAt !== undefined) add("processed_at", set.processedAt, "::timestamptz");
+  if (set.countAttempt) sets.push("attempts = attempts + 1");
+  const rows = await query(prisma, `UPDATE payment_notification SET ${sets.join(", ")} WHERE id = $1 AND outcome = ANY($2${OUTCOME_ARRAY}) RETURNING id`, values);
+  return rows.length > 0;
+}
+
+/**
+ * Staff re-drive: back to pending (from an outcome the table allows) with its `notification_redriven`
+ * event on the order, in one statement. Null when the row was processed meanwhile.
+ */
+export async function requeueNotification(
   prisma: PrismaClient,
-  n: NewNotification,
-  variants: { ifOrder: Classification; ifNoOrder: Classification },
-): Promise<{ id: number; order: { id: number; totalFen: number } | null }> {
-  const [r] = await query<{ id: number; order_id: number | null; order_total_fen: number | null }>(
-    sqlPoolOf(prisma),
-    `WITH o AS (SELECT id, total_fen FROM "order" WHERE out_trade_no = $6::text),
-     v AS (
-       SELECT o.id AS order_id,
-         CASE WHEN o.id IS NULL THEN $13::text ELSE $11::text END::"NotificationOutcome" AS outcome,
-         CASE WHEN o.id IS NULL THEN $14::text ELSE $12::text END AS reason
-       FROM (SELECT 1) one LEFT JOIN o ON true
+  input: { id: number; source: EventSource; actor: string; now: Date },
+): Promise<PaymentNotification | null> {
+  const [r] = await query<PaymentNotification>(
+    prisma,
+    `WITH prev AS (
+       SELECT id, outcome, last_error, order_id FROM payment_notification WHERE id = $1 AND outcome = ANY($2${OUTCOME_ARRAY}) FOR UPDATE
+     ),
+     n AS (
+       UPDATE payment_notification p SET outcome = 'pending', last_error = NULL FROM prev WHERE p.id = prev.id
+       RETURNING ${selectList("PaymentNotification", "p")}
+     ),
+     e AS (
+       INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at)
+       SELECT o.id, 'notification_redriven', o.status, o.status, $3::"EventSource", $4, prev.id,
+         jsonb_build_object('previousOutcome', prev.outcome, 'lastError', prev.last_error), $5::timestamptz
+       FROM prev JOIN "order" o ON o.id = prev.order_id
+       RETURNING id
      )
-     INSERT INTO payment_notification (kind, raw_body, verified, notify_id, out_trade_no, trade_no, trade_status, total_fen, refund_fen,
-       received_at, order_id, outcome, reason, processed_at)
-     SELECT $1::text, $2::text, $3::boolean, $4::text, $5::text, $7::text, $8::text, $9::int, $10::int,
-       $15::timestamptz AT TIME ZONE 'UTC', v.order_id, v.outcome, v.reason,
-       CASE WHEN v.outcome = 'rejected' THEN $15::timestamptz AT TIME ZONE 'UTC' END
-     FROM v
-     RETURNING id, order_id, (SELECT total_fen FROM o) AS order_total_fen`,
-    [n.kind, n.rawBody, n.verified, n.notifyId, n.outTradeNo, n.outTradeNo ?? "", n.tradeNo, n.tradeStatus, n.totalFen, n.refundFen,
-      variants.ifOrder.outcome, variants.ifOrder.reason, variants.ifNoOrder.outcome, variants.ifNoOrder.reason, iso(n.receivedAt)],
+     SELECT n.* FROM n`,
+    [input.id, movesInto("pending"), input.source, input.actor, input.now],
   );
-  return { id: r!.id, order: r!.order_id === null ? null : { id: r!.order_id, totalFen: r!.order_total_fen! } };
+  return r ?? null;
 }
 
-export async function setNotificationReason(prisma: PrismaClient, id: number, reason: string): Promise<void> {
-  await query(sqlPoolOf(prisma), `UPDATE payment_notification SET reason = $2 WHERE id = $1`, [id, reason]);
+/**
+ * Claim verified notify rows left pending or failed since before `before` (the api died between
+ * insert and enqueue, Redis was down, an apply failed for good) and put them back to pending for
+ * a re-drive, counting the attempt: rows that reached `maxAttempts` are left for staff.
+ */
+export async function claimStaleNotifications(
+  prisma: PrismaClient,
+  input: { before: Date; maxAttempts: number; limit: number },
+): Promise<number[]> {
+  const rows = await query<{ id: number }>(
+    prisma,
+    `UPDATE payment_notification SET outcome = 'pending', last_error = NULL, attempts = attempts + 1
+     WHERE id IN (
+       SELECT id FROM payment_notification
+       WHERE outcome = ANY($1${OUTCOME_ARRAY}) AND verified AND kind = 'notify' AND received_at < $2::timestamptz AND attempts < $3
+       ORDER BY received_at LIMIT $4
+       FOR UPDATE SKIP LOCKED)
+     AND outcome = ANY($1${OUTCOME_ARRAY})
+     RETURNING id`,
+    [movesInto("pending"), input.before, input.maxAttempts, input.limit],
+  );
+  return rows.map((r) => r.id);
 }
 
-export async function loadOrder(prisma: PrismaClient, id: number): Promise<Order | null> {
-  const [r] = await query(sqlPoolOf(prisma), `SELECT ${ORDER_COLUMNS} FROM "order" WHERE id = $1`, [id]);
-  return r ? toOrder(r) : null;
+/** Retention of refused callbacks: delete up to `limit` unverified rejected rows received before `before`. */
+export async function purgeRejectedNotifications(prisma: PrismaClient, input: { before: Date; limit: number }): Promise<number> {
+  const rows = await query(
+    prisma,
+    `DELETE FROM payment_notification WHERE id IN (
+       SELECT id FROM payment_notification WHERE outcome = 'rejected' AND NOT verified AND received_at < $1::timestamptz
+       ORDER BY received_at LIMIT $2)
+     RETURNING id`,
+    [input.before, input.limit],
+  );
+  return rows.length;
+}
+
+/** An inbox row with the order it names (one round trip for the worker's apply job). */
+export async function loadNotificationWithOrder(prisma: PrismaClient, id: number): Promise<{ notification: PaymentNotification; order: Order | null } | null> {
+  const [r] = await query(
+    prisma,
+    `SELECT ${selectList("PaymentNotification", "n", "n.")}, ${selectList("Order", "o")}
+     FROM payment_notification n LEFT JOIN "order" o ON o.id = n.order_id WHERE n.id = $1`,
+    [id],
+  );
+  if (!r) return null;
+  const [order, notification] = split<Order, PaymentNotification>(r, "n.");
+  return { notification, order: order.id === null ? null : order };
 }
 
 // ---- decisions: read a snapshot, write one guarded statement ----------------------------------------
@@ -129,31 +294,14 @@ export interface Snapshot {
 export async function readSnapshot(prisma: PrismaClient, ref: { id: number } | { outTradeNo: string }, notificationId: number | null): Promise<Snapshot | null> {
   const where = "id" in ref ? `o.id = $1` : `o.out_trade_no = $1`;
   const [r] = await query(
-    sqlPoolOf(prisma),
-    `SELECT ${ORDER_COLUMNS.replace(/(\w+)/g, "o.$1")}, n.outcome AS notification_outcome
+    prisma,
+    `SELECT ${selectList("Order", "o")}, n.outcome AS "n.outcome"
      FROM "order" o LEFT JOIN payment_notification n ON n.id = $2 WHERE ${where}`,
     ["id" in ref ? ref.id : ref.outTradeNo, notificationId],
   );
-  return r ? { order: toOrder(r), notificationOutcome: r.notification_outcome ?? null } : null;
-}
-
-/** An inbox row with the order it names (one round trip for the worker's apply job). */
-export async function loadNotificationWithOrder(prisma: PrismaClient, id: number): Promise<{ notification: PaymentNotification; order: Order | null } | null> {
-  const [r] = await query(
-    sqlPoolOf(prisma),
-    `SELECT n.id AS n_id, n.kind AS n_kind, n.raw_body, n.verified, n.reason AS n_reason, n.notify_id, n.out_trade_no AS n_out_trade_no,
-       n.order_id AS n_order_id, n.trade_no AS n_trade_no, n.trade_status, n.total_fen AS n_total_fen, n.refund_fen, n.received_at,
-       n.processed_at, n.outcome, n.attempts, n.last_error, ${ORDER_COLUMNS.replace(/(\w+)/g, "o.$1")}
-     FROM payment_notification n LEFT JOIN "order" o ON o.id = n.order_id WHERE n.id = $1`,
-    [id],
-  );
   if (!r) return null;
-  const notification = toNotification({
-    id: r.n_id, kind: r.n_kind, raw_body: r.raw_body, verified: r.verified, reason: r.n_reason, notify_id: r.notify_id,
-    out_trade_no: r.n_out_trade_no, order_id: r.n_order_id, trade_no: r.n_trade_no, trade_status: r.trade_status, total_fen: r.n_total_fen,
-    refund_fen: r.refund_fen, received_at: r.received_at, processed_at: r.processed_at, outcome: r.outcome, attempts: r.attempts, last_error: r.last_error,
-  });
-  return { notification, order: r.id === null ? null : toOrder(r) };
+  const [order, n] = split<Order, { outcome: NotificationOutcome | null }>(r, "n.");
+  return { order, notificationOutcome: n.outcome ?? null };
 }
 
 /** Order columns a decision may set (a whitelist: column names never come from input). */
@@ -170,16 +318,22 @@ export interface OrderChanges {
   countCheck?: boolean;
 }
 
-const CHANGE_COLUMNS: Record<Exclude<keyof OrderChanges, "countCheck">, { column: string; cast?: string; time?: boolean }> = {
-  status: { column: "status", cast: `"OrderStatus"` },
-  tradeNo: { column: "trade_no" },
-  buyerAlipayId: { column: "buyer_alipay_id" },
-  paidAt: { column: "paid_at", time: true },
-  closedAt: { column: "closed_at", time: true },
-  refundedFen: { column: "refunded_fen" },
-  needsReview: { column: "needs_review" },
-  nextCheckAt: { column: "next_check_at", time: true },
+const CHANGE_CASTS: Record<Exclude<keyof OrderChanges, "countCheck">, string> = {
+  status: `::"OrderStatus"`,
+  tradeNo: "",
+  buyerAlipayId: "",
+  paidAt: "::timestamptz",
+  closedAt: "::timestamptz",
+  refundedFen: "",
+  needsReview: "",
+  nextCheckAt: "::timestamptz",
 };
+
+function orderColumn(field: string): string {
+  const c = columnsOf("Order").find((x) => x.field === field);
+  if (!c) throw new Error(`order has no field ${field}`);
+  return c.column;
+}
 
 export interface NewEvent {
   type: string;
@@ -220,11 +374,10 @@ export interface WriteResult {
  */
 export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Promise<WriteResult | null> {
   const values: unknown[] = [plan.orderId, plan.seen.status, plan.seen.refundedFen];
-  const param = (v: unknown) => {
+  const param = (v: unknown, cast = "") => {
     values.push(v);
-    return `$${values.length}`;
+    return `$${values.length}${cast}`;
   };
-  const time = (d: Date | null | undefined) => `${param(iso(d))}::timestamptz AT TIME ZONE 'UTC'`;
   const guard = `id = $1 AND status = $2::"OrderStatus" AND refunded_fen = $3`;
 
   const sets: string[] = [];
@@ -234,44 +387,41 @@ export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Prom
       if (value) sets.push("check_attempts = check_attempts + 1");
       continue;
     }
-    const c = CHANGE_COLUMNS[key];
-    sets.push(`${c.column} = ${c.time ? time(value as Date | null) : c.cast ? `${param(value)}::${c.cast}` : param(value)}`);
+    sets.push(`${orderColumn(key)} = ${param(value, CHANGE_CASTS[key])}`);
   }
   const orderCte = sets.length
-    ? `UPDATE "order" SET ${sets.join(", ")}, updated_at = ${time(plan.now)} WHERE ${guard} RETURNING ${ORDER_COLUMNS}`
-    : `SELECT ${ORDER_COLUMNS} FROM "order" WHERE ${guard} FOR NO KEY UPDATE`;
+    ? `UPDATE "order" SET ${sets.join(", ")}, updated_at = ${param(plan.now, "::timestamptz")} WHERE ${guard} RETURNING ${selectList("Order", `"order"`)}`
+    : `SELECT ${selectList("Order", `"order"`)} FROM "order" WHERE ${guard} FOR NO KEY UPDATE`;
 
   const ctes = [`o AS (${orderCte})`];
   const e = plan.event;
   if (e) {
     ctes.push(`e AS (
       INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at, dedupe_key)
-      SELECT o.id, ${param(e.type)}, ${param(e.fromStatus)}::"OrderStatus", ${param(e.toStatus)}::"OrderStatus", ${param(e.source)}::"EventSource",
-        ${param(e.actor)}, ${param(e.notificationId)}::int, ${param(JSON.stringify(e.payload))}::jsonb, ${time(plan.now)}, ${param(e.dedupeKey ?? null)}
+      SELECT o.id, ${param(e.type)}, ${param(e.fromStatus, `::"OrderStatus"`)}, ${param(e.toStatus, `::"OrderStatus"`)}, ${param(e.source, `::"EventSource"`)},
+        ${param(e.actor)}, ${param(e.notificationId, "::int")}, ${param(JSON.stringify(e.payload), "::jsonb")}, ${param(plan.now, "::timestamptz")}, ${param(e.dedupeKey ?? null)}
       FROM o
       ${e.dedupeKey ? "ON CONFLICT (order_id, dedupe_key) DO NOTHING" : ""}
-      RETURNING id, created_at)`);
+      RETURNING ${selectList("OrderEvent", "order_event")})`);
   }
   const n = plan.notification;
   if (n) {
     ctes.push(`n AS (
-      UPDATE payment_notification SET outcome = ${param(n.outcome)}::"NotificationOutcome", processed_at = ${time(plan.now)},
+      UPDATE payment_notification SET outcome = ${param(n.outcome, `::"NotificationOutcome"`)}, processed_at = ${param(plan.now, "::timestamptz")},
         attempts = attempts + 1, last_error = NULL, order_id = $1
-      WHERE id = ${param(n.id)} AND outcome IN ('pending', 'failed') AND EXISTS (SELECT 1 FROM o)
+      WHERE id = ${param(n.id)} AND outcome = ANY(${param(movesInto(n.outcome), OUTCOME_ARRAY)}) AND EXISTS (SELECT 1 FROM o)
       RETURNING id)`);
   }
+  const eventColumns = e ? columnsOf("OrderEvent").map((c) => `(SELECT "${c.field}" FROM e) AS "e.${c.field}"`).join(", ") : `NULL::int AS "e.id"`;
   const [r] = await query(
-    sqlPoolOf(prisma),
+    prisma,
     `WITH ${ctes.join(",\n")}
-     SELECT o.*, ${e ? "(SELECT id FROM e) AS event_id, (SELECT created_at FROM e) AS event_created_at" : "NULL::int AS event_id, NULL::timestamp AS event_created_at"},
-       ${n ? "(SELECT count(*) FROM n)::int" : "0"} AS notification_marked
+     SELECT o.*, ${eventColumns}, ${n ? "(SELECT count(*) FROM n)::int" : "0"} AS "n.marked"
      FROM o`,
     values,
   );
   if (!r) return null;
-  const event: OrderEvent | null = e && r.event_id !== null
-    ? { id: r.event_id, orderId: plan.orderId, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, source: e.source, actor: e.actor,
-        notificationId: e.notificationId, payload: e.payload as OrderEvent["payload"], createdAt: r.event_created_at, dedupeKey: e.dedupeKey ?? null }
-    : null;
-  return { order: toOrder(r), event, notificationMarked: r.notification_marked > 0 };
+  const [order, rest] = split<Order, Record<string, unknown>>(r, "n.");
+  const [orderOnly, event] = split<Order, OrderEvent>(order as unknown as Record<string, unknown>, "e.");
+  return { order: orderOnly, event: e && event.id !== null ? event : null, notificationMarked: (rest.marked as number) > 0 };
 }
