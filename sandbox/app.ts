@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { generateRsaKeyPair, publicKeyPem } from "../core/alipay/keys.ts";
 import { createLogger } from "../core/logging/index.ts";
 import { createCashierRouter, CASHIER_PREFIX } from "./cashier.ts";
+import { createBillControlRouter, createBillDownloadRouter } from "./bill/routes.ts";
 import { createControlRouter } from "./control.ts";
 import { createGatewayRouter } from "./gateway/index.ts";
 import { SandboxGateway } from "./gateway-state.ts";
@@ -94,9 +95,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.get("/healthz", (_req, res) => void res.json({ ok: true, role: "sandbox" }));
   app.get("/readyz", (_req, res) => void res.json({ ok: true, role: "sandbox" }));
   app.get("/sandbox/alipay-public-key", (_req, res) => void res.type("text/plain").send(gateway.alipayPublicKeyPem));
-  app.use(createGatewayRouter({ trades: gateway.trades, faults: gateway.faults, signer: gateway.signer, appId: gateway.appId, buyer: gateway.buyer, log, hung: gateway.hung }));
+  app.use(createGatewayRouter({ trades: gateway.trades, faults: gateway.faults, signer: gateway.signer, appId: gateway.appId, buyer: gateway.buyer, log, hung: gateway.hung, bills: gateway.bills }));
+  app.use(createBillDownloadRouter(gateway.bills));
   app.use(CASHIER_PREFIX, createCashierRouter(gateway.trades, gateway.buyer));
   app.use("/sandbox/control", createControlRouter(gateway));
+  app.use("/sandbox/control", createBillControlRouter(gateway.bills, gateway.ledger));
   app.use((_req, res) => void res.status(404).json({ error: { code: "not_found", message: "no such sandbox route" } }));
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     // body-parser errors (bad JSON, too large) carry a status; anything else is a sandbox bug.

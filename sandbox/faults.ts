@@ -13,6 +13,7 @@ export const API_METHODS = [
   "alipay.trade.close",
   "alipay.trade.refund",
   "alipay.trade.fastpay.refund.query",
+  "alipay.data.dataservice.bill.downloadurl.query",
 ] as const satisfies readonly SandboxApiMethod[];
 
 /** Server-to-server methods: the default target of gateway faults (page.pay is opened by a browser). */

@@ -1,5 +1,6 @@
 import type { Response } from "express";
 import type { Logger } from "pino";
+import { BillDesk } from "./bill/desk.ts";
 import { FaultStore } from "./faults.ts";
 import { TradeLedger } from "./ledger.ts";
 import { ALIPAY_RETRY_SCHEDULE_MS, NotifyDelivery } from "./notify-delivery.ts";
@@ -39,6 +40,8 @@ export class SandboxGateway {
   readonly signer: SandboxSigner;
   readonly delivery: NotifyDelivery;
   readonly trades: TradeService;
+  /** daily bills: download links, files built from the ledger, bill faults */
+  readonly bills: BillDesk;
   /** responses held open by the `hang` fault */
   readonly hung = new Set<Response>();
   readonly retryScheduleMs: number[];
@@ -70,6 +73,7 @@ export class SandboxGateway {
       sellerEmail: o.sellerEmail,
       defaultBuyer: o.buyer,
     });
+    this.bills = new BillDesk({ ledger: this.ledger, sellerId: o.sellerId, publicUrl: () => this.publicUrl });
     // After a restart: overdue expiries close now, pending notifications resume their schedule.
     this.trades.resume();
     this.delivery.resumePending();
@@ -112,6 +116,7 @@ export class SandboxGateway {
   async reset(): Promise<void> {
     this.timers.cancelAll();
     this.faults.clear();
+    this.bills.reset();
     this.releaseHung();
     this.ledger.clear();
     await this.ledger.flush();

@@ -96,7 +96,8 @@ export type SandboxApiMethod =
   | "alipay.trade.query"
   | "alipay.trade.close"
   | "alipay.trade.refund"
-  | "alipay.trade.fastpay.refund.query";
+  | "alipay.trade.fastpay.refund.query"
+  | "alipay.data.dataservice.bill.downloadurl.query";
 
 /** Fault injection specs are defined by the zod schema in faults.ts (type-only: erased at runtime). */
 export type { FaultSpec, FaultSpecInput, FaultBodyInput } from "./faults.ts";

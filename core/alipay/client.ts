@@ -86,6 +86,11 @@ export type RefundQueryOk = {
   totalFen: number | null;
 };
 
+export type BillDownloadUrlOk = {
+  /** Short-lived (30 s at Alipay): download it at once (docs/bills.md). */
+  billDownloadUrl: string;
+};
+
 export type PagePayRequest = {
   outTradeNo: string;
   totalFen: number;
@@ -184,6 +189,10 @@ const refundQuerySchema = z
     refundFen: n.refund_amount,
     totalFen: n.total_amount,
   }));
+
+const billDownloadUrlSchema = z
+  .object({ bill_download_url: z.string().min(1).max(2048) })
+  .transform((n): BillDownloadUrlOk => ({ billDownloadUrl: n.bill_download_url }));
 
 const envelopeSchema = z.object({
   code: z.string(),
@@ -368,6 +377,15 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       };
       if (req.reason) biz.refund_reason = req.reason;
       return typed("alipay.trade.refund", biz, refundSchema);
+    },
+
+    /**
+     * alipay.data.dataservice.bill.downloadurl.query (docs/bills.md). 40004 isp.bill_not_exist: no
+     * bill (yet) for that date — a business_error the caller interprets (core/bills).
+     */
+    async billDownloadUrl(req: { billType: "trade" | "signcustomer"; billDate: string }): Promise<GatewayResult<BillDownloadUrlOk>> {
+      assertArg(/^\d{4}-\d{2}(-\d{2})?$/.test(req.billDate), "billDate: yyyy-MM-dd or yyyy-MM");
+      return typed("alipay.data.dataservice.bill.downloadurl.query", { bill_type: req.billType, bill_date: req.billDate }, billDownloadUrlSchema);
     },
 
     /** alipay.trade.fastpay.refund.query. */

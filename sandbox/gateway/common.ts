@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseYuan } from "../../core/money/index.ts";
+import type { BillDesk } from "../bill/desk.ts";
 import type { TradeService } from "../trades.ts";
 import type { SandboxApiMethod, Trade } from "../types.ts";
 import { business, CODE, type ResponseNode } from "./errors.ts";
@@ -8,6 +9,8 @@ import { business, CODE, type ResponseNode } from "./errors.ts";
 
 export interface ApiContext {
   trades: TradeService;
+  /** the bill desk (bill download URL query); see sandbox/bill/desk.ts */
+  bills?: BillDesk;
 }
 
 /** One API method: its biz_content schema, the trade it concerns (for per-trade faults), and the answer. */

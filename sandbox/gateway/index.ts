@@ -6,6 +6,8 @@ import type { FaultStore } from "../faults.ts";
 import type { SandboxSigner } from "../signing.ts";
 import type { Buyer, TradeService } from "../trades.ts";
 import type { SandboxApiMethod } from "../types.ts";
+import type { BillDesk } from "../bill/desk.ts";
+import { billDownloadUrlQuery } from "./bill-download.ts";
 import { tradeClose } from "./close.ts";
 import type { AnyApiHandler, ApiContext } from "./common.ts";
 import { GatewayError, unknownResultError, type ResponseNode } from "./errors.ts";
@@ -27,6 +29,7 @@ const HANDLERS: Record<Exclude<SandboxApiMethod, "alipay.trade.page.pay">, AnyAp
   "alipay.trade.close": tradeClose,
   "alipay.trade.refund": tradeRefund,
   "alipay.trade.fastpay.refund.query": tradeRefundQuery,
+  "alipay.data.dataservice.bill.downloadurl.query": billDownloadUrlQuery,
 };
 
 export interface GatewayDeps {
@@ -38,11 +41,12 @@ export interface GatewayDeps {
   log: Logger;
   /** responses held open by the `hang` fault; destroyed when the sandbox closes */
   hung: Set<Response>;
+  bills?: BillDesk;
 }
 
 export function createGatewayRouter(deps: GatewayDeps): Router {
   const router = Router();
-  const ctx: ApiContext = { trades: deps.trades };
+  const ctx: ApiContext = { trades: deps.trades, bills: deps.bills };
 
   const sendJson = (res: Response, method: string | null, node: ResponseNode, corrupt = false) => {
     const key = method ? responseKeyFor(method) : "error_response";
