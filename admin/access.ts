@@ -6,7 +6,7 @@
 //   3. the command handlers themselves (actions/command.ts), which check again before calling
 //      core/orders — so a missing isAccessible on some future action cannot open a write path.
 // Anything not listed is refused (deny by default).
-import type { RequestHandler } from "express";
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { StaffRole } from "@prisma/client";
 
 export type Role = StaffRole;
@@ -74,13 +74,12 @@ export const allow =
   ({ currentAdmin }: { currentAdmin?: unknown }): boolean =>
     can(asStaff(currentAdmin), resourceId, action);
 
-// AdminJS's own API paths (adminjs/lib/backend/utils/router/router.js), relative to rootPath.
-const API_ACTION_PATHS: RegExp[] = [
-  /^\/api\/resources\/([^/]+)\/actions\/([^/]+)(?:\/[^/]*)?$/,
-  /^\/api\/resources\/([^/]+)\/records\/[^/]+\/([^/]+)$/,
-  /^\/api\/resources\/([^/]+)\/bulk\/([^/]+)$/,
-  /^\/api\/resources\/([^/]+)\/(search)(?:\/[^/]*)?$/,
-];
+/** One of AdminJS's routes (AdminJS's Router.routes): method, path with {params}, the controller action. */
+export interface AdminRoute {
+  method: string;
+  path: string;
+  action: string;
+}
 
 /**
  * Refuses, with 403, any AdminJS API call the staff member's role does not allow. AdminJS itself
@@ -88,20 +87,31 @@ const API_ACTION_PATHS: RegExp[] = [
  * ForbiddenError into JSON), which a script or proxy reads as success — and until
  * SoftwareBrothers/adminjs#1707 that refusal even carried the record's data (issue #1706). This
  * guard makes the refusal explicit and happens before any handler, hook or query runs.
+ *
+ * It is registered on AdminJS's own route patterns (the `routes` given, converted the way
+ * @adminjs/express converts them), on a router with Express's default matching, so it sees exactly
+ * the requests AdminJS will run — whatever the spelling: Express matches paths case-insensitively,
+ * with or without a trailing slash, and hands over parameters URL-decoded. A copy of the patterns
+ * as regular expressions matched some spellings Express routes (`/API/…`, `…/closeOrder/`) and let
+ * them through. Mount it on the same router, or one with the same options, as AdminJS's routes.
  */
-export function actionGuard(): RequestHandler {
-  return (req, res, next) => {
-    const match = API_ACTION_PATHS.map((re) => re.exec(req.path)).find(Boolean);
-    if (!match) return next();
-    let resourceId: string, action: string;
-    try {
-      [resourceId, action] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
-    } catch {
-      return res.status(400).json({ error: "malformed path" });
-    }
-    if (can(asStaff(req.session?.adminUser), resourceId, action)) return next();
+export function actionGuard(routes: readonly AdminRoute[]): Router {
+  const router = Router();
+  const refuse = (res: Response, resourceId: string) =>
     res.status(403).json({ notice: { message: "forbiddenAction", type: "error", resourceId }, error: "forbidden" });
-  };
+  for (const route of routes) {
+    if (!route.path.startsWith("/api/resources/{resourceId}")) continue;
+    const expressPath = route.path.replace(/{/g, ":").replace(/}/g, "");
+    const guard = (req: Request, res: Response, next: NextFunction) => {
+      const resourceId = String(req.params.resourceId ?? "");
+      const action = route.action === "search" ? "search" : String(req.params.action ?? "");
+      if (can(asStaff(req.session?.adminUser), resourceId, action)) return next();
+      refuse(res, resourceId);
+    };
+    // Every method, not only the route's own: a method AdminJS does not route is refused here too.
+    router.all(expressPath, guard);
+  }
+  return router;
 }
 
 /** For non-AdminJS areas (queues, export): 403 unless the role is at least `least`. */

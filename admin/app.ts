@@ -117,10 +117,11 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   router.use(requireStaff({ admin, prisma }));
   router.use(QUEUES_PATH, requireRole(AREAS.queues), queuesBoard(queues.all(), `${ADMIN_ROOT}${QUEUES_PATH}`, { homeHref: ADMIN_ROOT }));
   router.get(EXPORT_PATH, requireRole(AREAS.exportCsv), orderCsvExport({ prisma, orders, logger }));
-  router.use(actionGuard());
+  const adminRoutes = AdminRouter.routes.filter((r) => r.action !== "bundleComponents");
+  router.use(actionGuard(adminRoutes));
   router.use(formidableMiddleware({ maxFileSize: 1024 * 1024, maxFieldsSize: 1024 * 1024 }));
   // AdminJS's routes without its in-process components bundler (served above instead).
-  buildRoutes({ admin, routes: AdminRouter.routes.filter((r) => r.action !== "bundleComponents"), router });
+  buildRoutes({ admin, routes: adminRoutes, router });
 
   const app = express();
   app.disable("x-powered-by");

@@ -53,6 +53,36 @@ describe("a viewer", () => {
     assert.equal((await admin.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).status, "UNPAID");
   });
 
+  test("the guard itself refuses a command however its path is spelled, as Express routes it", async () => {
+    const spellings = [
+      `/admin/API/resources/Order/records/${orderId}/closeOrder`,
+      `/admin/api/resources/Order/records/${orderId}/closeOrder/`,
+      `/admin/Api/Resources/Order/Records/${orderId}/closeOrder/`,
+      `/admin/api/resources/Order/records/${orderId}/close%4Frder`,
+      `/admin/api/resources/%4Frder/records/${orderId}/closeOrder`,
+      `/admin/api/resources/Order/actions/exportCsv/../../records/${orderId}/closeOrder`,
+    ];
+    for (const path of spellings) {
+      const r = await post(viewer, path, { reason: "x" });
+      // 403 with the guard's body: AdminJS's own refusal would be a 200 with an error notice.
+      assert.equal(r.status, 403, path);
+      assert.equal((r.body as { error?: string }).error, "forbidden", path);
+    }
+    // Spellings Express does not route to AdminJS (repeated slashes), or that the browser sends
+    // without the session cookie (its Path=/admin is case-sensitive), run no command either.
+    for (const path of [
+      `/admin//api/resources/Order/records/${orderId}/closeOrder`,
+      `/admin/api/resources/Order/records/${orderId}//closeOrder`,
+      `/ADMIN/api/resources/Order/records/${orderId}/checkPayment`,
+    ]) {
+      const r = await viewer.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      await r.arrayBuffer();
+      assert.ok(r.status >= 300, `${path} → ${r.status}`);
+    }
+    assert.equal(await admin.prisma.orderEvent.count({ where: { orderId } }), 0);
+    assert.equal((await admin.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).status, "UNPAID");
+  });
+
   test("cannot open the queue board or the staff accounts", async () => {
     assert.equal((await viewer.request("/admin/queues")).status, 403);
     assert.equal((await viewer.json("/admin/api/resources/StaffUser/actions/list")).status, 403);
@@ -76,8 +106,11 @@ describe("an operator", () => {
     assert.equal(await admin.prisma.orderEvent.count({ where: { orderId } }), 0);
   });
 
-  test("cannot manage staff accounts", async () => {
+  test("cannot manage staff accounts, however the path is spelled; allowed reads pass in any spelling", async () => {
     assert.equal((await operator.json("/admin/api/resources/StaffUser/actions/list")).status, 403);
+    assert.equal((await operator.json("/admin/API/resources/StaffUser/actions/list/")).status, 403);
+    assert.equal((await operator.json("/admin/api/resources/Staff%55ser/actions/list")).status, 403);
+    assert.equal((await operator.json(`/admin/API/resources/Order/records/${orderId}/show/`)).status, 200);
   });
 });
 
