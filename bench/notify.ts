@@ -20,7 +20,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { buildSignedNotify } from "../sandbox/app.ts";
-import { cpuMeter, provisionServices, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { cpuMeter, provisionServices, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1" },
     concurrency: { type: "string", default: "64" },
     warmup: { type: "string", default: "2000" },
+    // Write a V8 CPU profile of each role (api, worker) into this directory when it exits.
+    "cpu-prof": { type: "string" },
   },
 });
 const COUNT = Number(values.count);
@@ -134,11 +136,12 @@ try {
     RECONCILE_FIRST_CHECK_SECONDS: "86400",
     WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? "32",
   };
-  roles.push(spawnRole("api", env, { LOG_LEVEL: "warn" }));
+  const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+  roles.push(spawnRole("api", env, { LOG_LEVEL: "warn" }, profile));
   const readyUrls = [`http://127.0.0.1:${apiPort}/readyz`];
   for (let w = 0; w < WORKERS; w++) {
     const port = await freePort();
-    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port) }));
+    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port) }, profile));
     readyUrls.push(`http://127.0.0.1:${port}/readyz`); // a worker serves HTTP only once it consumes
   }
   for (const url of readyUrls) {
@@ -215,15 +218,19 @@ try {
 
   const rolePids = new Set(roles.map((r) => r.pid));
   const dbName = new URL(services.databaseUrl).pathname.slice(1);
+  const redisPort = new URL(services.redisUrl).port || "6379";
   const cpu = cpuMeter({
     api: (pid) => pid === roles[0]!.pid,
     worker: (pid) => rolePids.has(pid) && pid !== roles[0]!.pid,
     // the backends serving this run's database (not other databases on a shared server)
     postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
-    // the whole Redis server: other users of it count too
-    redis: (_, cmd) => cmd.includes("redis-server"),
+    // the Redis server this run uses (redis-server titles itself "redis-server host:port"); other
+    // users of that server count too
+    redis: (_, cmd) => cmd.includes("redis-server") && cmd.includes(`:${redisPort}`),
     bench: (pid) => pid === process.pid,
   });
+  const statements = statementStats(prisma);
+  await statements.reset();
   const firstSentAt = new Array<number>(unique).fill(0);
   const ackMs: number[] = [];
   const slowSeconds = new Set<number>();
@@ -247,6 +254,7 @@ try {
   log(`sent in ${((Date.now() - runStart) / 1000).toFixed(1)} s; waiting for the worker to drain`);
   await drain(prisma);
   const cpuMsPerNotify = cpu.perUnitMs(sequence.length);
+  const topStatements = await statements.top(sequence.length);
 
   const indexOf = new Map(measured.outTradeNos.map((o, i) => [o, i]));
   const paidEvents = (await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
@@ -284,8 +292,12 @@ try {
     warmup: WARMUP,
     workers: WORKERS,
     cpuMsPerNotify,
+    /** api + worker + postgres + redis (the load generator excluded) */
+    cpuMsTotal: round(cpuMsPerNotify.api! + cpuMsPerNotify.worker! + cpuMsPerNotify.postgres! + cpuMsPerNotify.redis!),
     // Other work on the machine competes for the same cores: the 1-minute load average before this
     // bench started anything, and at its end (which includes the bench's own processes).
+    /** pg_stat_statements (when the server preloads it): calls and execution ms per notify */
+    ...(topStatements ? { statements: topStatements } : {}),
     machine: { nproc: os.availableParallelism(), memGb: round(os.totalmem() / 2 ** 30), loadAvgBefore: round(LOAD_BEFORE), loadAvgEnd: round(os.loadavg()[0]!) },
   };
   agent.destroy();

@@ -14,13 +14,15 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { createSandbox } from "../sandbox/app.ts";
-import { cpuMeter, provisionServices, rssBytes, spawnRole, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { cpuMeter, provisionServices, rssBytes, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
     orders: { type: "string", default: "3000" },
     qps: { type: "string", default: "100" },
     workers: { type: "string", default: "1" },
+    // Write a V8 CPU profile of each worker into this directory when it exits.
+    "cpu-prof": { type: "string" },
   },
 });
 const ORDERS = Number(values.orders);
@@ -89,7 +91,8 @@ try {
   for (let w = 0; w < WORKERS; w++) {
     const port = await freePort();
     workerPorts.push(port);
-    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port), NODE_OPTIONS: WORKER_NODE_OPTIONS }));
+    const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port), NODE_OPTIONS: WORKER_NODE_OPTIONS }, profile));
   }
   for (const port of workerPorts) {
     await waitFor(`worker on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, { timeoutMs: 60_000, intervalMs: 100 });
@@ -103,6 +106,8 @@ try {
     sandboxAndBench: (pid) => pid === process.pid,
     postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
   });
+  const statements = statementStats(prisma);
+  await statements.reset();
   const rssSeries: number[] = [];
   let lastSample = 0;
   const peakRss = [...baseRss];
@@ -127,6 +132,8 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const lastCheckAt = Date.now();
+  const cpuMsPerCheck = cpu.perUnitMs(checked);
+  const topStatements = await statements.top(checked);
 
   const paidHere = await prisma.order.findMany({ where: { status: "PAID" }, select: { outTradeNo: true } });
   const correct = paidHere.filter((o) => paid.has(o.outTradeNo)).length;
@@ -152,7 +159,11 @@ try {
     qps: QPS,
     workers: WORKERS,
     workerNodeOptions: WORKER_NODE_OPTIONS,
-    cpuMsPerCheck: cpu.perUnitMs(checked),
+    cpuMsPerCheck,
+    /** worker + postgres: our side of a check (the sandbox gateway and this loop excluded) */
+    cpuMsTotal: round(cpuMsPerCheck.worker! + cpuMsPerCheck.postgres!),
+    /** pg_stat_statements (when the server preloads it): calls and execution ms per check */
+    ...(topStatements ? { statements: topStatements } : {}),
     totalSeconds: round((lastCheckAt - started) / 1000),
     // Other work on the machine competes for the same cores: the 1-minute load average before this
     // bench started anything, and at its end (which includes the bench's own processes).

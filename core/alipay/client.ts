@@ -240,6 +240,12 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     timeout: timeoutMs,
     camelcase: false,
   });
+  // The SDK signs with `createSign(…).sign(config.privateKey)`, and config.privateKey is the PEM text:
+  // Node parses the key again on every request (~0.7 ms of CPU per call here, more than the RSA
+  // operation itself). Node's Sign accepts a parsed KeyObject in the same place, and the signature
+  // is the same bytes (PKCS#1 v1.5 is deterministic): hand the SDK the cached one. Set after the
+  // constructor, which only formats strings (and copies its config with camelcase-keys).
+  (sdk.config as { privateKey: unknown }).privateKey = toPrivateKey(cfg.appPrivateKey);
 
   /** Common request params the SDK would otherwise fill badly: Beijing-time timestamp, cert SNs. */
   const commonParams = () => ({ timestamp: formatBeijingTime(now()), ...certParams });

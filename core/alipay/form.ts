@@ -33,11 +33,23 @@ function hex(byte: number): number {
 }
 
 /** Decode one key or value (bytes of the raw body between separators). */
-function decodeComponent(bytes: Uint8Array): string {
-  const out = new Uint8Array(bytes.length);
-  let n = 0;
+function decodeComponent(bytes: Buffer): string {
+  // Fast path (most keys and many values): plain ASCII with nothing to decode is its own text.
+  let plain = true;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
+    if (b === 0x2b || b === 0x25 || b >= 0x80) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return bytes.toString("latin1");
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b >= 0x80) ascii = false;
     if (b === 0x2b) out[n++] = 0x20;
     else if (b === 0x25) {
       const hi = hex(bytes[i + 1] ?? -1);
@@ -45,10 +57,14 @@ function decodeComponent(bytes: Uint8Array): string {
       if (hi < 0 || lo < 0) {
         throw new FormParseError("bad_percent_encoding", `"%" not followed by two hex digits near "${Buffer.from(bytes.subarray(i, i + 3)).toString("latin1")}"`);
       }
-      out[n++] = hi * 16 + lo;
+      const decoded = hi * 16 + lo;
+      if (decoded >= 0x80) ascii = false;
+      out[n++] = decoded;
       i += 2;
     } else out[n++] = b;
   }
+  // ASCII is valid UTF-8 and reads the same in latin1 (no decoder call needed).
+  if (ascii) return out.toString("latin1", 0, n);
   try {
     return utf8.decode(out.subarray(0, n));
   } catch {
@@ -57,8 +73,10 @@ function decodeComponent(bytes: Uint8Array): string {
 }
 
 function setOwn(target: Record<string, string>, key: string, value: string): void {
-  // defineProperty, not assignment: a key named "__proto__" must stay an ordinary parameter.
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // defineProperty, not assignment, for "__proto__": it must stay an ordinary parameter. (Only for
+  // that key: defineProperty on every key costs more than the rest of the parse.)
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /**

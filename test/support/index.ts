@@ -5,3 +5,4 @@ export { spawnRole, type RoleProcess } from "./processes.ts";
 export { waitFor, sleep, type WaitOptions } from "./wait.ts";
 export { provisionServices, type ProvisionedServices } from "./services.ts";
 export { cpuMeter, cpuSeconds, rssBytes } from "./proc.ts";
+export { statementStats, type StatementStats } from "./pg-statements.ts";

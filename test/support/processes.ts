@@ -15,8 +15,9 @@ export interface RoleProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnRole(role: "worker" | "api" | "admin", env: NodeJS.ProcessEnv, extraEnv: Record<string, string> = {}): RoleProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, `${role}/main.ts`)], {
+/** `nodeArgs`: extra Node options, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/p"] (not allowed in NODE_OPTIONS). */
+export function spawnRole(role: "worker" | "api" | "admin", env: NodeJS.ProcessEnv, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): RoleProcess {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, `${role}/main.ts`)], {
     cwd: root,
     env: { ...process.env, ...env, LOG_LEVEL: "info", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],

@@ -70,6 +70,14 @@ test("pagePayUrl: GET URL on the gateway with every parameter, signed with the a
   assert.equal(verifyRequest({ ...params, biz_content: params.biz_content!.replace("199.00", "1.99") }, keys.appPublic).valid, false);
 });
 
+test("requests are signed with the parsed app key: the same bytes the SDK makes from the PEM text", () => {
+  const url = createAlipayClient(baseConfig).pagePayUrl(payRequest);
+  const params = parseQueryString(url);
+  const { sign, ...rest } = params;
+  // PKCS#1 v1.5 is deterministic: signing the request rule's string with the PEM gives the same sign.
+  assert.equal(sign, signContent(Object.keys(rest).filter((k) => rest[k] !== "").sort().map((k) => `${k}=${rest[k]}`).join("&"), keys.appPrivate));
+});
+
 test("pagePayUrl: cert mode adds app_cert_sn and alipay_root_cert_sn, signed", () => {
   const client = createAlipayClient({
     ...baseConfig,
