@@ -1,0 +1,187 @@
+// The single writer (core/orders/store.ts) against a real PostgreSQL: the decision statement's
+// guards, the inbox's allowed moves, timestamptz round trips; the compare-and-set giving up
+// (applyEvidence's retry-exhausted path); and jobs that can never succeed failing at once.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import type { Job, Queue } from "bullmq";
+import { sqlPoolOf } from "../../../core/db/index.ts";
+import { APPLY_MAX_ATTEMPTS, applyEvidence, ConcurrentChangeError, type Evidence } from "../../../core/orders/index.ts";
+import * as store from "../../../core/orders/store.ts";
+import { startStack, waitFor, type Stack } from "../../support/index.ts";
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack({ name: "store" });
+});
+after(async () => {
+  await stack?.close();
+});
+
+async function unpaidOrder(priceFen = 4500) {
+  const buyer = await stack.newBuyer();
+  const course = await stack.newCourse(priceFen);
+  return (await stack.placeOrder(buyer, [course.id])).order;
+}
+
+async function pendingRow(order: { id: number; outTradeNo: string }, receivedAt = new Date()) {
+  return store.insertNotification(stack.prisma, {
+    kind: "notify", rawBody: `out_trade_no=${order.outTradeNo}`, verified: true, reason: "ok", outcome: "pending", notifyId: null,
+    outTradeNo: order.outTradeNo, orderId: order.id, tradeNo: null, tradeStatus: "TRADE_SUCCESS", totalFen: null, refundFen: null, receivedAt, processedAt: null,
+  });
+}
+
+const row = (id: number) => stack.prisma.paymentNotification.findUniqueOrThrow({ where: { id } });
+const events = (orderId: number) => stack.prisma.orderEvent.findMany({ where: { orderId }, orderBy: { id: "asc" } });
+
+test("writeDecision: the guarded update, its event and the inbox outcome land together; a stale guard writes nothing", async () => {
+  const order = await unpaidOrder();
+  const first = await pendingRow(order);
+  const second = await pendingRow(order);
+  const now = new Date("2026-06-01T12:34:56.789Z");
+  const paidAt = new Date("2026-06-01T12:30:00.123Z");
+  const plan = (notificationId: number): store.WritePlan => ({
+    orderId: order.id,
+    seen: { status: "UNPAID", refundedFen: 0 },
+    changes: { status: "PAID", tradeNo: "2026060122001400000000000001", paidAt, nextCheckAt: null },
+    event: { type: "paid", fromStatus: "UNPAID", toStatus: "PAID", source: "notify", actor: "", notificationId, payload: { reason: "TRADE_SUCCESS" } },
+    notification: { id: notificationId, outcome: "applied" },
+    now,
+  });
+
+  const written = await store.writeDecision(stack.prisma, plan(first));
+  assert.ok(written);
+  assert.equal(written.order.status, "PAID");
+  assert.deepEqual(written.order.paidAt, paidAt, "instants come back as written (timestamptz)");
+  assert.deepEqual(written.order.updatedAt, now);
+  assert.equal(written.order.nextCheckAt, null);
+  assert.equal(written.notificationMarked, true);
+  assert.equal(written.event?.type, "paid");
+  assert.equal(written.event?.notificationId, first);
+  assert.deepEqual(written.event?.createdAt, now);
+  assert.deepEqual(written.event?.payload, { reason: "TRADE_SUCCESS" });
+
+  // What Prisma reads is what the statement returned (the row types are the same model types).
+  const read = await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } });
+  assert.deepEqual(read, written.order);
+  const applied = await row(first);
+  assert.equal(applied.outcome, "applied");
+  assert.deepEqual(applied.processedAt, now);
+  assert.equal(applied.attempts, 1);
+
+  // The same decision from the same (now stale) snapshot: the guard fails, nothing at all is written.
+  assert.equal(await store.writeDecision(stack.prisma, plan(second)), null);
+  assert.equal((await row(second)).outcome, "pending", "the inbox outcome is conditional on the guard");
+  assert.deepEqual((await events(order.id)).map((e) => e.type), ["created", "paid"]);
+});
+
+test("writeDecision without order changes: a guarded row lock; anomaly events are recorded once; a processed row is not re-marked", async () => {
+  const order = await unpaidOrder();
+  const a = await pendingRow(order);
+  const b = await pendingRow(order);
+  const anomaly = (notificationId: number): store.WritePlan => ({
+    orderId: order.id,
+    seen: { status: "UNPAID", refundedFen: 0 },
+    changes: { needsReview: true },
+    event: { type: "anomaly.amount_mismatch", fromStatus: "UNPAID", toStatus: "UNPAID", source: "notify", actor: "", notificationId, payload: {}, dedupeKey: "k1" },
+    notification: { id: notificationId, outcome: "anomaly" },
+    now: new Date(),
+  });
+  const w1 = await store.writeDecision(stack.prisma, anomaly(a));
+  assert.ok(w1?.event, "first copy records the anomaly");
+  assert.equal(w1.order.needsReview, true);
+  const w2 = await store.writeDecision(stack.prisma, { ...anomaly(b), changes: {} });
+  assert.ok(w2, "the guard holds (status unchanged): the lock path returns the order");
+  assert.equal(w2.event, null, "deduplicated by (order_id, dedupe_key)");
+  assert.equal(w2.notificationMarked, true);
+  assert.equal((await row(b)).outcome, "anomaly");
+  // b is processed now: writing its outcome again is refused by the inbox table.
+  const w3 = await store.writeDecision(stack.prisma, { ...anomaly(b), changes: {}, notification: { id: b, outcome: "duplicate" } });
+  assert.equal(w3?.notificationMarked, false);
+  assert.equal((await row(b)).outcome, "anomaly");
+  assert.equal((await events(order.id)).filter((e) => e.type === "anomaly.amount_mismatch").length, 1);
+});
+
+test("inbox moves follow the table: failed only from pending, final outcomes never move; a re-drive writes its event", async () => {
+  const order = await unpaidOrder();
+  const id = await pendingRow(order);
+  assert.equal(await store.moveNotification(stack.prisma, id, "failed", { lastError: "x".repeat(2000) }), true);
+  const failed = await row(id);
+  assert.equal(failed.outcome, "failed");
+  assert.equal(failed.lastError?.length, 1000);
+  assert.equal(await store.moveNotification(stack.prisma, id, "failed"), false, "failed → failed is not a move");
+
+  const requeued = await store.requeueNotification(stack.prisma, { id, source: "staff", actor: "staff:ops@test", now: new Date() });
+  assert.equal(requeued?.outcome, "pending");
+  assert.equal(requeued?.lastError, null);
+  const redriven = (await events(order.id)).find((e) => e.type === "notification_redriven");
+  assert.deepEqual(redriven?.payload, { previousOutcome: "failed", lastError: "x".repeat(1000) });
+  assert.equal(redriven?.actor, "staff:ops@test");
+
+  assert.equal(await store.moveNotification(stack.prisma, id, "rejected", { reason: "r", processedAt: new Date() }), true);
+  for (const to of ["pending", "failed", "applied", "duplicate"] as const) {
+    assert.equal(await store.moveNotification(stack.prisma, id, to), false, `rejected → ${to}`);
+  }
+  assert.equal(await store.requeueNotification(stack.prisma, { id, source: "staff", actor: "a", now: new Date() }), null);
+  assert.equal((await row(id)).outcome, "rejected");
+});
+
+test("every timestamp column is timestamptz", async () => {
+  const { rows } = await sqlPoolOf(stack.prisma).query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+     WHERE table_schema = current_schema() AND data_type LIKE 'timestamp%' AND table_name <> '_prisma_migrations'`,
+  );
+  assert.ok(rows.length >= 14, `${rows.length} timestamp columns`);
+  assert.deepEqual(rows.filter((r) => r.data_type !== "timestamp with time zone"), []);
+});
+
+test("applyEvidence gives up with ConcurrentChangeError after APPLY_MAX_ATTEMPTS failed compare-and-sets, writing nothing", async () => {
+  const order = await unpaidOrder(3300);
+  const notificationId = await pendingRow(order);
+  const pool = sqlPoolOf(stack.prisma);
+  const tag = `cas_${randomBytes(4).toString("hex")}`;
+  // A trigger that skips every UPDATE of this one order: to the guarded statement this is exactly
+  // "another writer changed the row" (no row matched), on every attempt. It counts the attempts.
+  await pool.query(`CREATE TABLE ${tag} (at timestamptz DEFAULT now())`);
+  await pool.query(`CREATE FUNCTION ${tag}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${tag} DEFAULT VALUES; RETURN NULL; END $$`);
+  await pool.query(`CREATE TRIGGER ${tag} BEFORE UPDATE ON "order" FOR EACH ROW WHEN (OLD.id = ${order.id}) EXECUTE FUNCTION ${tag}()`);
+  try {
+    const evidence: Evidence = { kind: "trade", tradeStatus: "TRADE_SUCCESS", totalFen: 3300, tradeNo: "2026060122001400000000000099" };
+    await assert.rejects(
+      applyEvidence(stack.worker!.deps, order.id, evidence, { source: "notify", notificationId }),
+      (e: unknown) => e instanceof ConcurrentChangeError && e.orderId === order.id && e.attempts === APPLY_MAX_ATTEMPTS,
+    );
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tag}`);
+    assert.equal(rows[0]!.n, APPLY_MAX_ATTEMPTS, "one guarded write per attempt, then it stops");
+    assert.equal((await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).status, "UNPAID");
+    assert.equal((await row(notificationId)).outcome, "pending", "the inbox row stays reprocessable for the job's retry");
+    assert.deepEqual((await events(order.id)).map((e) => e.type), ["created"]);
+  } finally {
+    await pool.query(`DROP TRIGGER ${tag} ON "order"`);
+    await pool.query(`DROP FUNCTION ${tag}()`);
+    await pool.query(`DROP TABLE ${tag}`);
+  }
+  // The job's retry, once the row holds still, applies it.
+  const r = await applyEvidence(stack.worker!.deps, order.id, { kind: "trade", tradeStatus: "TRADE_SUCCESS", totalFen: 3300, tradeNo: "2026060122001400000000000099" }, { source: "notify", notificationId });
+  assert.equal(r.order.status, "PAID");
+  assert.equal((await row(notificationId)).outcome, "applied");
+});
+
+async function finished(queue: Queue, job: Job): Promise<Job> {
+  return waitFor(`job ${job.id} failed`, async () => ((await job.getState()) === "failed" ? queue.getJob(job.id!) : null));
+}
+
+test("jobs that can never succeed fail at once (UnrecoverableError), not after every retry", async () => {
+  const q = stack.worker!.queues;
+  const check = await finished(q.paymentCheck, await q.paymentCheck.add("check-staff", { orderId: 2_000_000_000, source: "staff" }, { attempts: 5, backoff: { type: "fixed", delay: 10 } }));
+  assert.equal(check.attemptsMade, 1);
+  assert.match(check.failedReason, /OrderNotFoundError/);
+
+  const apply = await finished(q.notifyApply, await q.notifyApply.add("apply", { notificationId: 2_000_000_000 }, { attempts: 8, backoff: { type: "fixed", delay: 10 } }));
+  assert.equal(apply.attemptsMade, 1);
+  assert.match(apply.failedReason, /NotificationNotFoundError/);
+
+  const invalid = await finished(q.notifyApply, await q.notifyApply.add("apply", { notificationId: "not a number" }, { attempts: 8, backoff: { type: "fixed", delay: 10 } }));
+  assert.equal(invalid.attemptsMade, 1);
+  assert.match(invalid.failedReason, /ZodError/);
+});
