@@ -1,6 +1,7 @@
 // The staff commands on orders and notifications, as CommandSpecs: each one calls core/orders and
 // translates its result into a report. Nothing here decides a status.
-import { checkPayment, closeOrder, redriveNotification, type CommandResult, type OrderDeps } from "../../core/orders/index.ts";
+import type { NotificationOutcome } from "@prisma/client";
+import { checkPayment, closeOrder, isReprocessable, NOTIFICATION_OUTCOMES, redriveNotification, type CommandResult, type OrderDeps } from "../../core/orders/index.ts";
 import type { CommandReport, CommandSpec } from "./command.ts";
 
 function fromResult(r: CommandResult): CommandReport {
@@ -34,7 +35,10 @@ export function orderCommands(deps: OrderDeps): CommandSpec[] {
       name: "redrive",
       icon: "Repeat",
       intro: "redriveIntro",
-      appliesTo: (record) => record.get("verified") === true && ["failed", "pending"].includes(String(record.get("outcome"))),
+      appliesTo: (record) => {
+        const outcome = String(record.get("outcome"));
+        return record.get("verified") === true && (NOTIFICATION_OUTCOMES as readonly string[]).includes(outcome) && isReprocessable(outcome as NotificationOutcome);
+      },
       run: async ({ id, staff }) => {
         const { jobId } = await redriveNotification(deps, { notificationId: id, actor: staff.email });
         return { outcome: "redriven", detail: `job ${jobId}` };

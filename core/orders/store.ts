@@ -40,15 +40,23 @@ async function query<R extends pg.QueryResultRow>(prisma: PrismaClient, text: st
 }
 
 type Model = "Order" | "PaymentNotification" | "OrderEvent";
-const columnCache = new Map<Model, { field: string; column: string }[]>();
+interface Column {
+  field: string;
+  column: string;
+  /** The parameter cast a value for this column needs (enums, timestamps). */
+  cast: string;
+}
+const columnCache = new Map<Model, Column[]>();
 
-/** The model's scalar columns, from the schema (field name and its @map column name). */
-function columnsOf(model: Model): { field: string; column: string }[] {
+/** The model's scalar columns, from the schema (field name, its @map column name, its cast). */
+function columnsOf(model: Model): Column[] {
   let cols = columnCache.get(model);
   if (!cols) {
     const m = loadFullDmmf().datamodel.models.find((x) => x.name === model);
     if (!m) throw new Error(`model ${model} is not in the generated data model (run prisma generate)`);
-    cols = m.fields.filter((f) => f.kind === "scalar" || f.kind === "enum").map((f) => ({ field: f.name, column: f.dbName ?? f.name }));
+    cols = m.fields
+      .filter((f) => f.kind === "scalar" || f.kind === "enum")
+      .map((f) => ({ field: f.name, column: f.dbName ?? f.name, cast: f.kind === "enum" ? `::"${f.type}"` : f.type === "DateTime" ? "::timestamptz" : "" }));
     columnCache.set(model, cols);
   }
   return cols;
@@ -144,22 +152,8 @@ export async function claimDueOrders(
 
 // ---- inbox ---------------------------------------------------------------------------------------
 
-export interface NewNotification {
-  kind: "notify" | "return";
-  rawBody: string;
-  verified: boolean;
-  reason: string;
-  outcome: NotificationOutcome;
-  notifyId: string | null;
-  outTradeNo: string | null;
-  orderId: number | null;
-  tradeNo: string | null;
-  tradeStatus: string | null;
-  totalFen: number | null;
-  refundFen: number | null;
-  receivedAt: Date;
-  processedAt: Date | null;
-}
+/** An inbox row as intake records it: the model's columns but the ones the row earns later. */
+export type NewNotification = Omit<PaymentNotification, "id" | "attempts" | "lastError" | "kind"> & { kind: "notify" | "return" };
 
 /** Record a callback as received (intake). One statement. */
 export async function insertNotification(prisma: PrismaClient, n: NewNotification): Promise<number> {
@@ -305,47 +299,16 @@ export async function readSnapshot(prisma: PrismaClient, ref: { id: number } | {
 }
 
 /** Order columns a decision may set (a whitelist: column names never come from input). */
-export interface OrderChanges {
-  status?: OrderStatus;
-  tradeNo?: string;
-  buyerAlipayId?: string;
-  paidAt?: Date;
-  closedAt?: Date;
-  refundedFen?: number;
-  needsReview?: boolean;
-  nextCheckAt?: Date | null;
+export type OrderChanges = Partial<Pick<Order, "status" | "tradeNo" | "buyerAlipayId" | "paidAt" | "closedAt" | "refundedFen" | "needsReview" | "nextCheckAt">> & {
   /** check_attempts = check_attempts + 1 */
   countCheck?: boolean;
-}
-
-const CHANGE_CASTS: Record<Exclude<keyof OrderChanges, "countCheck">, string> = {
-  status: `::"OrderStatus"`,
-  tradeNo: "",
-  buyerAlipayId: "",
-  paidAt: "::timestamptz",
-  closedAt: "::timestamptz",
-  refundedFen: "",
-  needsReview: "",
-  nextCheckAt: "::timestamptz",
 };
 
-function orderColumn(field: string): string {
-  const c = columnsOf("Order").find((x) => x.field === field);
-  if (!c) throw new Error(`order has no field ${field}`);
-  return c.column;
-}
-
-export interface NewEvent {
-  type: string;
-  fromStatus: OrderStatus | null;
-  toStatus: OrderStatus | null;
-  source: EventSource;
-  actor: string;
-  notificationId: number | null;
+export type NewEvent = Pick<OrderEvent, "type" | "fromStatus" | "toStatus" | "source" | "actor" | "notificationId"> & {
   payload: Record<string, unknown>;
   /** Record at most once per order (anomalies): ON CONFLICT (order_id, dedupe_key) DO NOTHING. */
   dedupeKey?: string;
-}
+};
 
 export interface WritePlan {
   orderId: number;
@@ -387,7 +350,9 @@ export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Prom
       if (value) sets.push("check_attempts = check_attempts + 1");
       continue;
     }
-    sets.push(`${orderColumn(key)} = ${param(value, CHANGE_CASTS[key])}`);
+    const c = columnsOf("Order").find((x) => x.field === key);
+    if (!c) throw new Error(`order has no field ${key}`);
+    sets.push(`"${c.column}" = ${param(value, c.cast)}`);
   }
   const orderCte = sets.length
     ? `UPDATE "order" SET ${sets.join(", ")}, updated_at = ${param(plan.now, "::timestamptz")} WHERE ${guard} RETURNING ${selectList("Order", `"order"`)}`

@@ -52,3 +52,13 @@ test("production refuses the local emulator and demands real secrets", () => {
   });
   assert.equal(ok.alipay.gatewayUrl, "https://openapi.alipay.com/gateway.do");
 });
+
+test("the inbox's retention and settle delay are validated positive whole numbers", () => {
+  const c = loadConfig(base);
+  assert.deepEqual(c.inbox, { rejectedRetentionDays: 30, settleAfterSeconds: 300 });
+  assert.deepEqual(loadConfig({ ...base, INBOX_REJECTED_RETENTION_DAYS: "7", INBOX_SETTLE_AFTER_SECONDS: "60" }).inbox, { rejectedRetentionDays: 7, settleAfterSeconds: 60 });
+  for (const bad of ["0", "-1", "1.5", "abc"]) {
+    assert.deepEqual(problemsOf({ ...base, INBOX_REJECTED_RETENTION_DAYS: bad }), ["INBOX_REJECTED_RETENTION_DAYS"], bad);
+    assert.deepEqual(problemsOf({ ...base, INBOX_SETTLE_AFTER_SECONDS: bad }), ["INBOX_SETTLE_AFTER_SECONDS"], bad);
+  }
+});
