@@ -20,7 +20,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { buildSignedNotify } from "../sandbox/app.ts";
-import { cpuMeter, provisionServices, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { cpuMeter, provisionServices, ROLE_START_CEILING_MS, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -145,7 +145,7 @@ try {
     readyUrls.push(`http://127.0.0.1:${port}/readyz`); // a worker serves HTTP only once it consumes
   }
   for (const url of readyUrls) {
-    await waitFor(url, async () => (await fetch(url).catch(() => null))?.ok, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor(url, async () => (await fetch(url).catch(() => null))?.ok, { timeoutMs: ROLE_START_CEILING_MS, intervalMs: 200 });
   }
 
   const agent = new Agent({ keepAlive: true, maxSockets: Math.max(CONCURRENCY, 256) });

@@ -14,7 +14,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { createSandbox } from "../sandbox/app.ts";
-import { cpuMeter, provisionServices, rssBytes, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { cpuMeter, provisionServices, ROLE_START_CEILING_MS, rssBytes, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -95,7 +95,7 @@ try {
     roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port), NODE_OPTIONS: WORKER_NODE_OPTIONS }, profile));
   }
   for (const port of workerPorts) {
-    await waitFor(`worker on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(`worker on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, { timeoutMs: ROLE_START_CEILING_MS, intervalMs: 100 });
   }
   const baseRss = roles.map((r) => rssBytes(r.pid));
   const workerPids = new Set(roles.map((r) => r.pid));

@@ -14,8 +14,18 @@ const COURSES = [
 export const DEMO_BUYER_EMAIL = "buyer@coursepay.local";
 export const DEMO_STAFF_EMAIL = "admin@coursepay.local";
 
-export async function seed(databaseUrl: string, print: (line: string) => void = console.log) {
+export interface SeededAccount {
+  kind: "buyer" | "staff";
+  email: string;
+  password: string;
+  /** One line for the console: who, the generated password, how to reset it. */
+  line: string;
+}
+
+/** Returns the accounts created by this run (with their generated passwords, shown nowhere else). */
+export async function seed(databaseUrl: string, print: (line: string) => void = console.log): Promise<SeededAccount[]> {
   const prisma = createPrisma(databaseUrl, { poolSize: 2 });
+  const created: SeededAccount[] = [];
   try {
     for (const c of COURSES) {
       const exists = await prisma.course.findFirst({ where: { title: c.title } });
@@ -26,18 +36,23 @@ export async function seed(databaseUrl: string, print: (line: string) => void = 
       await prisma.user.create({
         data: { email: DEMO_BUYER_EMAIL, displayName: "Demo buyer", passwordHash: await hashPassword(password) },
       });
-      print(`demo buyer created: ${DEMO_BUYER_EMAIL} / ${password}   (shown once)`);
+      const line = `demo buyer created: ${DEMO_BUYER_EMAIL} / ${password}   (shown once)`;
+      created.push({ kind: "buyer", email: DEMO_BUYER_EMAIL, password, line });
+      print(line);
     }
     if (!(await prisma.staffUser.findUnique({ where: { email: DEMO_STAFF_EMAIL } }))) {
       const password = generatePassword();
       await prisma.staffUser.create({
         data: { email: DEMO_STAFF_EMAIL, role: "admin", passwordHash: await hashPassword(password) },
       });
-      print(`staff admin created: ${DEMO_STAFF_EMAIL} / ${password}   (shown once; reset with: npm run staff -- reset ${DEMO_STAFF_EMAIL})`);
+      const line = `staff admin created: ${DEMO_STAFF_EMAIL} / ${password}   (shown once; reset with: npm run staff -- reset ${DEMO_STAFF_EMAIL})`;
+      created.push({ kind: "staff", email: DEMO_STAFF_EMAIL, password, line });
+      print(line);
     }
   } finally {
     await prisma.$disconnect();
   }
+  return created;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

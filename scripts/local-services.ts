@@ -143,7 +143,12 @@ function postmasterPort(dataDir: string): number | null {
   return Number(lines[3]) || null;
 }
 
-async function startPrivatePostgres(dataRoot: string, log: Log): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * `detached`: run the server in its own process group, so a Ctrl-C at the terminal (SIGINT to the
+ * whole foreground group) does not stop it under the roles still using it; the launcher stops it
+ * after them (npm start). Without it, a Ctrl-C stops it with its launcher (test runs, benchmarks).
+ */
+async function startPrivatePostgres(dataRoot: string, log: Log, detached = false): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = path.join(dataRoot, "postgres");
   const postgres = findPostgresBin("postgres");
   const initdb = findPostgresBin("initdb");
@@ -175,7 +180,7 @@ async function startPrivatePostgres(dataRoot: string, log: Log): Promise<{ url: 
     "-c", "max_connections=200",
   ];
   const logFile = path.join(dataRoot, "postgres.log");
-  const child = spawn(postgres, args, { stdio: ["ignore", "pipe", "pipe"], ...postgresUser(), cwd: "/" });
+  const child = spawn(postgres, args, { stdio: ["ignore", "pipe", "pipe"], ...postgresUser(), cwd: "/", detached });
   const tail: string[] = [];
   const keep = (b: Buffer) => {
     tail.push(b.toString());
@@ -219,7 +224,7 @@ async function redisAnswers(url: string): Promise<{ ok: boolean; policy?: string
 }
 
 export async function startPrivateRedis(
-  dataRoot: string, log: Log, fixedPort?: number,
+  dataRoot: string, log: Log, fixedPort?: number, detached = false,
 ): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
   const bin = findRedisServer();
   const dir = path.join(dataRoot, "redis");
@@ -246,7 +251,7 @@ export async function startPrivateRedis(
   const child = spawn(bin, [
     "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--maxmemory-policy", "noeviction",
     "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "yes",
-  ], { stdio: ["ignore", "pipe", "pipe"] });
+  ], { stdio: ["ignore", "pipe", "pipe"], detached });
   const tail: string[] = [];
   child.stdout!.on("data", (b: Buffer) => { tail.push(b.toString()); if (tail.length > 30) tail.shift(); });
   child.stderr!.on("data", (b: Buffer) => { tail.push(b.toString()); if (tail.length > 30) tail.shift(); });
@@ -272,7 +277,7 @@ export async function startPrivateRedis(
   };
 }
 
-export async function ensureLocalServices(options: { dataDir: string; log?: Log; env?: NodeJS.ProcessEnv }): Promise<LocalServices> {
+export async function ensureLocalServices(options: { dataDir: string; log?: Log; env?: NodeJS.ProcessEnv; detached?: boolean }): Promise<LocalServices> {
   const log = options.log ?? ((m) => process.stderr.write(`[services] ${m}\n`));
   const env = options.env ?? process.env;
   const started: string[] = [];
@@ -285,7 +290,7 @@ export async function ensureLocalServices(options: { dataDir: string; log?: Log;
     databaseUrl = "postgresql://postgres@127.0.0.1:5432/coursepay";
     log("using the PostgreSQL answering on 127.0.0.1:5432");
   } else {
-    const pgSrv = await startPrivatePostgres(options.dataDir, log);
+    const pgSrv = await startPrivatePostgres(options.dataDir, log, options.detached);
     databaseUrl = pgSrv.url;
     stops.push(pgSrv.stop);
     started.push("postgresql");
@@ -301,7 +306,7 @@ export async function ensureLocalServices(options: { dataDir: string; log?: Log;
       if (policy && policy !== "noeviction") log(`warning: Redis on 6379 has maxmemory-policy ${policy}; BullMQ needs noeviction`);
       log("using the Redis answering on 127.0.0.1:6379");
     } else {
-      const r = await startPrivateRedis(options.dataDir, log);
+      const r = await startPrivateRedis(options.dataDir, log, undefined, options.detached);
       redisUrl = r.url;
       stops.push(r.stop);
       started.push("redis");

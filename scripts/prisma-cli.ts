@@ -1,7 +1,8 @@
 // The two Prisma CLI steps every launcher needs, in one place.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import pg from "pg";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -30,4 +31,25 @@ export async function ensurePrismaClient(env: NodeJS.ProcessEnv = process.env): 
 export async function migrateDeploy(env: NodeJS.ProcessEnv): Promise<void> {
   const r = await runCli(["migrate", "deploy"], env);
   if (r.code !== 0) throw new Error(`prisma migrate deploy failed:\n${r.output}`);
+}
+
+/**
+ * Migrations in prisma/migrations not (successfully) applied to this database yet, by folder name,
+ * read from Prisma's own _prisma_migrations table. All of them on a new database.
+ */
+export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
+  const folders = readdirSync(path.join(root, "prisma", "migrations"), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    ).catch(() => ({ rows: [] as { name: string }[] }));
+    const applied = new Set(rows.map((r) => r.name));
+    return folders.filter((f) => !applied.has(f));
+  } finally {
+    await client.end();
+  }
 }

@@ -1,20 +1,34 @@
 // `npm start`: the whole product on one machine with local defaults.
 //   services (PostgreSQL, Redis: configured, found, or started privately in .data/)
 //   → migrations → demo seed → sandbox gateway → api, worker, admin → their URLs.
-// Ctrl-C (or SIGTERM) stops the roles, then the private services.
+// Ctrl-C (or SIGTERM) stops the roles, then the private services (which run in their own process
+// group, so the terminal's Ctrl-C does not stop them under the roles).
+//
+// Run as compiled JavaScript (`npm start` builds .build/ first when a source changed), the roles
+// start from .build/ too; run through tsx (`tsx scripts/start.ts`), they run through tsx.
+// The roles' output goes whole to .data/logs/<role>.log; the console shows warnings and errors only
+// (`npm start -- --verbose` or COURSEPAY_VERBOSE=1: everything).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
-import { seed } from "../prisma/seed.ts";
+import { DEMO_BUYER_EMAIL, DEMO_STAFF_EMAIL, seed } from "../prisma/seed.ts";
 import { ensureDatabaseExists, ensureLocalServices, freePort, MissingBinaryError } from "./local-services.ts";
-import { ensurePrismaClient, migrateDeploy } from "./prisma-cli.ts";
+import { ensurePrismaClient, migrateDeploy, pendingMigrations } from "./prisma-cli.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.resolve(process.env.COURSEPAY_DATA_DIR ?? path.join(root, ".data"));
 const say = (m: string) => process.stdout.write(`[start] ${m}\n`);
+const verbose = process.argv.includes("--verbose") || process.env.COURSEPAY_VERBOSE === "1";
+// This file compiled (.build/scripts/start.js): start the roles' compiled entries as well.
+const compiled = process.argv[1]?.endsWith(".js") ?? false;
+const logsDir = path.join(dataDir, "logs");
+// Where start-up time goes, printed with "coursepay is up": seconds since start at the end of each phase.
+const started = Date.now();
+const phases: string[] = [];
+const phase = (name: string): void => void phases.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)}`);
 
 // Local-only secrets and the merchant's key pair, made once and kept in .data/ (never committed).
 function ensureLocalSecrets(): { tokenSecret: string; sessionSecret: string; appPrivateKeyFile: string; appPublicKeyFile: string } {
@@ -50,7 +64,9 @@ async function pickPort(variable: string, fallback: number): Promise<number> {
   return port;
 }
 
-async function waitHttp(url: string, child: ChildProcess, what: string, timeoutMs = 60_000): Promise<void> {
+// Readiness, not a deadline: a role that is still starting on a loaded machine is waited for (it fails
+// fast if it exits); the ceiling only catches one that hangs.
+async function waitHttp(url: string, child: ChildProcess, what: string, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
@@ -65,12 +81,37 @@ async function waitHttp(url: string, child: ChildProcess, what: string, timeoutM
   throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
 }
 
+/** pino's numeric levels: 40 warn, 50 error, 60 fatal. */
+const WARN = 40;
+
+/** What the console shows of a role's log line: warnings and errors, briefly; other lines only when verbose. */
+function consoleLine(line: string): string | null {
+  if (verbose) return line;
+  if (!line.startsWith("{")) return line; // not a log record (a crash trace, a library's print)
+  try {
+    const rec = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } | string };
+    if ((rec.level ?? 0) < WARN) return null;
+    const err = typeof rec.err === "string" ? rec.err : rec.err?.message;
+    return `${rec.level! >= 50 ? "ERROR" : "warn"}: ${rec.msg ?? ""}${err ? ` (${err})` : ""}`;
+  } catch {
+    return line;
+  }
+}
+
 const children: { role: string; child: ChildProcess }[] = [];
 function startRole(role: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const args = compiled ? [path.join(root, ".build", entry.replace(/\.ts$/, ".js"))] : ["--import", "tsx", entry];
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  mkdirSync(logsDir, { recursive: true });
+  const logFile = createWriteStream(path.join(logsDir, `${role}.log`), { flags: "a" });
   for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${role}] ${line}\n`));
+    createInterface({ input: stream }).on("line", (line) => {
+      logFile.write(`${line}\n`);
+      const shown = consoleLine(line);
+      if (shown !== null) process.stdout.write(`[${role}] ${shown}\n`);
+    });
   }
+  child.once("exit", () => logFile.end());
   child.on("exit", (code, signal) => {
     if (!shuttingDown) {
       process.stdout.write(`[start] ${role} exited (${signal ?? code}); stopping everything\n`);
@@ -106,7 +147,8 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
-  const services = await ensureLocalServices({ dataDir, log: (m) => say(m) });
+  const services = await ensureLocalServices({ dataDir, log: (m) => say(m), detached: true });
+  phase("services");
   stopServices = services.stop;
   await ensureDatabaseExists(services.databaseUrl);
   const secrets = ensureLocalSecrets();
@@ -133,14 +175,26 @@ try {
     SESSION_SECRET: process.env.SESSION_SECRET ?? secrets.sessionSecret,
   };
 
-  say("applying migrations (prisma migrate deploy)");
   await ensurePrismaClient(env);
-  await migrateDeploy(env);
-  await seed(services.databaseUrl, (line) => say(line));
+  // `prisma migrate deploy` costs seconds (npx, then Prisma's schema engine) even with nothing to do.
+  const pending = await pendingMigrations(services.databaseUrl);
+  if (pending.length > 0) {
+    say(`applying ${pending.length} migration(s) (prisma migrate deploy)`);
+    await migrateDeploy(env);
+  }
+  phase("migrations");
+  // Passwords are printed in the final block, where the following log lines cannot push them away.
+  const accounts = await seed(services.databaseUrl, () => {});
+  phase("seed");
 
   const useLocalSandbox = (process.env.ALIPAY_GATEWAY ?? "sandbox") === "sandbox";
+  let sandboxUp: Promise<void> = Promise.resolve();
   if (useLocalSandbox) {
     const sandboxData = path.join(dataDir, "sandbox");
+    const alipayPublicKeyFile = path.join(sandboxData, "alipay-public.pem");
+    // The sandbox writes its Alipay key on its first start; the roles read it. Once it exists
+    // (every later start), the roles start beside the sandbox instead of after it.
+    const keyExisted = existsSync(alipayPublicKeyFile);
     const sandbox = startRole("sandbox", "sandbox/main.ts", {
       ...env,
       SANDBOX_DATA_DIR: sandboxData,
@@ -148,8 +202,9 @@ try {
       SANDBOX_APP_ID: process.env.ALIPAY_APP_ID ?? "2021000000000001",
       SANDBOX_SELLER_ID: process.env.ALIPAY_SELLER_ID ?? "2088000000000001",
     });
-    await waitHttp(`${urls.sandbox}/healthz`, sandbox, "sandbox");
-    env.ALIPAY_PUBLIC_KEY_FILE ||= path.join(sandboxData, "alipay-public.pem");
+    sandboxUp = waitHttp(`${urls.sandbox}/healthz`, sandbox, "sandbox").then(() => phase("sandbox"));
+    if (!keyExisted) await sandboxUp;
+    env.ALIPAY_PUBLIC_KEY_FILE ||= alipayPublicKeyFile;
     env.ALIPAY_APP_PRIVATE_KEY_FILE ||= secrets.appPrivateKeyFile;
   }
   const roles = [
@@ -157,13 +212,25 @@ try {
     { role: "worker", entry: "worker/main.ts", url: urls.worker },
     { role: "admin", entry: "admin/main.ts", url: urls.admin },
   ];
-  await Promise.all(roles.map(({ role, entry, url }) => waitHttp(`${url}/readyz`, startRole(role, entry, env), role)));
+  await Promise.all([
+    sandboxUp,
+    ...roles.map(({ role, entry, url }) => waitHttp(`${url}/readyz`, startRole(role, entry, env), role).then(() => phase(role))),
+  ]);
 
-  say("coursepay is up:");
+  say(`coursepay is up (in ${((Date.now() - started) / 1000).toFixed(1)} s: ${phases.join(", ")}):`);
   say(`  shop (buyer pages, API)  ${urls.api}/`);
   say(`  admin (staff)            ${urls.admin}/admin`);
   if (useLocalSandbox) say(`  local Alipay sandbox     ${urls.sandbox}/gateway.do  (its trades: ${urls.sandbox}/sandbox/control/trades)`);
   say(`  worker health            ${urls.worker}/readyz`);
+  if (accounts.length > 0) {
+    say("sign in with (passwords shown this once, stored only as hashes):");
+    for (const a of accounts) say(`  ${a.line}`);
+  } else {
+    say("sign in:");
+    say(`  staff: ${DEMO_STAFF_EMAIL} — password shown at the first start; new one: npm run staff -- reset ${DEMO_STAFF_EMAIL}`);
+    say(`  buyer: ${DEMO_BUYER_EMAIL} (password shown at the first start), or register a new buyer at ${urls.api}/signin`);
+  }
+  say(`logs: ${logsDir}/<role>.log (the console shows warnings and errors; --verbose shows everything)`);
   say("Ctrl-C stops everything.");
 } catch (e) {
   process.stderr.write(`[start] ${e instanceof MissingBinaryError ? "" : "failed: "}${(e as Error).message}\n`);

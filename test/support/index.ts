@@ -1,7 +1,7 @@
 // Shared test helpers (integration, e2e, benches). See stack.ts for startStack().
 export { startStack, testRedisPrefix, type Stack, type StackOptions, type TestBuyer } from "./stack.ts";
 export { PrivateRedis } from "./redis-server.ts";
-export { spawnRole, type RoleProcess } from "./processes.ts";
+export { ROLE_START_CEILING_MS, spawnRole, type RoleProcess } from "./processes.ts";
 export { waitFor, sleep, type WaitOptions } from "./wait.ts";
 export { provisionServices, type ProvisionedServices } from "./services.ts";
 export { cpuMeter, cpuSeconds, rssBytes } from "./proc.ts";

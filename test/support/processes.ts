@@ -5,12 +5,19 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
+/**
+ * How long a test waits for a role to become ready before calling it hung. Readiness is awaited
+ * (and a role that exits fails at once), so this is only a ceiling: generous, because on a loaded
+ * 2-core machine a role has taken more than 30 s to start.
+ */
+export const ROLE_START_CEILING_MS = 300_000;
+
 export interface RoleProcess {
   child: ChildProcess;
   pid: number;
   /** Last lines of stdout/stderr, for assertion messages. */
   output(): string;
-  /** Resolves when the process logged `line` (substring); rejects if it exits first. */
+  /** Resolves when the process logged `line` (substring); rejects if it exits first (default ceiling ROLE_START_CEILING_MS). */
   waitForOutput(line: string, timeoutMs?: number): Promise<void>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
@@ -35,7 +42,7 @@ export function spawnRole(role: "worker" | "api" | "admin", env: NodeJS.ProcessE
     child,
     pid: child.pid!,
     output: () => buffer,
-    waitForOutput(line, timeoutMs = 20_000) {
+    waitForOutput(line, timeoutMs = ROLE_START_CEILING_MS) {
       return new Promise<void>((resolve, reject) => {
         const check = () => {
           if (buffer.includes(line)) {

@@ -2,11 +2,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { freePort } from "../../../scripts/local-services.ts";
+import { ROLE_START_CEILING_MS } from "../../support/index.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 
@@ -22,7 +23,7 @@ async function withAdminDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-test("npm start: migrations, seed, all four roles ready, clean stop on SIGINT", { timeout: 120_000 }, async (t) => {
+test("npm start: migrations, seed, all four roles ready, clean stop on SIGINT", { timeout: ROLE_START_CEILING_MS + 60_000 }, async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "coursepay-start-"));
   const dbName = `${new URL(process.env.DATABASE_URL!).pathname.slice(1)}_start`;
   const dbUrl = new URL(process.env.DATABASE_URL!);
@@ -47,13 +48,20 @@ test("npm start: migrations, seed, all four roles ready, clean stop on SIGINT", 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const deadline = Date.now() + 90_000;
+  // Readiness is awaited; the ceiling only catches a launcher that hangs (the loop fails at once if it exits).
+  const deadline = Date.now() + ROLE_START_CEILING_MS;
   while (!out.includes("coursepay is up") && Date.now() < deadline) {
     assert.equal(child.exitCode, null, `start exited early:\n${out}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.match(out, /coursepay is up/, out);
-  assert.match(out, /staff admin created: admin@coursepay\.local \/ \S{20,}/);
+  await new Promise((r) => setTimeout(r, 200)); // the rest of the final block
+  // The accounts are in the final block, after "coursepay is up", where no role's log line follows them.
+  const finalBlock = out.slice(out.indexOf("coursepay is up"));
+  assert.match(finalBlock, /staff admin created: admin@coursepay\.local \/ \S{20,}/, out);
+  assert.match(finalBlock, /demo buyer created: buyer@coursepay\.local \/ \S{20,}/, out);
+  // Every role's whole log is kept in the data directory.
+  for (const role of ["api", "worker", "admin", "sandbox"]) assert.ok(existsSync(path.join(dataDir, "logs", `${role}.log`)), `${role}.log`);
 
   for (const [role, port] of [["api", ports.api], ["worker", ports.worker], ["admin", ports.admin]] as const) {
     const r = await fetch(`http://127.0.0.1:${port}/readyz`);

@@ -4,7 +4,7 @@
 // search all of it.
 import { request } from "node:http";
 import { freePort } from "../../../scripts/local-services.ts";
-import { spawnRole, type RoleProcess } from "../../support/index.ts";
+import { ROLE_START_CEILING_MS, spawnRole, type RoleProcess } from "../../support/index.ts";
 
 export type RoleName = "api" | "worker" | "admin";
 
@@ -49,7 +49,7 @@ export async function startRole(role: RoleName, env: NodeJS.ProcessEnv, opts: Ro
   proc.child.stderr!.on("data", (b: Buffer) => chunks.push(b.toString()));
   const output = () => chunks.join("");
   try {
-    await proc.waitForOutput(`${role} listening on`, opts.startTimeoutMs ?? 30_000);
+    await proc.waitForOutput(`${role} listening on`, opts.startTimeoutMs ?? ROLE_START_CEILING_MS);
   } catch (e) {
     await proc.kill("SIGKILL");
     throw e;
