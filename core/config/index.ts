@@ -71,6 +71,14 @@ const EnvSchema = z.object({
   INBOX_REJECTED_RETENTION_DAYS: positiveInt(30),
   // A verified notify row still pending or failed this long after it arrived is re-driven.
   INBOX_SETTLE_AFTER_SECONDS: positiveInt(300),
+
+  // Daily bill reconciliation (core/bills, docs/operations.md "Reconciliation with Alipay's bill").
+  BILL_FETCH_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:mm (Beijing time), e.g. 10:00").default("10:00"),
+  BILL_GIVE_UP_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:mm (Beijing time), e.g. 18:00").default("18:00"),
+  BILL_RETRY_MINUTES: positiveInt(30),
+  BILL_PENDING_DAYS: z.coerce.number().int().min(0).max(7).default(2),
+  BILL_CATCH_UP_DAYS: z.coerce.number().int().min(1).max(60).default(7),
+  BILL_LEASE_SECONDS: positiveInt(600),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -105,6 +113,19 @@ export interface Config {
   secrets: { token: string; session: string };
   limits: { notifyBodyBytes: number };
   inbox: { rejectedRetentionDays: number; settleAfterSeconds: number };
+  bills: BillSettings;
+}
+
+export interface BillSettings {
+  /** HH:mm Beijing time: the daily fetch of yesterday's bill. */
+  fetchAt: string;
+  /** HH:mm Beijing time: after this, a bill still missing is given up (no_bill) and alerted. */
+  giveUpAt: string;
+  retryMinutes: number;
+  /** Cross-midnight allowance: a payment of ours missing from Alipay's bills is flagged this many days later. */
+  pendingDays: number;
+  catchUpDays: number;
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +200,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
   if (env.NODE_ENV === "production" && env.ALIPAY_GATEWAY === "sandbox") {
     problems.push({ variable: "ALIPAY_GATEWAY", message: `the local emulator cannot take real payments: use "production" in production` });
   }
+  if (env.BILL_GIVE_UP_AT <= env.BILL_FETCH_AT) {
+    problems.push({ variable: "BILL_GIVE_UP_AT", message: `must be later than BILL_FETCH_AT (${env.BILL_FETCH_AT})` });
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const isLocalSandbox = env.ALIPAY_GATEWAY === "sandbox";
@@ -219,6 +243,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
     secrets: { token, session },
     limits: { notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES },
     inbox: { rejectedRetentionDays: env.INBOX_REJECTED_RETENTION_DAYS, settleAfterSeconds: env.INBOX_SETTLE_AFTER_SECONDS },
+    bills: {
+      fetchAt: env.BILL_FETCH_AT,
+      giveUpAt: env.BILL_GIVE_UP_AT,
+      retryMinutes: env.BILL_RETRY_MINUTES,
+      pendingDays: env.BILL_PENDING_DAYS,
+      catchUpDays: env.BILL_CATCH_UP_DAYS,
+      leaseSeconds: env.BILL_LEASE_SECONDS,
+    },
   };
 }
 

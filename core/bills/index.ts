@@ -1,0 +1,8 @@
+// core/bills: Alipay's daily bill — format, streaming parser, fetch, the batch/difference rules, the
+// one writer of their rows, and the reconciliation run (docs/bills.md, docs/operations.md).
+export * from "./format.ts";
+export { BillFormatError, parseBill, parseBillFile, type BillParseResult } from "./parse.ts";
+export { fetchBill, isBillNotExist, type BillAlipay } from "./fetch.ts";
+export * from "./transitions.ts";
+export { claimBatch, PAID_STATUSES, resolveDifference, UNPAID_STATUSES } from "./store.ts";
+export { billMetrics, billTick, daysToTry, reconcileBillDay, type BillDeps, type BillRunOutcome, type BillRunRequest } from "./reconcile.ts";
