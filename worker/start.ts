@@ -5,12 +5,13 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Proc
 import { ZodError } from "zod";
 import { runWithWork } from "../core/logging/index.ts";
 import { metrics, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
-import {
+import { alipayFromConfig,
   applyNotification, checkPayment, createOrderDeps, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
 } from "../core/orders/index.ts";
 import { createQueues, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, type QueueName, type Queues } from "../core/queues/index.ts";
 import { bullConnection } from "../core/redis/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
+import { startBillWorker, type BillWorker } from "./bills.ts";
 import { startSweepTicks, type SweepTicks } from "./scheduler.ts";
 import { runSweep } from "./sweep.ts";
 
@@ -25,6 +26,8 @@ export interface RunningWorker {
   queues: Queues;
   deps: OrderDeps;
   workers: Worker[];
+  /** daily bill reconciliation (worker/bills.ts) */
+  bills: BillWorker;
   close(): Promise<void>;
 }
 
@@ -137,16 +140,21 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
 
   const ticks: SweepTicks | null = options.ticks === false ? null : startSweepTicks({ queues, intervalSeconds: config.reconcile.intervalSeconds, logger });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  logger.info({ queues: workers.map((w) => w.name), prefix: config.redisPrefix }, "worker consuming");
+  const bills = await startBillWorker({
+    prisma, config, logger, alipay: alipayFromConfig(config, logger), ticks: options.ticks !== false && config.bills.schedule,
+  });
+  logger.info({ queues: [...workers.map((w) => w.name), bills.worker.name], prefix: config.redisPrefix }, "worker consuming");
 
   let closing: Promise<void> | null = null;
   return {
     queues,
     deps,
     workers,
+    bills,
     close() {
       closing ??= (async () => {
         await ticks?.stop();
+        await bills.close();
         // worker.close() waits for in-flight jobs to finish.
         await Promise.allSettled(workers.map((w) => w.close()));
         await queues.close();

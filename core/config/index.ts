@@ -79,6 +79,8 @@ const EnvSchema = z.object({
   BILL_PENDING_DAYS: z.coerce.number().int().min(0).max(7).default(2),
   BILL_CATCH_UP_DAYS: z.coerce.number().int().min(1).max(60).default(7),
   BILL_LEASE_SECONDS: positiveInt(600),
+  // off: this worker runs no scheduled bill ticks (it still runs "reconcile this date now" jobs).
+  BILL_SCHEDULE: z.enum(["on", "off"]).default("on"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -126,6 +128,8 @@ export interface BillSettings {
   pendingDays: number;
   catchUpDays: number;
   leaseSeconds: number;
+  /** BILL_SCHEDULE: whether this worker ticks on schedule (and catches up at start) */
+  schedule: boolean;
 }
 
 export class ConfigError extends Error {
@@ -250,6 +254,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       pendingDays: env.BILL_PENDING_DAYS,
       catchUpDays: env.BILL_CATCH_UP_DAYS,
       leaseSeconds: env.BILL_LEASE_SECONDS,
+      schedule: env.BILL_SCHEDULE === "on",
     },
   };
 }

@@ -8,7 +8,7 @@ import type { BillDeps } from "../../../core/bills/index.ts";
 import { BillControl } from "../../../sandbox/bill/control-client.ts";
 import { coreClient, openTrade, startSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 
-export const SETTINGS: BillSettings = { fetchAt: "10:00", giveUpAt: "18:00", retryMinutes: 30, pendingDays: 0, catchUpDays: 7, leaseSeconds: 600 };
+export const SETTINGS: BillSettings = { fetchAt: "10:00", giveUpAt: "18:00", retryMinutes: 30, pendingDays: 0, catchUpDays: 7, leaseSeconds: 600, schedule: false };
 
 export interface BillWorld {
   t: TestSandbox;
