@@ -30,6 +30,8 @@ export const POLICY: Readonly<Record<string, Readonly<Record<string, Role>>>> = 
   OrderDetail: READ,
   OrderEvent: READ,
   PaymentNotification: { ...READ, redrive: "operator" },
+  BillBatch: { ...READ, reconcileNow: "operator" },
+  BillDifference: { ...READ, trustAlipay: "operator", markResolved: "operator" },
   Course: { ...READ, new: "admin", edit: "admin" },
   User: READ,
   StaffUser: { list: "admin", show: "admin", search: "admin", edit: "admin" },

@@ -17,10 +17,11 @@ import { buildRoutes } from "@adminjs/express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
 import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
 import { httpMetrics, metricsRoute, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
-import { createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
+import { alipayFromConfig, createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
 import { AREAS, actionGuard, asStaff, hasRole, requireRole } from "./access.ts";
+import { billCommands } from "./actions/bill-commands.ts";
 import { orderCommands } from "./actions/order-commands.ts";
 import { loginRoutes, requireStaff, sameOriginWrites } from "./auth/login.ts";
 import { SESSION_COOKIE, createSession } from "./auth/session.ts";
@@ -63,7 +64,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
     componentLoader: loader,
     resources: buildResources({
       prisma, orders, components, logger,
-      commands: orderCommands(orderDeps),
+      commands: [...orderCommands(orderDeps), ...billCommands({ orderDeps, prisma, config, refundQuery: alipayFromConfig(config, logger).refundQuery })],
       exportHref: `${ADMIN_ROOT}${EXPORT_PATH}`,
     }),
     dashboard: {

@@ -32,8 +32,8 @@ export interface CommandSpec {
 }
 
 const NOTICE_TYPE: Record<CommandOutcome, "success" | "info" | "error"> = {
-  paid: "success", closed: "success", cancelled: "success", refunded: "success", redriven: "success",
-  unchanged: "info", unknown: "info",
+  paid: "success", closed: "success", cancelled: "success", refunded: "success", redriven: "success", resolved: "success", queued: "success",
+  unchanged: "info", unknown: "info", stillOpen: "info",
   anomaly: "error", notFound: "error", refused: "error", error: "error",
 };
 

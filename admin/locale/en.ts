@@ -25,6 +25,21 @@ const en = {
     payments: "Payments",
     catalog: "Catalog",
     people: "People",
+    reconciliation: "Reconciliation",
+    BillBatch: "Bill batches",
+    BillDifference: "Bill differences",
+    kind: {
+      paid_not_here: "Paid at Alipay, not here",
+      paid_not_in_bill: "Paid here, not in Alipay's bill",
+      amount_differs: "Amount differs",
+      refund_not_here: "Refunded at Alipay, not here",
+      refund_not_at_alipay: "Refunded here, not at Alipay",
+      unknown_order: "Order number unknown here",
+    },
+    state: {
+      waiting: "Waiting for the bill", running: "Running", matched: "Matched", differences: "Differences", no_bill: "No bill", corrupt: "Corrupt bill",
+      failed: "Failed (retried)", open: "Open", resolved: "Resolved", auto_closed: "Closed automatically",
+    },
     Order: "Orders",
     OrderDetail: "Order lines",
     OrderEvent: "Order events",
@@ -64,6 +79,9 @@ const en = {
     closeOrder: "Close order",
     redrive: "Re-drive notify",
     exportCsv: "Export CSV",
+    trustAlipay: "Trust Alipay",
+    markResolved: "Mark resolved",
+    reconcileNow: "Reconcile this date now",
   },
   buttons: {
     confirmCommand: "Confirm",
@@ -80,6 +98,9 @@ const en = {
     closeOrderIntro: "Close the trade at Alipay first, then close the order here. A paid trade is never closed.",
     redriveIntro: "Put this notification back on the queue so the worker applies it again. Applying is idempotent.",
     reasonLabel: "Reason (recorded in the timeline)",
+    trustAlipayIntro: "Ask Alipay now (the payment check or the refund query) and let the order's state machine apply the answer. The difference is resolved when the order then agrees with the bill; an unknown or contradictory answer leaves it open.",
+    markResolvedIntro: "Close this difference without changing the order. Write what was done in the reason field: it is required and kept with the difference.",
+    reconcileNowIntro: "Download this date's bill from Alipay again and match it now, as a new attempt of the batch (recorded with your name). Differences it no longer sees are closed automatically.",
     exportIntro: "Download the orders matching the current filters as CSV (UTF-8, amounts in yuan).",
     commandOutcome: {
       paid: "The order is now paid",
@@ -90,6 +111,9 @@ const en = {
       unchanged: "Nothing to change",
       unknown: "Alipay's answer is not known yet: nothing changed, it will be asked again",
       redriven: "The notification is queued again",
+      resolved: "The difference is resolved",
+      stillOpen: "The difference stays open",
+      queued: "Reconciliation queued",
       notFound: "Not found",
       refused: "Refused",
       error: "Failed, see the server log",
@@ -165,6 +189,22 @@ const en = {
     },
     User: {
       properties: { email: "Email", displayName: "Name" },
+    },
+    BillBatch: {
+      properties: {
+        billDate: "Bill date", billType: "Bill type", state: "State", attempts: "Attempts", lastError: "Last error", differencesOpen: "Open differences",
+        billTrades: "Payments (Alipay)", billTradeFen: "Payments ¥ (Alipay)", billRefunds: "Refunds (Alipay)", billRefundFen: "Refunds ¥ (Alipay)",
+        billFeeFen: "Fees ¥ (Alipay)", billNetFen: "Net ¥ (Alipay)", localTrades: "Payments (ours)", localTradeFen: "Payments ¥ (ours)",
+        localRefunds: "Refunds (ours)", localRefundFen: "Refunds ¥ (ours)", localFeeFen: "Fees ¥ (recorded)", localNetFen: "Net ¥ (ours)",
+        attemptLog: "Attempts (audit)", finishedAt: "Finished", updatedAt: "Updated",
+      },
+    },
+    BillDifference: {
+      properties: {
+        batch: "Batch", kind: "Kind", state: "State", outTradeNo: "Out trade no.", outRequestNo: "Refund request no.", billAmountFen: "Alipay's amount (¥)",
+        localAmountFen: "Our amount (¥)", localStatus: "Our status", orderId: "Order", billRow: "Bill row", timeline: "Order timeline", note: "Note",
+        resolvedBy: "Resolved by", resolvedAt: "Resolved at", lastSeenAttempt: "Last seen by attempt", ref: "Reference",
+      },
     },
     StaffUser: {
       properties: { email: "Email", role: "Role", disabled: "Disabled", lastLoginAt: "Last login" },

@@ -13,6 +13,21 @@ const zhCN: Translations = {
     payments: "支付",
     catalog: "商品",
     people: "人员",
+    reconciliation: "对账",
+    BillBatch: "对账批次",
+    BillDifference: "对账差异",
+    kind: {
+      paid_not_here: "支付宝已收款，本地未支付",
+      paid_not_in_bill: "本地已支付，支付宝账单中没有",
+      amount_differs: "金额不一致",
+      refund_not_here: "支付宝已退款，本地没有",
+      refund_not_at_alipay: "本地已退款，支付宝没有",
+      unknown_order: "本地无此订单号",
+    },
+    state: {
+      waiting: "等待账单", running: "对账中", matched: "已平账", differences: "有差异", no_bill: "无账单", corrupt: "账单损坏",
+      failed: "失败（将重试）", open: "未处理", resolved: "已处理", auto_closed: "已自动关闭",
+    },
     Order: "订单",
     OrderDetail: "订单明细",
     OrderEvent: "订单事件",
@@ -52,6 +67,9 @@ const zhCN: Translations = {
     closeOrder: "关闭订单",
     redrive: "重新处理通知",
     exportCsv: "导出 CSV",
+    trustAlipay: "以支付宝为准",
+    markResolved: "标记为已处理",
+    reconcileNow: "立即重新对账",
   },
   buttons: {
     confirmCommand: "确认",
@@ -68,6 +86,9 @@ const zhCN: Translations = {
     closeOrderIntro: "先在支付宝关闭交易，再在本系统关闭订单。已支付的交易不会被关闭。",
     redriveIntro: "将此通知重新放入队列，由后台任务再次处理。重复处理不会产生副作用。",
     reasonLabel: "原因（记录在时间线中）",
+    trustAlipayIntro: "立即向支付宝查询（交易查询或退款查询），由订单状态机应用结果。订单与账单一致后差异即处理完毕；结果未知或矛盾时差异保持未处理。",
+    markResolvedIntro: "不修改订单，直接关闭此差异。请在原因中写明处理方式：必填，并随差异保存。",
+    reconcileNowIntro: "重新从支付宝下载该日账单并立即对账，作为该批次的新一次尝试（记录您的姓名）。不再出现的差异将自动关闭。",
     exportIntro: "按当前筛选条件下载订单 CSV（UTF-8，金额单位：元）。",
     commandOutcome: {
       paid: "订单已支付",
@@ -78,6 +99,9 @@ const zhCN: Translations = {
       unchanged: "无需更改",
       unknown: "暂时无法确定支付宝的结果：未做任何更改，稍后会再次查询",
       redriven: "通知已重新进入队列",
+      resolved: "差异已处理",
+      stillOpen: "差异仍未处理",
+      queued: "已加入对账队列",
       notFound: "未找到",
       refused: "已拒绝",
       error: "失败，请查看服务器日志",
@@ -153,6 +177,22 @@ const zhCN: Translations = {
     },
     User: {
       properties: { email: "邮箱", displayName: "姓名" },
+    },
+    BillBatch: {
+      properties: {
+        billDate: "账单日期", billType: "账单类型", state: "状态", attempts: "尝试次数", lastError: "最近错误", differencesOpen: "未处理差异",
+        billTrades: "收款笔数（支付宝）", billTradeFen: "收款金额 ¥（支付宝）", billRefunds: "退款笔数（支付宝）", billRefundFen: "退款金额 ¥（支付宝）",
+        billFeeFen: "服务费 ¥（支付宝）", billNetFen: "净额 ¥（支付宝）", localTrades: "收款笔数（本地）", localTradeFen: "收款金额 ¥（本地）",
+        localRefunds: "退款笔数（本地）", localRefundFen: "退款金额 ¥（本地）", localFeeFen: "服务费 ¥（已记录）", localNetFen: "净额 ¥（本地）",
+        attemptLog: "尝试记录（审计）", finishedAt: "完成时间", updatedAt: "更新时间",
+      },
+    },
+    BillDifference: {
+      properties: {
+        batch: "批次", kind: "类型", state: "状态", outTradeNo: "商户订单号", outRequestNo: "退款请求号", billAmountFen: "支付宝金额 (¥)",
+        localAmountFen: "本地金额 (¥)", localStatus: "本地状态", orderId: "订单", billRow: "账单行", timeline: "订单时间线", note: "备注",
+        resolvedBy: "处理人", resolvedAt: "处理时间", lastSeenAttempt: "最近一次出现于尝试", ref: "编号",
+      },
     },
     StaffUser: {
       properties: { email: "邮箱", role: "角色", disabled: "已停用", lastLoginAt: "最近登录" },

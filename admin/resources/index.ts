@@ -9,6 +9,7 @@ import { buyerResourceOptions, courseResourceOptions, orderLineResourceOptions }
 import { eventResourceOptions } from "./events.ts";
 import { notificationResourceOptions } from "./notifications.ts";
 import { orderResourceOptions } from "./orders.ts";
+import { billResourceOptions } from "./bills.ts";
 import { staffResourceOptions } from "./staff.ts";
 
 export function buildResources(deps: {
@@ -23,6 +24,7 @@ export function buildResources(deps: {
     orderResourceOptions({ ...deps, resource: deps.orders }),
     notificationResourceOptions(deps),
     eventResourceOptions(deps),
+    ...billResourceOptions(deps),
     orderLineResourceOptions(deps),
     courseResourceOptions(deps),
     buyerResourceOptions(deps),
