@@ -1,0 +1,55 @@
+// A worker killed (SIGKILL) in the middle of a bill batch: the batch's load-and-match transaction
+// dies with it, and once the lease expires the next run takes the batch over as a new attempt and
+// finishes it — with no duplicate difference records and no rows left from the dead attempt.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
+import { waitFor } from "../../support/index.ts";
+import { billWorld, type BillWorld } from "./support.ts";
+
+let w: BillWorld;
+before(async () => {
+  w = await billWorld();
+});
+after(async () => w.close());
+
+test("worker killed mid-batch → the batch finishes on the next run, no duplicate differences", async () => {
+  const D = addDays(beijingDay(new Date()), -70);
+  const ROWS = 60_000;
+  await w.bills.synthetic({ date: D, rows: ROWS, seed: "crash" }); // no local orders: every payment row is an unknown order
+  const keyFile = path.join(w.t.dataDir, "alipay-public.pem");
+  writeFileSync(keyFile, w.t.alipayPublicKeyPem);
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "run-day.ts"), w.t.url, keyFile, D], {
+    env: process.env, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (b) => (out += b));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  // Kill it once it is loading (the batch is running and the download has started).
+  await waitFor("the batch to be running", async () => (await w.prisma.billBatch.findFirst({ where: { billDate: D } }))?.state === "running", { timeoutMs: 60_000, intervalMs: 20 });
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill("SIGKILL");
+  await exited;
+  assert.equal(out, "", `the child was killed before finishing (it printed ${out})`);
+  const dead = await w.prisma.billBatch.findFirstOrThrow({ where: { billDate: D } });
+  assert.equal(dead.state, "running", "left running under its lease");
+  assert.equal(await w.prisma.billDifference.count({ where: { batchId: dead.id } }), 0, "nothing from the killed attempt was committed");
+
+  // A run while the lease holds is skipped; after it expires the batch is taken over.
+  await waitFor("the lease to expire", async () => {
+    const r = await reconcileBillDay(w.deps(), { billDate: D, trigger: "schedule" });
+    return r.kind !== "skipped";
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+  const done = await w.prisma.billBatch.findFirstOrThrow({ where: { billDate: D }, include: { attemptLog: true } });
+  assert.equal(done.state, "differences");
+  assert.equal(done.attempts, 2);
+  assert.deepEqual(done.attemptLog.map((a) => a.outcome).sort(), ["differences", "running"], "the dead attempt stays in the audit as never finished");
+  const trades = done.billTrades;
+  assert.equal(trades + done.billRefunds, ROWS);
+  const diffs = await w.prisma.billDifference.count({ where: { batchId: done.id } });
+  assert.equal(diffs, trades, "one unknown_order difference per payment row, none twice");
+  assert.equal(await w.prisma.billRow.count({ where: { batchId: done.id } }), ROWS, "the rows of one attempt only");
+});
