@@ -13,6 +13,10 @@
 //     the planner's row estimate when there is no filter at all.
 //   * virtual filters (e.g. Order's `q` search) are turned into indexed conditions here; upstream's
 //     convertFilter would dereference their missing property and throw.
+// - Input is checked before it reaches PostgreSQL (BadQueryError, a 400 naming the parameter):
+//   upstream turns `filters.buyer=abc` into NaN, a bad date into an Invalid Date, `needsReview=x`
+//   into a string, `page=-5` into a negative offset and an id beyond int4 into an overflow, and each
+//   of those was a 500 from the driver.
 // - Secret columns (isSecretColumn: password hashes, session data, tokens) are not properties of the
 //   resource at all. AdminJS serialises every property of a record (`isVisible: false` only hides it
 //   in the page), for list, show, search, edit, export and populated references alike; upstream's
@@ -20,7 +24,7 @@
 //   is never sent to a browser, never filtered or sorted on, and never written from a form.
 import { Resource, convertFilter, getModelByName } from "@adminjs/prisma";
 import type { BaseRecord, Filter } from "adminjs";
-import { Prisma, loadFullDmmf, type PrismaClient } from "../core/db/index.ts";
+import { INT4_MAX, Prisma, loadFullDmmf, type PrismaClient } from "../core/db/index.ts";
 
 export type Where = Record<string, unknown>;
 type Sort = { sortBy?: string; direction?: "asc" | "desc" };
@@ -37,6 +41,28 @@ export interface QueryPolicy {
 }
 
 const NOTHING: Where = { id: { in: [] } };
+
+/** A query the back office cannot run as asked: answered 400 with this message (core/http errorResponder). */
+export class BadQueryError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "BadQueryError";
+  }
+}
+
+const INT = /^-?\d{1,10}$/;
+const isInt4 = (v: unknown): boolean => typeof v === "string" || typeof v === "number" ? INT.test(String(v).trim()) && Math.abs(Number(v)) <= INT4_MAX : false;
+/** A date PostgreSQL can store and staff can mean: years 1000–9999. */
+function isDate(v: unknown): boolean {
+  if (typeof v !== "string" || v.trim() === "") return false;
+  const d = new Date(v);
+  return !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1000 && d.getUTCFullYear() <= 9999;
+}
+/** The largest row offset a list page may start at (page × perPage). */
+const MAX_OFFSET = INT4_MAX;
+const MAX_PER_PAGE = 500; // AdminJS's own PER_PAGE_LIMIT
 
 const SECRET_WORDS = new Set(["password", "passwd", "hash", "secret", "token", "sess", "session", "salt", "otp"]);
 
@@ -87,7 +113,10 @@ export class PrismaResource extends Resource {
       } else if (f.property && (!offered || offered.has(name))) {
         const values = f.property.availableValues();
         if (values && !values.includes(String(f.value))) parts.push(NOTHING);
-        else real[name] = f;
+        else {
+          this.checkFilter(name, f.property, f.value);
+          real[name] = f;
+        }
       }
     }
     const where: Where = convertFilter(this.model.fields, { ...filter, filters: real } as Filter);
@@ -96,6 +125,49 @@ export class PrismaResource extends Resource {
       if (cond && typeof cond === "object" && "contains" in cond) where[key] = cond.contains;
     }
     return parts.length ? { AND: [where, ...parts] } : where;
+  }
+
+  /** Throws BadQueryError unless `value` is something the column's type can be compared with. */
+  private checkFilter(name: string, property: { type(): string; availableValues(): string[] | null }, value: unknown): void {
+    const type = property.type();
+    const column = this.model.fields.find((f) => f.name === name);
+    if (type === "reference" || (type === "number" && column?.type === "Int")) {
+      if (!isInt4(value)) throw new BadQueryError(`filter ${name}: expected a whole number from -${INT4_MAX} to ${INT4_MAX}`);
+    } else if (type === "number" || type === "float") {
+      if (typeof value !== "string" || !Number.isFinite(Number(value)) || value.trim() === "") throw new BadQueryError(`filter ${name}: expected a number`);
+    } else if (type === "boolean") {
+      if (value !== "true" && value !== "false") throw new BadQueryError(`filter ${name}: expected true or false`);
+    } else if (type === "date" || type === "datetime") {
+      // AdminJS sends a range as filters.<name>~~from / ~~to; a bare value is ignored upstream.
+      if (value && typeof value === "object" && !Array.isArray(value)) {
+        for (const [bound, v] of Object.entries(value)) {
+          if (bound !== "from" && bound !== "to") throw new BadQueryError(`filter ${name}: only ~~from and ~~to are accepted`);
+          if (v !== "" && !isDate(v)) throw new BadQueryError(`filter ${name}~~${bound}: expected a date such as 2026-03-01 or 2026-03-01T08:00:00+08:00`);
+        }
+      } else if (typeof value !== "string") {
+        throw new BadQueryError(`filter ${name}: expected a date range`);
+      }
+    } else if (type === "string" && !property.availableValues()) {
+      if (typeof value !== "string") throw new BadQueryError(`filter ${name}: expected one text value`);
+    } else if (type !== "string") {
+      throw new BadQueryError(`filter ${name}: this column cannot be filtered`);
+    }
+  }
+
+  /** A record id from a URL, checked against the id column's type before it reaches PostgreSQL. */
+  private checkId(id: unknown): void {
+    const idField = this.model.fields.find((f) => f.isId);
+    if (idField?.type === "Int" && !isInt4(id)) throw new BadQueryError(`${this.model.name} id: expected a whole number up to ${INT4_MAX}`);
+  }
+
+  override async findOne(id: string): Promise<BaseRecord | null> {
+    this.checkId(id);
+    return super.findOne(id);
+  }
+
+  override async findMany(ids: (string | number)[]): Promise<BaseRecord[]> {
+    for (const id of ids) this.checkId(String(id));
+    return super.findMany(ids);
   }
 
   /** The resource's filterProperties (null until AdminJS has decorated it, or if none are set). */
@@ -115,6 +187,8 @@ export class PrismaResource extends Resource {
 
   override async find(filter: Filter, params: { limit?: number; offset?: number; sort?: Sort } = {}): Promise<BaseRecord[]> {
     const { limit = 10, offset = 0 } = params;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PER_PAGE) throw new BadQueryError(`perPage: expected a whole number from 1 to ${MAX_PER_PAGE}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) throw new BadQueryError("page: expected a whole number from 1 (and within the list)");
     const { sortBy, direction } = this.safeSort(params.sort);
     // id as a tie-breaker: created_at is not unique, and pages must not repeat or skip rows.
     const orderBy = sortBy === "id" ? [{ id: direction }] : [{ [sortBy]: direction }, { id: direction }];

@@ -4,6 +4,7 @@
 // strings, money as integer fen plus a yuan string); the OpenAPI test checks real responses
 // against them.
 import { z } from "zod";
+import { INT4_MAX } from "../core/db/index.ts";
 
 // ---- requests ------------------------------------------------------------------------------------
 
@@ -29,17 +30,17 @@ export const LoginRequest = z
 // Only course ids: any amount, price or total the client sends is stripped by zod and never read.
 export const CreateOrderRequest = z
   .object({
-    courseIds: z.array(z.number().int().positive()).min(1, "choose at least one course").max(50),
+    courseIds: z.array(z.number().int().positive().max(INT4_MAX, "no such course")).min(1, "choose at least one course").max(50),
   })
   .meta({ id: "CreateOrderRequest", description: "The courses to buy. Prices come from the server; any amount sent is ignored." });
 
 /** Path parameter `:id` of /orders/:id (int4 range: larger ids cannot exist). */
-export const OrderIdParam = z.coerce.number().int().positive().max(2_147_483_647).meta({ description: "Order id" });
+export const OrderIdParam = z.coerce.number().int().positive().max(INT4_MAX).meta({ description: "Order id" });
 
 export const OrderListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: "Orders per page" }),
   /** keyset: orders with id < before (newest first) */
-  before: z.coerce.number().int().positive().optional().meta({ description: "Only orders with an id below this (the `next` link sets it)" }),
+  before: z.coerce.number().int().positive().max(INT4_MAX).optional().meta({ description: "Only orders with an id below this (the `next` link sets it)" }),
 });
 
 // ---- responses -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // for the buyer's eyes only; the order is priced again by the server from course ids alone
 // (POST /orders), so a tampered page cannot change what Alipay is asked to collect.
 import { z } from "zod";
+import { INT4_MAX } from "../../core/db/index.ts";
 import { fenToYuan } from "../../core/money/index.ts";
 import { html } from "./html.ts";
 import { format, messages, type Locale } from "./i18n.ts";
@@ -9,7 +10,7 @@ import { layout } from "./layout.ts";
 import type { CourseCard } from "./catalog.ts";
 
 const MAX_COURSES = 50;
-const CourseId = z.coerce.number().int().positive().max(2_147_483_647);
+const CourseId = z.coerce.number().int().positive().max(INT4_MAX);
 
 /** ?course=1&course=2 (or course=1,2) → distinct valid ids, in the order given; junk is dropped. */
 export function courseIdsFrom(query: unknown): number[] {

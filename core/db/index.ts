@@ -8,6 +8,10 @@ export type { Order, OrderStatus, OrderEvent, PaymentNotification, Course, User,
 
 // The Rust-free client (engineType = "client") talks to PostgreSQL through the pg driver adapter:
 // no native query engine to download (see ../../docs/operations.md).
+/** Largest value of a PostgreSQL `integer` (int4): every id and amount column. A larger number
+ *  from a client can match no row, and sending it to PostgreSQL is an error (22003), not "none". */
+export const INT4_MAX = 2_147_483_647;
+
 export function createPrisma(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
   // Sessions in UTC: adapter-pg sends Date parameters without an offset and relabels timestamptz
   // results as UTC, which is right only when the session's TimeZone is UTC
