@@ -1,7 +1,9 @@
 // Throttles on the buyer API's two abusable writes (express-rate-limit):
-//   POST /auth/login — failed attempts per account (password guessing against one buyer, from any
-//     number of addresses) and per client address (one address trying many accounts). Successful
-//     logins are not counted.
+//   POST /auth/login — failed attempts per (client address, account) (password guessing against one
+//     buyer) and per client address (one address trying many accounts). Successful logins are not
+//     counted. Not per account alone: then anyone who knows a buyer's email could lock the buyer
+//     out of password login by failing on purpose (issue 10); keyed with the address, a stranger
+//     elsewhere only uses up their own attempts.
 //   POST /orders     — orders per buyer and per client address (each order costs a database write
 //     and, later, payment checks against Alipay's rate-limited query API).
 // The counters live in each api process's memory (express-rate-limit's MemoryStore): with N replicas
@@ -19,7 +21,7 @@ export interface Limit {
 }
 
 export const BUYER_LIMITS = {
-  loginFailuresPerAccount: { windowMs: 15 * 60_000, limit: 10 },
+  loginFailuresPerAddressAndAccount: { windowMs: 15 * 60_000, limit: 10 },
   loginFailuresPerAddress: { windowMs: 15 * 60_000, limit: 50 },
   ordersPerBuyer: { windowMs: 10 * 60_000, limit: 30 },
   ordersPerAddress: { windowMs: 10 * 60_000, limit: 300 },
@@ -61,7 +63,7 @@ export function buyerRateLimits(opts: { tokenSecret: string; limits?: Partial<Bu
   router.post(
     "/auth/login",
     limiter("login-address", limits.loginFailuresPerAddress, address, false),
-    limiter("login-account", limits.loginFailuresPerAccount, (req) => accountOf(req) || null, false),
+    limiter("login-address-account", limits.loginFailuresPerAddressAndAccount, (req) => (accountOf(req) ? `${address(req)}|${accountOf(req)}` : null), false),
   );
   router.post(
     "/orders",

@@ -12,6 +12,28 @@ export type { Order, OrderStatus, OrderEvent, PaymentNotification, Course, User,
  *  from a client can match no row, and sending it to PostgreSQL is an error (22003), not "none". */
 export const INT4_MAX = 2_147_483_647;
 
+// Errors that mean "PostgreSQL cannot be reached right now", not "this query is wrong": Prisma's
+// connection codes (https://www.prisma.io/docs/orm/reference/error-reference), the pg driver
+// adapter's error kinds, PostgreSQL's shutdown / too-many-connections SQLSTATEs, and socket errors.
+const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+const UNAVAILABLE_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "DatabaseDoesNotExist"]);
+const UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08006", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE"]);
+
+/** True when an error says the database is down or unreachable (answer 503 and retry later). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  let e = err as { code?: unknown; kind?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown }; message?: unknown } | undefined;
+  while (e && typeof e === "object" && !seen.has(e)) {
+    seen.add(e);
+    if (typeof e.code === "string" && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_CODES.has(e.code))) return true;
+    if (typeof e.kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(e.kind)) return true;
+    if (typeof e.kind === "string" && e.kind === "postgres" && typeof (e as { code?: unknown }).code === "string" && UNAVAILABLE_CODES.has((e as { code: string }).code)) return true;
+    if (typeof e.message === "string" && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message)) return true;
+    e = (e.meta?.driverAdapterError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
 export function createPrisma(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
   // Sessions in UTC: adapter-pg sends Date parameters without an offset and relabels timestamptz
   // results as UTC, which is right only when the session's TimeZone is UTC

@@ -1,7 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
+import { isDatabaseUnavailable } from "../db/index.ts";
 import { currentWork, requestIdFrom, runWithWork } from "../logging/index.ts";
+
+/** Retry-After of a 503 while PostgreSQL is unreachable: long enough not to hammer it, short enough
+ *  that a buyer retrying by hand after a failover gets through. */
+export const DATABASE_DOWN_RETRY_AFTER_SECONDS = 5;
 
 /** Gives every request an id (X-Request-Id in and out) that every log line of its work carries. */
 export function requestContext(): RequestHandler {
@@ -51,9 +56,20 @@ export function securityHeaders(options: { allowInlineScripts?: boolean } = {}):
   });
 }
 
-/** Last error handler: a short JSON error, never a stack trace or internal detail. */
+/**
+ * Last error handler: a short JSON error, never a stack trace or internal detail. PostgreSQL being
+ * unreachable is not a bug of the request: 503 with Retry-After, so clients and load balancers retry
+ * instead of paging someone about a 500 (the notify route has its own 503 for Alipay).
+ */
 export function errorResponder(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (isDatabaseUnavailable(err)) {
+      logger.error({ err, path: req.path }, "database unavailable");
+      if (res.headersSent) return;
+      res.setHeader("Retry-After", String(DATABASE_DOWN_RETRY_AFTER_SECONDS));
+      res.status(503).json({ error: "service temporarily unavailable; try again shortly", requestId: (req as { requestId?: string }).requestId });
+      return;
+    }
     const status = typeof err?.status === "number" && err.status >= 400 && err.status < 600 ? err.status : 500;
     if (status >= 500) logger.error({ err, path: req.path }, "request failed");
     if (res.headersSent) return;

@@ -4,10 +4,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { createApiApp } from "../../../api/app.ts";
 import { BUYER_LIMITS } from "../../../api/rate-limits.ts";
+import { RoleLifecycle } from "../../../core/runtime/index.ts";
+import type { RoleContext } from "../../../core/runtime/role.ts";
 import { UNVERIFIED_BODY_KEEP_CHARS } from "../../../core/orders/inbox.ts";
 import { startStack, type Stack } from "../../support/index.ts";
 import { AdminClient, createStaff, startAdmin, type AdminUnderTest, type TestStaff } from "../admin/support.ts";
+import { serve } from "./serve.ts";
 
 let stack: Stack;
 let admin: AdminUnderTest;
@@ -100,12 +104,12 @@ describe("rate limits", () => {
   const login = (email: string, password: string, headers: Record<string, string> = {}) =>
     stack.fetchApi("/auth/login", { method: "POST", body: JSON.stringify({ email, password }), headers });
 
-  test("failed logins are limited per account: the limit locks the account, not other accounts", async () => {
+  test("failed logins are limited per (address, account): a brute force is throttled, other accounts are not", async () => {
     const buyer = await stack.newBuyer();
-    const { limit } = BUYER_LIMITS.loginFailuresPerAccount;
+    const { limit } = BUYER_LIMITS.loginFailuresPerAddressAndAccount;
     for (let i = 0; i < limit; i++) assert.equal((await login(buyer.email, `wrong ${i}`)).status, 401);
     const limited = await login(buyer.email, "correct horse battery");
-    assert.equal(limited.status, 429, "even the right password waits for the window");
+    assert.equal(limited.status, 429, "even the right password waits for the window, from this address");
     assert.ok(limited.headers.get("retry-after"), "says when to come back");
     assert.match(limited.headers.get("ratelimit-policy") ?? "", new RegExp(`q=${limit}`));
     assert.equal(((await limited.json()) as { error: string }).error, "too many requests; try again later");
@@ -115,9 +119,31 @@ describe("rate limits", () => {
     assert.equal((await login(other.email, "correct horse battery")).status, 200, "another account is unaffected");
   });
 
+  test("a stranger failing on purpose from another address cannot lock a buyer out", async () => {
+    // The api believes X-Forwarded-For only behind an https public URL (a TLS terminator on a
+    // private address): a second api configured so stands for the real deployment, and the
+    // stranger's and the buyer's requests arrive with different client addresses.
+    const ctx: RoleContext = {
+      role: "api", config: { ...stack.config, urls: { ...stack.config.urls, api: "https://shop.example" } }, logger: stack.logger, prisma: stack.prisma,
+      redis: { status: "ready", ping: async () => "PONG" } as unknown as RoleContext["redis"], lifecycle: new RoleLifecycle("api-proxied", stack.logger),
+    };
+    const proxied = await serve(createApiApp(ctx, stack.api));
+    try {
+      const buyer = await stack.newBuyer();
+      const as = (ip: string, password: string) =>
+        fetch(`${proxied.url}/auth/login`, { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": ip }, body: JSON.stringify({ email: buyer.email, password }) });
+      const { limit } = BUYER_LIMITS.loginFailuresPerAddressAndAccount;
+      for (let i = 0; i < limit + 3; i++) await (await as("203.0.113.66", `wrong ${i}`)).arrayBuffer();
+      assert.equal((await as("203.0.113.66", "correct horse battery")).status, 429, "the stranger is throttled");
+      assert.equal((await as("198.51.100.7", "correct horse battery")).status, 200, "the buyer, from their own address, logs in");
+    } finally {
+      await proxied.close();
+    }
+  });
+
   test("successful logins are not counted", async () => {
     const buyer = await stack.newBuyer();
-    for (let i = 0; i < BUYER_LIMITS.loginFailuresPerAccount.limit + 2; i++) {
+    for (let i = 0; i < BUYER_LIMITS.loginFailuresPerAddressAndAccount.limit + 2; i++) {
       assert.equal((await login(buyer.email, "correct horse battery")).status, 200);
     }
   });

@@ -1,6 +1,6 @@
 // The buyer API's throttles, on a bare express app with small limits (the integration tests check
-// the real limits on the real api): per client address across accounts, per account across
-// addresses, per buyer for orders, and no bypass by a forged X-Forwarded-For.
+// the real limits on the real api): per client address across accounts, per (address, account),
+// per buyer for orders, and no bypass by a forged X-Forwarded-For.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -21,7 +21,7 @@ before(async () => {
       tokenSecret: SECRET,
       limits: {
         loginFailuresPerAddress: { windowMs: WINDOW, limit: 5 },
-        loginFailuresPerAccount: { windowMs: WINDOW, limit: 2 },
+        loginFailuresPerAddressAndAccount: { windowMs: WINDOW, limit: 2 },
         ordersPerAddress: { windowMs: WINDOW, limit: 6 },
         ordersPerBuyer: { windowMs: WINDOW, limit: 3 },
       },
@@ -45,7 +45,7 @@ const login = (email: string, password: string, headers: Record<string, string> 
 const order = (token?: string, headers: Record<string, string> = {}) =>
   fetch(`${base}/orders`, { method: "POST", headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }).then((r) => r.status);
 
-test("login failures: per account first, then per address across accounts; X-Forwarded-For does not reset them", async () => {
+test("login failures: per (address, account) first, then per address across accounts; X-Forwarded-For does not reset them", async () => {
   assert.equal(await login("a@x.example", "wrong"), 401);
   assert.equal(await login("A@x.example ", "wrong"), 401);
   assert.equal(await login("a@x.example", "right"), 429, "the account's two failures are used up");
