@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Router } from "express";
 import { z } from "zod";
+import { OUT_TRADE_NO } from "../core/alipay/protocol.ts";
 import { securityHeaders } from "../core/http/index.ts";
 import * as S from "./schemas.ts";
 
@@ -138,7 +139,7 @@ export const OPERATIONS: OperationSpec[] = [
   },
   {
     method: "get", path: "/orders/:outTradeNo/result", tag: "pages", summary: "Payment result of an order (page)",
-    params: { outTradeNo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) },
+    params: { outTradeNo: z.string().regex(OUT_TRADE_NO) },
     responses: { 200: { description: "HTML; its script polls the order", content: [page] } },
   },
   {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import express from "express";
 import type { Logger } from "pino";
 import { generateRsaKeyPair, publicKeyPem } from "../core/alipay/keys.ts";
+import { LOCAL_MERCHANT } from "../core/config/index.ts";
 import { createLogger } from "../core/logging/index.ts";
 import { createCashierRouter, CASHIER_PREFIX } from "./cashier.ts";
 import { createBillControlRouter, createBillDownloadRouter } from "./bill/routes.ts";
@@ -31,9 +32,9 @@ export interface SandboxOptions {
   dataDir: string | null;
   /** Use this Alipay key pair instead of the one in dataDir. */
   alipayKeys?: AlipayKeyPair;
-  /** default 2021000000000001 */
+  /** default LOCAL_MERCHANT.appId (core/config) */
   appId?: string;
-  /** default 2088000000000001 */
+  /** default LOCAL_MERCHANT.sellerId (core/config) */
   sellerId?: string;
   /** default sandbox-seller@example.com */
   sellerEmail?: string;
@@ -69,8 +70,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const log = options.logger ?? createLogger("sandbox");
   const keys = options.alipayKeys ?? (options.dataDir ? loadOrCreateAlipayKeys(options.dataDir) : generateRsaKeyPair());
   const gateway = new SandboxGateway({
-    appId: options.appId ?? "2021000000000001",
-    sellerId: options.sellerId ?? "2088000000000001",
+    appId: options.appId ?? LOCAL_MERCHANT.appId,
+    sellerId: options.sellerId ?? LOCAL_MERCHANT.sellerId,
     sellerEmail: options.sellerEmail ?? "sandbox-seller@example.com",
     buyer: options.buyer ?? DEFAULT_BUYER,
     timeFactor: options.timeFactor ?? 1,

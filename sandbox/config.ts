@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { LOCAL_MERCHANT } from "../core/config/index.ts";
 
-// The sandbox process's settings, from the environment, validated once at start (a bad value stops the process with the variable's name).
-// A wrong value stops the process with a message naming the variable.
+// The sandbox process's settings, from the environment, validated once at start. A wrong value stops
+// the process with a message naming the variable.
 
 const httpUrl = z.string().refine((v) => {
   try {
@@ -21,8 +22,8 @@ const EnvSchema = z.object({
     .max(1000)
     .default(1),
   SANDBOX_MERCHANT_PUBLIC_KEY_FILE: z.string().min(1).default(".data/keys/app-public.pem"),
-  SANDBOX_APP_ID: z.string().regex(/^\d{16}$/, "expected a 16-digit app id").default("2021000000000001"),
-  SANDBOX_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected 2088 followed by 12 digits").default("2088000000000001"),
+  SANDBOX_APP_ID: z.string().regex(/^\d{16}$/, "expected a 16-digit app id").default(LOCAL_MERCHANT.appId),
+  SANDBOX_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected 2088 followed by 12 digits").default(LOCAL_MERCHANT.sellerId),
   SANDBOX_PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

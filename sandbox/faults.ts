@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { ActiveFault, SandboxApiMethod } from "./types.ts";
 
 // Fault injection: the failure modes a merchant backend must survive in production (docs/alipay-protocol.md §4 retries
 // and duplicates, §5 unknown results / timeouts), made reproducible on demand. A fault is scoped to one
@@ -14,7 +13,8 @@ export const API_METHODS = [
   "alipay.trade.refund",
   "alipay.trade.fastpay.refund.query",
   "alipay.data.dataservice.bill.downloadurl.query",
-] as const satisfies readonly SandboxApiMethod[];
+] as const;
+export type SandboxApiMethod = (typeof API_METHODS)[number];
 
 /** Server-to-server methods: the default target of gateway faults (page.pay is opened by a browser). */
 export const SERVER_API_METHODS: SandboxApiMethod[] = API_METHODS.filter((m) => m !== "alipay.trade.page.pay");
@@ -61,6 +61,16 @@ export type FaultSpecInput = z.input<typeof FaultSpecSchema>;
 export type FaultBodyInput = z.input<typeof FaultBodySchema>;
 export type FaultKind = FaultSpec["kind"];
 type SpecOf<K extends FaultKind> = Extract<FaultSpec, { kind: K }>;
+
+export interface ActiveFault {
+  id: string;
+  /** null = global, else the out_trade_no it applies to */
+  outTradeNo: string | null;
+  spec: FaultSpec;
+  /** uses left; null = until cleared */
+  remaining: number | null;
+  createdAt: number;
+}
 
 export class FaultStore {
   private faults: ActiveFault[] = [];

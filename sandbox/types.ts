@@ -1,10 +1,10 @@
 // Data shapes of the emulator, shared by the server modules and by the typed control client
 // (`control-client.ts` imports only these types, so benchmarks can use it without loading express).
 
-import type { FaultSpec } from "./faults.ts";
+// Alipay's trade statuses are core/alipay/protocol.ts's; the sandbox never produces TRADE_FINISHED on its own.
+import type { TradeStatus } from "../core/alipay/protocol.ts";
 
-/** Alipay's trade statuses (docs/alipay-protocol.md §5.1). The sandbox never produces TRADE_FINISHED on its own. */
-export type TradeStatus = "WAIT_BUYER_PAY" | "TRADE_SUCCESS" | "TRADE_CLOSED" | "TRADE_FINISHED";
+export type { TradeStatus };
 
 export interface RefundRecord {
   /** out_request_no of the refund call; Alipay uses out_trade_no when the merchant sent none (docs/alipay-protocol.md §5.4). */
@@ -91,26 +91,8 @@ export interface NotifyRecord {
   attempts: NotifyAttempt[];
 }
 
-export type SandboxApiMethod =
-  | "alipay.trade.page.pay"
-  | "alipay.trade.query"
-  | "alipay.trade.close"
-  | "alipay.trade.refund"
-  | "alipay.trade.fastpay.refund.query"
-  | "alipay.data.dataservice.bill.downloadurl.query";
-
-/** Fault injection specs are defined by the zod schema in faults.ts (type-only: erased at runtime). */
-export type { FaultSpec, FaultSpecInput, FaultBodyInput } from "./faults.ts";
-
-export interface ActiveFault {
-  id: string;
-  /** null = global, else the out_trade_no it applies to */
-  outTradeNo: string | null;
-  spec: FaultSpec;
-  /** uses left; null = until cleared */
-  remaining: number | null;
-  createdAt: number;
-}
+/** Fault injection and the gateway's method names are defined in faults.ts (type-only: erased at runtime). */
+export type { ActiveFault, FaultSpec, FaultSpecInput, FaultBodyInput, SandboxApiMethod } from "./faults.ts";
 
 export interface SandboxInfo {
   appId: string;

@@ -12,6 +12,7 @@
 // token it keeps in localStorage, so there is no CSRF surface.
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { PrismaClient } from "@prisma/client";
+import { OUT_TRADE_NO } from "../../core/alipay/protocol.ts";
 import { securityHeaders } from "../../core/http/index.ts";
 import { ASSETS_PREFIX, serveAsset } from "./assets.ts";
 import { catalogPage, type CourseCard } from "./catalog.ts";
@@ -30,8 +31,6 @@ export interface BuyerPagesOptions {
   prisma: Pick<PrismaClient, "course">;
 }
 
-/** The out_trade_no alphabet Alipay accepts; anything else cannot be one of our orders. */
-const OUT_TRADE_NO = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A browser navigating to the page, not a script calling the JSON API at the same path. */
 function wantsPage(req: Request): boolean {

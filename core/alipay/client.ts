@@ -15,18 +15,10 @@ import type { Logger } from "../logging/index.ts";
 import { fenToYuan } from "../money/index.ts";
 import { beijingTime, fenFromYuan, optional } from "./fields.ts";
 import { certSerialNumber, privateKeyPem, publicKeyPem, rootCertSerialNumber, toPrivateKey, toPublicKey, type KeyInput } from "./keys.ts";
-import { TRADE_STATUSES, type TradeStatus } from "./notification.ts";
+import { MAX_TOTAL_FEN, OUT_TRADE_NO, TRADE_STATUSES, type TradeStatus } from "./protocol.ts";
 import { extractResponseNode } from "./response.ts";
 import { verifyResponse, type SignType } from "./signature.ts";
 import { formatBeijingTime } from "./time.ts";
-
-export const ALIPAY_GATEWAYS = {
-  /** The local emulator (sandbox/), default port. */
-  local: "http://127.0.0.1:3003/gateway.do",
-  /** Alipay's current sandbox (the old openapi.alipaydev.com host is retired). */
-  sandbox: "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
-  production: "https://openapi.alipay.com/gateway.do",
-} as const;
 
 export type AlipayClientConfig = {
   appId: string;
@@ -35,8 +27,8 @@ export type AlipayClientConfig = {
   alipayPublicKey: KeyInput;
   gatewayUrl: string;
   signType?: SignType;
-  /** Per-call HTTP timeout, default 10 s (the SDK's 5 s default is tight for refunds). */
-  timeoutMs?: number;
+  /** Per-call HTTP timeout; its default is ALIPAY_TIMEOUT_MS in core/config. */
+  timeoutMs: number;
   /** Our seller id (2088…), for the merchant checks of notifications. */
   sellerId?: string;
   /** Certificate mode (公钥证书模式): adds app_cert_sn and alipay_root_cert_sn to every request. */
@@ -113,10 +105,7 @@ const URL_PARAMS = new Set([
   "notify_url", "return_url", "auth_token", "app_auth_token", "app_cert_sn", "alipay_root_cert_sn", "ws_service_url",
 ]);
 
-// out_trade_no: "64个字符以内，仅支持字母、数字、下划线" (Java SDK AlipayTradePagePayModel, docs/alipay-protocol.md §2).
-const OUT_TRADE_NO = /^[A-Za-z0-9_]{1,64}$/;
 const OUT_REQUEST_NO = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_FEN = 100_000_000 * 100; // total_amount range [0.01, 100000000] yuan
 
 // Gateway outcomes that do not say whether the operation happened (docs/alipay-protocol.md §5).
 const UNKNOWN_CODES = new Set(["20000", "40005"]);
@@ -219,7 +208,8 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
   assertArg(typeof cfg.appId === "string" && cfg.appId !== "", "appId is required");
   assertHttpUrl(cfg.gatewayUrl, "gatewayUrl");
   const signType: SignType = cfg.signType ?? "RSA2";
-  const timeoutMs = cfg.timeoutMs ?? 10_000;
+  const timeoutMs = cfg.timeoutMs;
+  assertArg(Number.isSafeInteger(timeoutMs) && timeoutMs > 0, "timeoutMs must be a positive integer");
   const now = cfg.now ?? (() => new Date());
   // Parse now so a bad key fails at startup (KeyError), not on the first payment.
   toPrivateKey(cfg.appPrivateKey);
@@ -252,7 +242,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
 
   function pagePayUrl(req: PagePayRequest): string {
     assertArg(OUT_TRADE_NO.test(req.outTradeNo), "outTradeNo: 1-64 letters, digits or underscores");
-    assertArg(Number.isSafeInteger(req.totalFen) && req.totalFen >= 1 && req.totalFen <= MAX_FEN, "totalFen must be an integer in [1, 10000000000]");
+    assertArg(Number.isSafeInteger(req.totalFen) && req.totalFen >= 1 && req.totalFen <= MAX_TOTAL_FEN, "totalFen must be an integer in [1, 10000000000]");
     assertArg(typeof req.subject === "string" && req.subject.trim() !== "" && req.subject.length <= 256, "subject: 1-256 characters");
     assertArg(req.expiresAt instanceof Date && !Number.isNaN(req.expiresAt.getTime()), "expiresAt must be a valid Date");
     assertHttpUrl(req.returnUrl, "returnUrl");
@@ -374,7 +364,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     /** alipay.trade.refund. Retry an unknown outcome with the SAME outRequestNo (docs/alipay-protocol.md §5.3). */
     async refund(req: { outTradeNo: string; refundFen: number; outRequestNo: string; reason?: string }): Promise<GatewayResult<RefundOk>> {
       requireOutTradeNo(req.outTradeNo);
-      assertArg(Number.isSafeInteger(req.refundFen) && req.refundFen >= 1 && req.refundFen <= MAX_FEN, "refundFen must be a positive integer");
+      assertArg(Number.isSafeInteger(req.refundFen) && req.refundFen >= 1 && req.refundFen <= MAX_TOTAL_FEN, "refundFen must be a positive integer");
       assertArg(OUT_REQUEST_NO.test(req.outRequestNo), "outRequestNo: 1-64 letters, digits, '_' or '-'");
       const biz: Record<string, string> = {
         out_trade_no: req.outTradeNo,

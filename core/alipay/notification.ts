@@ -4,14 +4,10 @@
 // input is attacker-reachable.
 import { z } from "zod";
 import { beijingTime, fenFromYuan, optional, text } from "./fields.ts";
+import { TRADE_STATUSES } from "./protocol.ts";
 
-export const TRADE_STATUSES = ["WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_SUCCESS", "TRADE_FINISHED"] as const;
-export type TradeStatus = (typeof TRADE_STATUSES)[number];
-
-/** Only these two mean the buyer has paid (docs/alipay-protocol.md §4: only TRADE_SUCCESS or TRADE_FINISHED). */
-export function isPaidStatus(status: TradeStatus): boolean {
-  return status === "TRADE_SUCCESS" || status === "TRADE_FINISHED";
-}
+// The merchant checks live with the other protocol facts; re-exported for the callers of this module.
+export { checkMerchant } from "./protocol.ts";
 
 const optionalText = (max: number) => optional(text(max));
 const optionalFen = optional(fenFromYuan);
@@ -35,7 +31,8 @@ const notifySchema = z
     buyer_pay_amount: optionalFen,
     point_amount: optionalFen,
     refund_fee: optionalFen,
-    seller_id: optionalText(30),
+    // Every trade notification names its seller; the merchant check needs it (protocol.ts checkMerchant).
+    seller_id: text(30),
     seller_email: optionalText(100),
     buyer_id: optionalText(32),
     buyer_logon_id: optionalText(100),
@@ -102,20 +99,6 @@ export function parsePaymentNotification(params: unknown): NotificationParseResu
   } catch (err) {
     return { ok: false, errors: [`unparseable notification: ${(err as Error)?.message ?? String(err)}`] };
   }
-}
-
-/**
- * The merchant checks of Alipay's notify page (docs/alipay-protocol.md §4) that need only configuration: the notify is for
- * our app and our seller. (Order existence and amount equality need the database.) Returns the
- * mismatches, empty when all pass.
- */
-export function checkMerchant(fields: PaymentNotificationFields, expected: { appId: string; sellerId?: string }): string[] {
-  const problems: string[] = [];
-  if (fields.appId !== expected.appId) problems.push(`app_id ${fields.appId} is not ours (${expected.appId})`);
-  if (expected.sellerId !== undefined && fields.sellerId !== expected.sellerId) {
-    problems.push(`seller_id ${fields.sellerId ?? "(absent)"} is not ours (${expected.sellerId})`);
-  }
-  return problems;
 }
 
 /**

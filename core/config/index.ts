@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { ALIPAY_GATEWAY_URLS } from "../alipay/protocol.ts";
 
 // Every setting comes from the environment and is validated once, at start. A wrong or missing
 // value stops the process with a message naming the variable and what is expected.
@@ -15,10 +16,11 @@ const url = (protocols: string[], what: string) =>
     }
   }, `expected a ${what} URL (${protocols.map((p) => p + "//…").join(" or ")})`);
 
-export const ALIPAY_GATEWAY_URLS = {
-  "alipay-sandbox": "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
-  production: "https://openapi.alipay.com/gateway.do",
-} as const;
+/**
+ * The made-up app and seller of the local gateway (sandbox/), also the development defaults of
+ * ALIPAY_APP_ID / ALIPAY_SELLER_ID, so the merchant and the emulator agree out of the box.
+ */
+export const LOCAL_MERCHANT = { appId: "2021000000000001", sellerId: "2088000000000001" } as const;
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -44,8 +46,8 @@ const EnvSchema = z.object({
       `expected "sandbox" (the local emulator), "alipay-sandbox", "production", or a gateway URL`,
     )
     .default("sandbox"),
-  ALIPAY_APP_ID: z.string().regex(/^\d{16}$/, "expected the 16-digit Alipay app id").default("2021000000000001"),
-  ALIPAY_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected the 16-digit seller (partner) id starting with 2088").default("2088000000000001"),
+  ALIPAY_APP_ID: z.string().regex(/^\d{16}$/, "expected the 16-digit Alipay app id").default(LOCAL_MERCHANT.appId),
+  ALIPAY_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected the 16-digit seller (partner) id starting with 2088").default(LOCAL_MERCHANT.sellerId),
   ALIPAY_SIGN_TYPE: z.enum(["RSA2", "RSA"]).default("RSA2"),
   ALIPAY_APP_PRIVATE_KEY: z.string().optional(),
   ALIPAY_APP_PRIVATE_KEY_FILE: z.string().optional(),

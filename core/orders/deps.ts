@@ -15,8 +15,8 @@ export interface OrderDeps {
   logger?: Logger;
   /** Needed by commands that enqueue (redriveNotification, intake); optional elsewhere. */
   queues?: Queues;
-  /** Order/reconcile settings and callback URLs; defaults below when absent (createOrder needs URLs). */
-  config?: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl"> };
+  /** Order/reconcile settings and callback URLs: loadConfig's, whose defaults are the only ones. */
+  config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl"> };
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -29,17 +29,14 @@ export interface OrderSettings {
   returnUrl: string | null;
 }
 
-// The same defaults as core/config (ORDER_EXPIRY_MINUTES, RECONCILE_GRACE_MINUTES, RECONCILE_FIRST_CHECK_SECONDS).
-const DEFAULTS = { expiryMinutes: 30, graceMinutes: 10, firstCheckSeconds: 60 };
-
 export function orderSettings(deps: OrderDeps): OrderSettings {
   const c = deps.config;
   return {
-    expiryMinutes: c?.orders.expiryMinutes ?? DEFAULTS.expiryMinutes,
-    graceMs: (c?.reconcile.graceMinutes ?? DEFAULTS.graceMinutes) * 60_000,
-    firstCheckSeconds: c?.reconcile.firstCheckSeconds ?? DEFAULTS.firstCheckSeconds,
-    notifyUrl: c?.alipay.notifyUrl ?? null,
-    returnUrl: c?.alipay.returnUrl ?? null,
+    expiryMinutes: c.orders.expiryMinutes,
+    graceMs: c.reconcile.graceMinutes * 60_000,
+    firstCheckSeconds: c.reconcile.firstCheckSeconds,
+    notifyUrl: c.alipay.notifyUrl,
+    returnUrl: c.alipay.returnUrl,
   };
 }
 

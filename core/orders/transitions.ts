@@ -6,8 +6,9 @@
 // gateway response), so nothing here re-checks signatures; it does run the merchant checks that
 // need the order (amount) and the configuration (app id, seller id).
 import type { OrderStatus } from "@prisma/client";
+import { checkMerchant, isPaidTradeStatus, type Merchant, type TradeStatus } from "../alipay/protocol.ts";
 
-export type TradeStatus = "WAIT_BUYER_PAY" | "TRADE_CLOSED" | "TRADE_SUCCESS" | "TRADE_FINISHED";
+export { isPaidTradeStatus, type TradeStatus };
 
 /** The parts of an order the rules look at. */
 export interface OrderFacts {
@@ -42,7 +43,7 @@ export type Evidence =
 
 export interface DecideContext {
   now: Date;
-  merchant: { appId: string; sellerId?: string };
+  merchant: Merchant;
   /** How long after expiry a never-created trade is still given to appear (RECONCILE_GRACE_MINUTES). */
   graceMs: number;
 }
@@ -93,10 +94,6 @@ export type Decision =
 
 const LOCALLY_ENDED: OrderStatus[] = ["CANCELLED", "CLOSED"];
 
-export function isPaidTradeStatus(s: TradeStatus): boolean {
-  return s === "TRADE_SUCCESS" || s === "TRADE_FINISHED";
-}
-
 export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext): Decision {
   switch (evidence.kind) {
     case "unknown":
@@ -118,11 +115,7 @@ export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext
 
 function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>, ctx: DecideContext): Decision {
   // Merchant checks (docs/alipay-protocol.md §4): a mismatch is never payment, whatever the status says.
-  const merchant: string[] = [];
-  if (ev.appId !== undefined && ev.appId !== ctx.merchant.appId) merchant.push(`app_id ${ev.appId ?? "(absent)"} is not ours`);
-  if (ev.sellerId !== undefined && ctx.merchant.sellerId !== undefined && ev.sellerId !== ctx.merchant.sellerId) {
-    merchant.push(`seller_id ${ev.sellerId ?? "(absent)"} is not ours`);
-  }
+  const merchant = checkMerchant(ev, ctx.merchant);
   if (merchant.length) return { kind: "anomaly", event: EVENT.merchantMismatch, reason: merchant.join("; ") };
   if (ev.totalFen !== order.totalFen) {
     return { kind: "anomaly", event: EVENT.amountMismatch, reason: `total ${ev.totalFen} fen does not equal the order's ${order.totalFen} fen` };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TOTAL_FEN, OUT_TRADE_NO } from "../../core/alipay/protocol.ts";
 import { business, invalid } from "./errors.ts";
 import { yuanAmount } from "./common.ts";
 import { parseTimeExpire, parseTimeoutExpress } from "../time.ts";
@@ -8,12 +9,9 @@ import type { Trade } from "../types.ts";
 // alipay.trade.page.pay (docs/alipay-protocol.md §2): a browser request (GET URL or auto-submitted POST form), so
 // its answer is a page, not JSON. Opening it creates the trade (WAIT_BUYER_PAY) and shows the cashier.
 
-const MAX_AMOUNT_FEN = 100_000_000 * 100;
-
 export const pagePayBiz = z.object({
-  // "仅支持字母、数字、下划线" in newer docs; real notifications also carry "-" (vectors/node-notify-yuque).
-  out_trade_no: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "只能包含字母、数字、下划线 (≤64)"),
-  total_amount: yuanAmount.refine((fen) => fen >= 1 && fen <= MAX_AMOUNT_FEN, "取值范围 [0.01,100000000]"),
+  out_trade_no: z.string().regex(OUT_TRADE_NO, "只能包含字母、数字、下划线 (≤64)"),
+  total_amount: yuanAmount.refine((fen) => fen >= 1 && fen <= MAX_TOTAL_FEN, "取值范围 [0.01,100000000]"),
   subject: z.string().min(1).max(256),
   product_code: z.literal("FAST_INSTANT_TRADE_PAY", { message: "目前仅支持 FAST_INSTANT_TRADE_PAY" }),
   body: z.string().max(128).optional(),

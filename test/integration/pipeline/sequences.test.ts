@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { OrderStatus } from "@prisma/client";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
-import { createAlipayClient } from "../../../core/alipay/client.ts";
+import { alipayFromConfig } from "../../../core/orders/index.ts";
 import { startStack, waitFor, type Stack } from "../../support/index.ts";
 
 let stack: Stack;
@@ -84,10 +84,7 @@ test("sandbox reorders payment and partial-refund notifies (refund first): PARTI
   // Hold the next two first deliveries of this trade and send them newest first.
   await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "reorderNotify", count: 2, maxHoldMs: 10_000 }] });
   await stack.control.pay(order.outTradeNo);
-  const alipay = createAlipayClient({
-    appId: stack.config.alipay.appId, appPrivateKey: stack.config.alipay.appPrivateKey,
-    alipayPublicKey: stack.config.alipay.alipayPublicKey, gatewayUrl: stack.config.alipay.gatewayUrl,
-  });
+  const alipay = alipayFromConfig(stack.config);
   const refund = await alipay.refund({ outTradeNo: order.outTradeNo, refundFen: 2500, outRequestNo: "r1" });
   assert.equal(refund.kind, "ok", JSON.stringify(refund));
   const notifies = await stack.control.waitForNotifies(order.outTradeNo, (n) => n.length === 2 && n.every((r) => r.state === "delivered"));

@@ -11,12 +11,12 @@ import express from "express";
 import { createAlipayClient, type AlipayClient } from "../../../core/alipay/client.ts";
 import { parseFormBody } from "../../../core/alipay/form.ts";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
+import { LOCAL_MERCHANT } from "../../../core/config/index.ts";
 import { createLogger } from "../../../core/logging/index.ts";
 import { createSandbox, type Sandbox, type SandboxOptions } from "../../../sandbox/app.ts";
 import { SandboxControl } from "../../../sandbox/control-client.ts";
 
-export const APP_ID = "2021000000000001";
-export const SELLER_ID = "2088000000000001";
+export const { appId: APP_ID, sellerId: SELLER_ID } = LOCAL_MERCHANT;
 
 // Key generation costs ~50-100 ms: one merchant pair and one Alipay pair per test process.
 let merchantKeys: ReturnType<typeof generateRsaKeyPair> | null = null;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { verifyCallback } from "../../../core/alipay/signature.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
-import { coreClient, merchantKeyPair, newOutTradeNo, openTrade, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox } from "./helpers.ts";
+import { APP_ID, SELLER_ID, coreClient, merchantKeyPair, newOutTradeNo, openTrade, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox } from "./helpers.ts";
 import { ALIPAY_RETRY_SCHEDULE_MS } from "../../../sandbox/notify-delivery.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
@@ -56,9 +56,9 @@ describe("payment notify and return", () => {
     assert.equal(p.total_amount, "12.30");
     assert.equal(p.receipt_amount, "12.30");
     assert.equal(p.point_amount, "0.00");
-    assert.equal(p.app_id, "2021000000000001");
+    assert.equal(p.app_id, APP_ID);
     assert.equal(p.auth_app_id, p.app_id);
-    assert.equal(p.seller_id, "2088000000000001");
+    assert.equal(p.seller_id, SELLER_ID);
     assert.equal(p.buyer_logon_id, "san***@example.com");
     assert.equal(p.subject, "课程 A+B & C=D 100%");
     assert.equal(p.sign_type, "RSA2");

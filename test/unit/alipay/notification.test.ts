@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import {
-  checkMerchant,
-  decodePassbackParams,
-  isPaidStatus,
-  parsePaymentNotification,
-} from "../../../core/alipay/notification.ts";
+import { decodePassbackParams, parsePaymentNotification } from "../../../core/alipay/notification.ts";
+import { checkMerchant, isPaidTradeStatus, TRADE_STATUSES } from "../../../core/alipay/protocol.ts";
 import { formatBeijingTime, parseBeijingTime } from "../../../core/alipay/time.ts";
 import { loadVectors } from "./helpers.ts";
 
@@ -87,11 +83,8 @@ test("never throws on hostile input", () => {
   );
 });
 
-test("isPaidStatus: only TRADE_SUCCESS and TRADE_FINISHED", () => {
-  assert.deepEqual(
-    (["WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_SUCCESS", "TRADE_FINISHED"] as const).map(isPaidStatus),
-    [false, false, true, true],
-  );
+test("isPaidTradeStatus: only TRADE_SUCCESS and TRADE_FINISHED", () => {
+  assert.deepEqual(TRADE_STATUSES.map(isPaidTradeStatus), [false, false, true, true]);
 });
 
 test("checkMerchant reports app_id and seller_id mismatches", () => {
@@ -100,6 +93,17 @@ test("checkMerchant reports app_id and seller_id mismatches", () => {
   assert.deepEqual(checkMerchant(r.fields, { appId: "2019073166072302", sellerId: "2088531891668739" }), []);
   assert.deepEqual(checkMerchant(r.fields, { appId: "2019073166072302" }), []);
   assert.equal(checkMerchant(r.fields, { appId: "other", sellerId: "2088000000000000" }).length, 2);
+  // One rule for every kind of evidence: what the message does not carry is not checked (query
+  // answers carry neither field); what it carries must be ours.
+  assert.deepEqual(checkMerchant({}, { appId: "other", sellerId: "2088000000000000" }), []);
+  assert.deepEqual(checkMerchant({ appId: null, sellerId: "2088000000000000" }, { appId: "other", sellerId: "2088000000000000" }), []);
+});
+
+test("a notification without seller_id is refused by the parser, so the seller check always runs on notifies", () => {
+  const { seller_id: _dropped, ...withoutSeller } = yuque as Record<string, string>;
+  const r = parsePaymentNotification(withoutSeller);
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.errors.some((e) => e.startsWith("seller_id")), JSON.stringify(r));
 });
 
 test("decodePassbackParams undoes the client's single encode; malformed → null", () => {

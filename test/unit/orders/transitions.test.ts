@@ -3,11 +3,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { OrderStatus } from "@prisma/client";
+import { LOCAL_MERCHANT } from "../../../core/config/index.ts";
 import { decide, EVENT, type DecideContext, type Decision, type Evidence, type OrderFacts, type TradeStatus } from "../../../core/orders/transitions.ts";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
-const MERCHANT = { appId: "2021000000000001", sellerId: "2088000000000001" };
+const MERCHANT = LOCAL_MERCHANT;
 const GRACE_MS = 10 * 60_000;
 const ctx = (now: Date = minutes(5)): DecideContext => ({ now, merchant: MERCHANT, graceMs: GRACE_MS });
 
