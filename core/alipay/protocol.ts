@@ -35,15 +35,15 @@ export interface Merchant {
 /**
  * The merchant checks of Alipay's notify page (§4) that need only configuration: the message is for
  * our app and our seller. (Order existence and amount need the database.) One rule for every kind of
- * evidence: a field the message carries must be ours; a field it does not carry is not checked —
- * query answers carry neither, and a notification always carries both (its parser requires them).
- * Returns the mismatches, empty when all pass.
+ * evidence: `undefined` means this kind of message does not carry the field (query answers carry
+ * neither) and it is not checked; anything else, null included, must be ours. A notification always
+ * carries both (its parser requires them). Returns the mismatches, empty when all pass.
  */
 export function checkMerchant(got: { appId?: string | null; sellerId?: string | null }, ours: Merchant): string[] {
   const problems: string[] = [];
-  if (got.appId != null && got.appId !== ours.appId) problems.push(`app_id ${got.appId} is not ours (${ours.appId})`);
-  if (got.sellerId != null && ours.sellerId !== undefined && got.sellerId !== ours.sellerId) {
-    problems.push(`seller_id ${got.sellerId} is not ours (${ours.sellerId})`);
+  if (got.appId !== undefined && got.appId !== ours.appId) problems.push(`app_id ${got.appId ?? "(absent)"} is not ours (${ours.appId})`);
+  if (got.sellerId !== undefined && ours.sellerId !== undefined && got.sellerId !== ours.sellerId) {
+    problems.push(`seller_id ${got.sellerId ?? "(absent)"} is not ours (${ours.sellerId})`);
   }
   return problems;
 }

@@ -93,10 +93,10 @@ test("checkMerchant reports app_id and seller_id mismatches", () => {
   assert.deepEqual(checkMerchant(r.fields, { appId: "2019073166072302", sellerId: "2088531891668739" }), []);
   assert.deepEqual(checkMerchant(r.fields, { appId: "2019073166072302" }), []);
   assert.equal(checkMerchant(r.fields, { appId: "other", sellerId: "2088000000000000" }).length, 2);
-  // One rule for every kind of evidence: what the message does not carry is not checked (query
-  // answers carry neither field); what it carries must be ours.
+  // One rule for every kind of evidence: a field this kind of message does not carry (undefined) is
+  // not checked (query answers carry neither); a field that is there but empty (null) is a mismatch.
   assert.deepEqual(checkMerchant({}, { appId: "other", sellerId: "2088000000000000" }), []);
-  assert.deepEqual(checkMerchant({ appId: null, sellerId: "2088000000000000" }, { appId: "other", sellerId: "2088000000000000" }), []);
+  assert.equal(checkMerchant({ appId: "other", sellerId: null }, { appId: "other", sellerId: "2088000000000000" }).length, 1);
 });
 
 test("a notification without seller_id is refused by the parser, so the seller check always runs on notifies", () => {
