@@ -1,12 +1,13 @@
 // The buyer API's OpenAPI 3.1 document, built from the zod schemas the routes validate with
-// (api/schemas.ts), served at GET /api/openapi.json, with a small viewer at GET /api/docs (our own
-// page and script: nothing from a CDN, and no inline script, so CSP script-src 'self' holds).
+// (api/schemas.ts), served at GET /api/openapi.json, with Swagger UI at GET /api/docs (swagger-ui-dist
+// from node_modules: nothing from a CDN, and no inline script, so CSP script-src 'self' holds).
 //
 // The operations below are declared by hand (method, path, what goes in and out); the schemas are
 // not. test/integration/hardening/openapi.test.ts enumerates the express app's routes and fails when
 // one is missing here, and checks real responses against the response schemas.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { Router } from "express";
 import { z } from "zod";
 import { OUT_TRADE_NO } from "../core/alipay/protocol.ts";
@@ -17,7 +18,7 @@ export const OPENAPI_PATH = "/api/openapi.json";
 export const DOCS_PATH = "/api/docs";
 export const VIEWER_SCRIPT_PATH = "/api/docs/viewer.js";
 
-type Content = { json: z.ZodType } | { html: true } | { text: string } | { metrics: true } | { script: true };
+type Content = { json: z.ZodType } | { html: true } | { text: string } | { metrics: true } | { script: true } | { css: true };
 
 interface ResponseSpec {
   description: string;
@@ -150,7 +151,9 @@ export const OPERATIONS: OperationSpec[] = [
   // ---- this document ----
   { method: "get", path: OPENAPI_PATH, tag: "documentation", summary: "This document", responses: { 200: { description: "OpenAPI 3.1", content: [{ text: "application/json" }] } } },
   { method: "get", path: DOCS_PATH, tag: "documentation", summary: "Interactive viewer of this document", responses: { 200: { description: "HTML", content: [page] } } },
-  { method: "get", path: VIEWER_SCRIPT_PATH, tag: "documentation", summary: "The viewer's script", responses: { 200: { description: "JavaScript", content: [{ script: true }] } } },
+  { method: "get", path: VIEWER_SCRIPT_PATH, tag: "documentation", summary: "The viewer's start-up script", responses: { 200: { description: "JavaScript", content: [{ script: true }] } } },
+  { method: "get", path: `${DOCS_PATH}/swagger-ui-bundle.js`, tag: "documentation", summary: "Swagger UI (swagger-ui-dist)", responses: { 200: { description: "JavaScript", content: [{ script: true }] } } },
+  { method: "get", path: `${DOCS_PATH}/swagger-ui.css`, tag: "documentation", summary: "Swagger UI's stylesheet", responses: { 200: { description: "CSS", content: [{ css: true }] } } },
   // ---- operations ----
   { method: "get", path: "/healthz", tag: "operations", summary: "Liveness", responses: { 200: { description: "The process is alive", content: [json(S.Health)] } } },
   {
@@ -207,6 +210,7 @@ function mediaTypes(content: Content[]): Record<string, JsonSchema> {
     else if ("html" in c) out["text/html"] = { schema: { type: "string" } };
     else if ("metrics" in c) out["text/plain; version=0.0.4"] = { schema: { type: "string" } };
     else if ("script" in c) out["text/javascript"] = { schema: { type: "string" } };
+    else if ("css" in c) out["text/css"] = { schema: { type: "string" } };
     else out[c.text === "application/json" ? "application/json" : "text/plain"] = { schema: { type: "string", description: c.text } };
   }
   return out;
@@ -275,7 +279,14 @@ export function buildOpenApiDocument(publicUrl: string): JsonSchema {
   };
 }
 
-const viewerScript = readFileSync(join(import.meta.dirname, "openapi-viewer.js"));
+// The viewer is Swagger UI from node_modules (swagger-ui-dist): nothing from a CDN. Only the three
+// files the page needs are served, plus our initializer (no inline script: CSP script-src 'self').
+const swaggerUiDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const VIEWER_FILES: Record<string, { file: string; type: string }> = {
+  [VIEWER_SCRIPT_PATH]: { file: join(import.meta.dirname, "openapi-viewer.js"), type: "text/javascript; charset=utf-8" },
+  [`${DOCS_PATH}/swagger-ui-bundle.js`]: { file: join(swaggerUiDir, "swagger-ui-bundle.js"), type: "text/javascript; charset=utf-8" },
+  [`${DOCS_PATH}/swagger-ui.css`]: { file: join(swaggerUiDir, "swagger-ui.css"), type: "text/css; charset=utf-8" },
+};
 
 const viewerPage = `<!doctype html>
 <html lang="en">
@@ -284,25 +295,12 @@ const viewerPage = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>coursepay buyer API</title>
 <link rel="icon" href="data:,">
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
-header{background:#1d2430;color:#fff;padding:12px 24px}header h1{font-size:18px;margin:0}
-main{max-width:1000px;margin:0 auto;padding:16px 24px}
-.op{background:#fff;border:1px solid #d9dde3;border-radius:6px;margin:8px 0}
-.op>summary{cursor:pointer;padding:8px 12px;list-style:none;display:flex;gap:12px;align-items:center}
-.method{font:600 12px monospace;text-transform:uppercase;padding:2px 8px;border-radius:4px;color:#fff;background:#3b6fd8;min-width:44px;text-align:center}
-.method.post{background:#2f9a5b}.path{font-family:monospace}.summary{color:#5a6472}
-.body{padding:0 12px 12px;border-top:1px solid #eceff3}
-pre{background:#f1f3f6;padding:8px;overflow:auto;font-size:12px;max-height:320px}
-label{display:block;margin:6px 0 2px;font-size:13px}input,textarea{width:100%;box-sizing:border-box;font:13px monospace}
-button{margin-top:8px;padding:6px 14px}.tag{margin-top:24px;text-transform:capitalize}
-.auth{background:#fff;border:1px solid #d9dde3;border-radius:6px;padding:8px 12px}
-</style>
+<link rel="stylesheet" href="${DOCS_PATH}/swagger-ui.css">
+<script src="${DOCS_PATH}/swagger-ui-bundle.js" defer></script>
 <script src="${VIEWER_SCRIPT_PATH}" defer></script>
 </head>
 <body>
-<header><h1>coursepay buyer API</h1></header>
-<main id="docs" data-spec="${OPENAPI_PATH}"><p>Loading ${OPENAPI_PATH}…</p></main>
+<div id="swagger-ui" data-spec="${OPENAPI_PATH}"><p>Loading ${OPENAPI_PATH}…</p></div>
 </body>
 </html>
 `;
@@ -319,10 +317,13 @@ export function openApiRoutes(publicUrl: string): Router {
     res.setHeader("Cache-Control", "no-cache");
     res.type("html").send(viewerPage);
   });
-  router.get(VIEWER_SCRIPT_PATH, (_req, res) => {
-    res.setHeader("Cache-Control", "no-cache");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.type("text/javascript; charset=utf-8").send(viewerScript);
-  });
+  for (const [path, { file, type }] of Object.entries(VIEWER_FILES)) {
+    const body = readFileSync(file);
+    router.get(path, (_req, res) => {
+      res.setHeader("Cache-Control", "no-cache");
+      res.setHeader("X-Content-Type-Options", "nosniff");
+      res.type(type).send(body);
+    });
+  }
   return router;
 }

@@ -64,20 +64,25 @@ test("every route of the api is in the document, and the document has no route t
   }
 });
 
-test("the viewer is a page of this origin with no inline script, and its script is served", async () => {
+test("the viewer is Swagger UI from this origin with no inline script, and its files are served", async () => {
   const page = await fetch(`${stack.apiUrl}${DOCS_PATH}`);
   assert.equal(page.status, 200);
   const html = await page.text();
   assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'self'(;|$)/);
   const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
-  assert.equal(scripts.length, 1);
-  assert.match(scripts[0]![1]!, new RegExp(`src="${VIEWER_SCRIPT_PATH}"`));
-  assert.equal(scripts[0]![2]!.trim(), "", "no inline script");
+  assert.deepEqual(scripts.map((s) => /src="([^"]+)"/.exec(s[1]!)?.[1]), [`${DOCS_PATH}/swagger-ui-bundle.js`, VIEWER_SCRIPT_PATH]);
+  for (const s of scripts) assert.equal(s[2]!.trim(), "", "no inline script");
   assert.doesNotMatch(html, /https?:\/\/(?!127\.0\.0\.1)/, "nothing from another origin");
+  const bundle = await fetch(`${stack.apiUrl}${DOCS_PATH}/swagger-ui-bundle.js`);
+  assert.equal(bundle.status, 200);
+  assert.match(bundle.headers.get("content-type") ?? "", /javascript/);
+  assert.match(await bundle.text(), /SwaggerUIBundle/);
+  const css = await fetch(`${stack.apiUrl}${DOCS_PATH}/swagger-ui.css`);
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get("content-type") ?? "", /text\/css/);
   const script = await fetch(`${stack.apiUrl}${VIEWER_SCRIPT_PATH}`);
   assert.equal(script.status, 200);
-  assert.match(script.headers.get("content-type") ?? "", /javascript/);
-  assert.match(await script.text(), /textContent/);
+  assert.match(await script.text(), /SwaggerUIBundle\(/);
   assert.equal(doc.servers[0].url, stack.apiUrl);
 });
 
