@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { FaultStore } from "./faults.ts";
 import type { TradeLedger } from "./ledger.ts";
@@ -121,7 +122,7 @@ export class NotifyDelivery {
     }
 
     const delay = faults.take("delayNotify", scope);
-    if (delay) await sleep(delay.ms, this.abort.signal).catch(() => undefined);
+    if (delay) await sleep(delay.ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
     if (this.closed) return [];
 
     const applied: string[] = delay ? [`delay ${delay.ms}ms`] : [];
@@ -242,20 +243,5 @@ export class NotifyDelivery {
   heldCounts(): { faultId: string; held: number }[] {
     return [...this.held].map(([faultId, h]) => ({ faultId, held: h.records.length }));
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
