@@ -16,6 +16,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import type { PrismaClient } from "@prisma/client";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
+import { LOCAL_MERCHANT } from "../core/config/index.ts";
 import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
@@ -42,8 +43,7 @@ const CONCURRENCY = Number(values.concurrency);
 const WARMUP = Number(values.warmup);
 const log = (m: string) => process.stderr.write(`[bench:notify] ${m}\n`);
 
-const APP_ID = "2021000000000001";
-const SELLER_ID = "2088000000000001";
+const { appId: APP_ID, sellerId: SELLER_ID } = LOCAL_MERCHANT;
 const PRICE_FEN = 9900;
 
 function percentile(sorted: number[], p: number): number {

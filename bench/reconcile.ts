@@ -10,6 +10,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
 import { createLogger } from "../core/logging/index.ts";
+import { LOCAL_MERCHANT } from "../core/config/index.ts";
 import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
@@ -33,7 +34,7 @@ const WORKER_NODE_OPTIONS = process.env.WORKER_NODE_OPTIONS ?? "--max-old-space-
 const QPS = Number(values.qps);
 const WORKERS = Number(values.workers);
 const log = (m: string) => process.stderr.write(`[bench:reconcile] ${m}\n`);
-const APP_ID = "2021000000000001";
+const APP_ID = LOCAL_MERCHANT.appId;
 const PRICE_FEN = 9900;
 const round = (n: number) => Math.round(n * 10) / 10;
 

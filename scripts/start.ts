@@ -14,6 +14,7 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writ
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { generateRsaKeyPair } from "../core/alipay/keys.ts";
+import { LOCAL_MERCHANT } from "../core/config/index.ts";
 import { DEMO_BUYER_EMAIL, DEMO_STAFF_EMAIL, seed } from "../prisma/seed.ts";
 import { ensureDatabaseExists, ensureLocalServices, freePort, MissingBinaryError } from "./local-services.ts";
 import { ensurePrismaClient, migrateDeploy, pendingMigrations } from "./prisma-cli.ts";
@@ -199,8 +200,8 @@ try {
       ...env,
       SANDBOX_DATA_DIR: sandboxData,
       SANDBOX_MERCHANT_PUBLIC_KEY_FILE: secrets.appPublicKeyFile,
-      SANDBOX_APP_ID: process.env.ALIPAY_APP_ID ?? "2021000000000001",
-      SANDBOX_SELLER_ID: process.env.ALIPAY_SELLER_ID ?? "2088000000000001",
+      SANDBOX_APP_ID: process.env.ALIPAY_APP_ID ?? LOCAL_MERCHANT.appId,
+      SANDBOX_SELLER_ID: process.env.ALIPAY_SELLER_ID ?? LOCAL_MERCHANT.sellerId,
     });
     sandboxUp = waitHttp(`${urls.sandbox}/healthz`, sandbox, "sandbox").then(() => phase("sandbox"));
     if (!keyExisted) await sandboxUp;

@@ -10,6 +10,7 @@ import { parseFormBody, parseQueryString } from "../../../core/alipay/form.ts";
 import { certSerialNumber, rootCertSerialNumber } from "../../../core/alipay/keys.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
 import { ALIPAY_GATEWAY_URLS } from "../../../core/alipay/protocol.ts";
+import { LOCAL_MERCHANT } from "../../../core/config/index.ts";
 import { responseKeyFor } from "../../../core/alipay/response.ts";
 import { reasonCode, signContent, verifyRequest } from "../../../core/alipay/signature.ts";
 import { keys } from "./helpers.ts";
@@ -21,7 +22,7 @@ const baseConfig: AlipayClientConfig = {
   alipayPublicKey: keys.alipayPublicBare,
   gatewayUrl: ALIPAY_GATEWAY_URLS["alipay-sandbox"],
   timeoutMs: 5_000,
-  sellerId: "2088000000000001",
+  sellerId: LOCAL_MERCHANT.sellerId,
   now: () => NOW,
 };
 
