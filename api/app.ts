@@ -15,8 +15,8 @@ import { orderRoutes } from "./routes/orders.ts";
 
 export interface ApiServices {
   queues: Queues;
-  orders: OrderDeps;
-  intake: IntakeDeps;
+  /** The order domain's one dependency object: order commands and callback intake alike. */
+  orders: IntakeDeps;
 }
 
 /** Queues and command deps for the api; the queues are closed with the role. */
@@ -24,14 +24,7 @@ export function createApiServices(ctx: RoleContext, overrides: Partial<Pick<Orde
   const queues = createQueues(ctx.config);
   ctx.lifecycle.onShutdown("queues", () => queues.close());
   const orders = createOrderDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, alipay: overrides.alipay });
-  const intake: IntakeDeps = {
-    prisma: ctx.prisma,
-    queues,
-    logger: ctx.logger,
-    alipayPublicKey: ctx.config.alipay.alipayPublicKey,
-    merchant: { appId: ctx.config.alipay.appId, sellerId: ctx.config.alipay.sellerId },
-  };
-  return { queues, orders, intake };
+  return { queues, orders };
 }
 
 export function createApiApp(ctx: RoleContext, services: ApiServices = createApiServices(ctx)): express.Express {
@@ -48,7 +41,7 @@ export function createApiApp(ctx: RoleContext, services: ApiServices = createApi
   app.use(accessLog(ctx.logger));
   app.use(httpMetrics());
   // Before the JSON parser: the notify body must reach intake as untouched bytes.
-  app.use(alipayRoutes({ intake: services.intake, notifyBodyBytes: ctx.config.limits.notifyBodyBytes, logger: ctx.logger }));
+  app.use(alipayRoutes({ intake: services.orders, notifyBodyBytes: ctx.config.limits.notifyBodyBytes, logger: ctx.logger }));
   app.use(express.json({ limit: "16kb" }));
   app.use(openApiRoutes(ctx.config.urls.api));
   app.use(buyerRateLimits({ tokenSecret: ctx.config.secrets.token }));

@@ -6,9 +6,6 @@ import { z } from "zod";
 import { beijingTime, fenFromYuan, optional, text } from "./fields.ts";
 import { TRADE_STATUSES } from "./protocol.ts";
 
-// The merchant checks live with the other protocol facts; re-exported for the callers of this module.
-export { checkMerchant } from "./protocol.ts";
-
 const optionalText = (max: number) => optional(text(max));
 const optionalFen = optional(fenFromYuan);
 const optionalTime = optional(beijingTime);

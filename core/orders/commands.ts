@@ -35,7 +35,7 @@ function toResult(r: ApplyResult): CommandResult {
   let outcome: CommandOutcome;
   switch (d.kind) {
     case "transition":
-      outcome = d.to === "PAID" ? "paid" : d.to === "CLOSED" ? "closed" : d.to === "CANCELLED" ? "cancelled" : d.to === "UNPAID" ? "unchanged" : "refunded";
+      outcome = d.to === "PAID" ? "paid" : d.to === "CLOSED" ? "closed" : d.to === "CANCELLED" ? "cancelled" : "refunded";
       break;
     case "anomaly": outcome = "anomaly"; break;
     case "unknown": outcome = "unknown"; break;

@@ -16,7 +16,7 @@ export interface OrderDeps {
   /** Needed by commands that enqueue (redriveNotification, intake); optional elsewhere. */
   queues?: Queues;
   /** Order/reconcile settings and callback URLs: loadConfig's, whose defaults are the only ones. */
-  config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl"> };
+  config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl" | "alipayPublicKey"> };
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -57,12 +57,18 @@ export function alipayFromConfig(config: Config, logger?: Logger): AlipayClient 
 }
 
 /** Deps for a role: its prisma, logger and queues, an Alipay client from its config. */
-export function createOrderDeps(opts: { prisma: PrismaClient; config: Config; logger?: Logger; queues?: Queues; alipay?: OrderAlipay }): OrderDeps {
+export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: {
+  prisma: PrismaClient;
+  config: Config;
+  logger?: Logger;
+  queues?: Q;
+  alipay?: OrderAlipay;
+}): OrderDeps & { queues: Q } {
   return {
     prisma: opts.prisma,
     alipay: opts.alipay ?? alipayFromConfig(opts.config, opts.logger),
     logger: opts.logger,
-    queues: opts.queues,
+    queues: opts.queues as Q,
     config: opts.config,
   };
 }

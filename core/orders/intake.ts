@@ -13,22 +13,22 @@
 //   change nothing; the record, not the retry, is what staff need. Never marks anything paid.
 import type { NotificationOutcome, Order, PrismaClient } from "@prisma/client";
 import { tryParseFormBody } from "../alipay/form.ts";
-import { checkMerchant, parsePaymentNotification, type PaymentNotificationFields } from "../alipay/notification.ts";
+import { parsePaymentNotification, type PaymentNotificationFields } from "../alipay/notification.ts";
+import { checkMerchant, type Merchant } from "../alipay/protocol.ts";
 import { reasonCode, verifyCallback } from "../alipay/signature.ts";
 import type { Logger } from "../logging/index.ts";
 import { metrics } from "../metrics/index.ts";
 import { parseYuan } from "../money/index.ts";
 import type { Queues } from "../queues/index.ts";
+import { nowOf, type OrderDeps } from "./deps.ts";
 import { fitColumn, intakeOutcome, isReprocessable, storableText, storedBody } from "./inbox.ts";
 import { insertNotification, loadOrder, moveNotification } from "./store.ts";
 
-export interface IntakeDeps {
-  prisma: PrismaClient;
-  queues: Queues;
-  logger?: Logger;
-  alipayPublicKey: string;
-  merchant: { appId: string; sellerId: string };
-}
+/** The order domain's one dependency object (deps.ts), with the queues intake enqueues on. */
+export type IntakeDeps = OrderDeps & { queues: Queues };
+
+/** Our app and seller, as the Alipay client was configured. */
+const merchantOf = (deps: IntakeDeps): Merchant => ({ appId: deps.alipay.appId, sellerId: deps.alipay.sellerId });
 
 export interface NotifyReply {
   status: number;
@@ -67,7 +67,7 @@ function verifyBody(raw: Buffer | string, publicKey: string): Verified {
 }
 
 /** Inbox outcome and reason of a notify, given the order it names (null: none of ours). */
-function classify(v: Verified, order: { totalFen: number } | null, merchant: IntakeDeps["merchant"]): { outcome: NotificationOutcome; reason: string } {
+function classify(v: Verified, order: { totalFen: number } | null, merchant: Merchant): { outcome: NotificationOutcome; reason: string } {
   // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
   const outcome = intakeOutcome("notify", v.verified, order !== null, v.fields !== null);
   if (!v.verified || !v.fields) return { outcome, reason: v.reason };
@@ -79,15 +79,15 @@ function classify(v: Verified, order: { totalFen: number } | null, merchant: Int
 
 export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<NotifyReply> {
   metrics.callbacksReceived.inc({ kind: "notify" });
-  const v = verifyBody(rawBody, deps.alipayPublicKey);
+  const v = verifyBody(rawBody, deps.config.alipay.alipayPublicKey);
   const claimed = fitColumn(v.params.out_trade_no, 64);
   if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
   else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
 
   // The order is looked up for unverified bodies too, but only to prompt a query to Alipay, never as evidence.
   const order = claimed ? await loadOrder(deps.prisma, { outTradeNo: claimed }) : null;
-  const { outcome, reason } = classify(v, order, deps.merchant);
-  const now = new Date();
+  const { outcome, reason } = classify(v, order, merchantOf(deps));
+  const now = nowOf(deps);
   const id = await insertNotification(deps.prisma, {
     kind: "notify",
     rawBody: storedBody(rawBody, v.verified),
@@ -155,15 +155,15 @@ export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise
   let reason: string;
   if (!parsed.ok) reason = `form ${parsed.error.code}: ${parsed.error.message}`;
   else {
-    const r = verifyCallback(params, deps.alipayPublicKey);
-    verified = r.valid && params.app_id === deps.merchant.appId;
+    const r = verifyCallback(params, deps.config.alipay.alipayPublicKey);
+    verified = r.valid && params.app_id === deps.alipay.appId;
     reason = !r.valid ? `signature ${r.reason}` : verified ? "ok" : `app_id ${params.app_id} is not ours`;
   }
   if (verified) metrics.callbacksVerified.inc({ kind: "return" });
   else metrics.callbacksRejected.inc({ kind: "return", reason: reasonCode(reason.replace(/^(signature|form) /, "")) });
   const claimed = fitColumn(params.out_trade_no, 64);
   const order = verified && claimed ? await loadOrder(deps.prisma, { outTradeNo: claimed }) : null;
-  const now = new Date();
+  const now = nowOf(deps);
   // A return is never applied: it only prompts a check (its outcome is final at once).
   const outcome = intakeOutcome("return", verified, order !== null, true);
   await insertNotification(deps.prisma, {

@@ -43,12 +43,6 @@ export const ReconcileSweepJob = z.object({
 });
 export type ReconcileSweepJob = z.infer<typeof ReconcileSweepJob>;
 
-export const JOB_SCHEMAS = {
-  [QUEUE.notifyApply]: NotifyApplyJob,
-  [QUEUE.paymentCheck]: PaymentCheckJob,
-  [QUEUE.reconcileSweep]: ReconcileSweepJob,
-} as const;
-
 /**
  * The tick slot for a moment: round(now / interval). Rounding (not flooring) makes replicas whose
  * cron fires a few milliseconds before or after the boundary agree on the slot.

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { startStack, sleep, type Stack } from "../support/index.ts";
+import { startStack, type Stack } from "../support/index.ts";
 import { createStaff, startAdmin, type AdminUnderTest, type TestStaff } from "../integration/admin/support.ts";
 
 const ARTIFACTS = process.env.COURSEPAY_ARTIFACTS_DIR ?? path.resolve(import.meta.dirname, "../../test-artifacts");
@@ -38,7 +38,9 @@ before(async () => {
   lost = { id: placed.order.id, outTradeNo: placed.order.outTradeNo, courseTitle: course.title };
   const other = await stack.placeOrder(buyer, [course.id]);
   unpaid = { id: other.order.id, outTradeNo: other.order.outTradeNo };
-  await sleep(200);
+  // The payment notify was sent and dropped by the fault: the api never saw it (no inbox row).
+  await stack.control.waitForNotifies(lost.outTradeNo, (l) => l.some((n) => n.attempts.some((a) => a.faults.includes("dropped"))));
+  assert.equal(await admin.prisma.paymentNotification.count({ where: { outTradeNo: lost.outTradeNo } }), 0, "no notify reached the api");
   assert.equal((await admin.prisma.order.findUniqueOrThrow({ where: { id: lost.id } })).status, "UNPAID");
 
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

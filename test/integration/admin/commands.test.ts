@@ -2,7 +2,7 @@
 // they change statuses only through core/orders and leave OrderEvents naming the staff member.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, sleep, type Stack } from "../../support/index.ts";
+import { startStack, type Stack } from "../../support/index.ts";
 import { AdminClient, createStaff, startAdmin, type AdminUnderTest, type TestStaff } from "./support.ts";
 
 let stack: Stack;
@@ -37,8 +37,11 @@ describe("Query Alipay now", () => {
     const { order, payUrl } = await unpaidOrder();
     await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "dropNotify", times: 1000 }] });
     await stack.payAtSandbox(order.outTradeNo, payUrl);
-    await sleep(300);
-    assert.equal((await admin.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).status, "UNPAID", "notifies were dropped");
+    // The sandbox sent the payment notify and the fault dropped it: the api never saw it (no inbox row),
+    // so only the staff command below can find the payment.
+    await stack.control.waitForNotifies(order.outTradeNo, (l) => l.some((n) => n.attempts.some((a) => a.faults.includes("dropped"))));
+    assert.equal(await admin.prisma.paymentNotification.count({ where: { outTradeNo: order.outTradeNo } }), 0, "no notify reached the api");
+    assert.equal((await admin.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).status, "UNPAID");
 
     const r = await command(`Order/records/${order.id}/checkPayment`);
     assert.equal(r.status, 200);

@@ -92,7 +92,7 @@ describe("every route while the database is unreachable", () => {
     const config = { ...stack.config, databaseUrl: BROKEN_DATABASE_URL };
     const ctx: RoleContext = { role: "api", config, logger: stack.logger, prisma, redis: createRedisStub(), lifecycle: brokenLifecycle };
     const orders = createOrderDeps({ prisma, config, logger: stack.logger, queues: stack.api.queues });
-    api = await serve(createApiApp(ctx, { queues: stack.api.queues, orders, intake: { ...stack.api.intake, prisma } }));
+    api = await serve(createApiApp(ctx, { queues: stack.api.queues, orders }));
     admin = await startAdmin({ name: "error-bodies-admin", stack, env: { DATABASE_URL: BROKEN_DATABASE_URL } });
   });
   after(async () => {

@@ -2,20 +2,16 @@
 // signature is verified byte-exact by the client, so "ok"/"business_error" here also proves the
 // sandbox signs like the real gateway.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
-import { coreClient, newOutTradeNo, openTrade, startReceiver, startSandbox, type Receiver, type TestSandbox } from "./helpers.ts";
+import { coreClient, newOutTradeNo, openTrade, sandboxAndReceiverPerFile, type Receiver, type TestSandbox } from "./helpers.ts";
 
 let t: TestSandbox;
 let rcv: Receiver;
 
-before(async () => {
-  t = await startSandbox();
-  rcv = await startReceiver();
-});
-after(async () => {
-  await t.close();
-  await rcv.close();
+sandboxAndReceiverPerFile({}, (s, r) => {
+  t = s;
+  rcv = r;
 });
 
 describe("createAlipayClient against the sandbox", () => {

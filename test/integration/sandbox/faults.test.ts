@@ -1,26 +1,24 @@
 // Fault injection (sandbox/faults.ts), one test per fault kind, observed the way a merchant would:
 // what arrives at notify_url, and what core/alipay's client (and the official SDK) get back.
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 import { verifyCallback } from "../../../core/alipay/signature.ts";
-import { alipayKeyPair, coreClient, newOutTradeNo, officialSdk, openTrade, startReceiver, startSandbox, type Receiver, type TestSandbox } from "./helpers.ts";
+import { alipayKeyPair, coreClient, newOutTradeNo, officialSdk, openTrade, sandboxAndReceiverPerFile, startSandbox, type Receiver, type TestSandbox } from "./helpers.ts";
+import { waitFor as waitUntil } from "../../support/wait.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
 
 let t: TestSandbox;
 let rcv: Receiver;
 
-before(async () => {
-  t = await startSandbox({ timeFactor: 0.001 });
-  rcv = await startReceiver();
+sandboxAndReceiverPerFile({ timeFactor: 0.001 }, (s, r) => {
+  t = s;
+  rcv = r;
 });
 afterEach(async () => {
   await t.control.clearFaults();
 });
-after(async () => {
-  await t.close();
-  await rcv.close();
-});
+
 
 const notifiesFor = (outTradeNo: string) => rcv.notifies.filter((n) => n.params.out_trade_no === outTradeNo);
 
@@ -74,7 +72,8 @@ describe("notify faults", () => {
     const { outTradeNo } = await openTrade(t, rcv, { totalFen: 1000 });
     await t.control.addFaults({ outTradeNo, faults: [{ kind: "reorderNotify", count: 2 }] });
     await t.control.pay(outTradeNo);
-    await new Promise((r) => setTimeout(r, 50));
+    // The sandbox holds the payment notify (its control API says so) and the merchant has none.
+    await waitUntil("the payment notify held", async () => (await t.control.listFaults()).held.some((h) => h.held === 1));
     assert.equal(notifiesFor(outTradeNo).length, 0, "payment notify is held");
     assert.equal((await coreClient(t.gatewayUrl).refund({ outTradeNo, refundFen: 100, outRequestNo: "x1" })).kind, "ok");
     const got = await waitFor(() => notifiesFor(outTradeNo).length === 2 && notifiesFor(outTradeNo));
@@ -163,8 +162,7 @@ describe("gateway faults", () => {
       await other.control.addFaults({ faults: [{ kind: "hang" }] });
       const t0 = Date.now();
       const pending = coreClient(other.gatewayUrl, { timeoutMs: 10_000 }).closeTrade("held_open");
-      await new Promise((res) => setTimeout(res, 100));
-      assert.equal(other.sandbox.gateway.hung.size, 1);
+      await waitFor(() => other.sandbox.gateway.hung.size === 1);
       await other.close();
       const answer = await pending;
       assert.equal(answer.kind, "unknown");

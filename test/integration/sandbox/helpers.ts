@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AlipaySdk } from "alipay-sdk";
 import express from "express";
+import { after, before } from "node:test";
 import { createAlipayClient, type AlipayClient } from "../../../core/alipay/client.ts";
 import { parseFormBody } from "../../../core/alipay/form.ts";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
@@ -88,6 +89,24 @@ export interface Receiver {
 }
 
 /** A merchant stand-in: records every notify (raw body) and return, answers per `replies`. */
+/**
+ * One sandbox and one merchant receiver for a whole test file: started in a `before` hook, closed in
+ * an `after` hook. `use` receives them once started (assign them to the file's variables).
+ */
+export function sandboxAndReceiverPerFile(opts: Parameters<typeof startSandbox>[0], use: (t: TestSandbox, rcv: Receiver) => void): void {
+  let t: TestSandbox | undefined;
+  let rcv: Receiver | undefined;
+  before(async () => {
+    t = await startSandbox(opts);
+    rcv = await startReceiver();
+    use(t, rcv);
+  });
+  after(async () => {
+    await t?.close();
+    await rcv?.close();
+  });
+}
+
 export async function startReceiver(replies: Reply[] = []): Promise<Receiver> {
   const app = express();
   const notifies: ReceivedNotify[] = [];

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { verifyCallback } from "../../../core/alipay/signature.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
-import { APP_ID, SELLER_ID, coreClient, merchantKeyPair, newOutTradeNo, openTrade, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox } from "./helpers.ts";
+import { APP_ID, SELLER_ID, coreClient, merchantKeyPair, newOutTradeNo, openTrade, sandboxAndReceiverPerFile, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox } from "./helpers.ts";
 import { ALIPAY_RETRY_SCHEDULE_MS } from "../../../sandbox/notify-delivery.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
@@ -16,13 +16,9 @@ let t: TestSandbox;
 let rcv: Receiver;
 
 // time factor 0.001: the 4m / 10m / 10m retries come after 240 ms / 600 ms / 600 ms.
-before(async () => {
-  t = await startSandbox({ timeFactor: 0.001 });
-  rcv = await startReceiver();
-});
-after(async () => {
-  await t.close();
-  await rcv.close();
+sandboxAndReceiverPerFile({ timeFactor: 0.001 }, (s, r) => {
+  t = s;
+  rcv = r;
 });
 
 function notifiesFor(r: Receiver, outTradeNo: string) {

@@ -4,25 +4,21 @@
 // verify with core/alipay's verifyCallback — and stop verifying after any one-character change.
 // Also: buildSignedNotify (the forging helper for benches) with arbitrary overrides, empty values included.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import fc from "fast-check";
 import { FormParseError, parseFormBody } from "../../../core/alipay/form.ts";
 import { verifyCallback } from "../../../core/alipay/signature.ts";
 import { fenToYuan } from "../../../core/money/index.ts";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
-import { alipayKeyPair, APP_ID, newOutTradeNo, officialSdk, SELLER_ID, startReceiver, startSandbox, type Receiver, type TestSandbox } from "./helpers.ts";
+import { alipayKeyPair, APP_ID, newOutTradeNo, officialSdk, SELLER_ID, sandboxAndReceiverPerFile, type Receiver, type TestSandbox } from "./helpers.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
 
 let t: TestSandbox;
 let rcv: Receiver;
-before(async () => {
-  t = await startSandbox();
-  rcv = await startReceiver();
-});
-after(async () => {
-  await t.close();
-  await rcv.close();
+sandboxAndReceiverPerFile({}, (s, r) => {
+  t = s;
+  rcv = r;
 });
 
 const tricky = fc.constantFrom("+", "%", "&", "=", " ", "%20", "%2B", "%%", "?", "#", "\n", "中", "文", "😀", "\"", "\\", "/", "é", "<", "'");

@@ -2,21 +2,17 @@
 // real HTTP: page-pay URL → cashier; query / close / refund / refund query answered with signatures the
 // SDK accepts (validateSign: true); the gateway's error shapes for bad requests.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { verifyResponse } from "../../../core/alipay/signature.ts";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
-import { APP_ID, alipayKeyPair, newOutTradeNo, officialSdk, startReceiver, startSandbox, type Receiver, type TestSandbox } from "./helpers.ts";
+import { APP_ID, alipayKeyPair, newOutTradeNo, officialSdk, sandboxAndReceiverPerFile, type Receiver, type TestSandbox } from "./helpers.ts";
 
 let t: TestSandbox;
 let rcv: Receiver;
 
-before(async () => {
-  t = await startSandbox();
-  rcv = await startReceiver();
-});
-after(async () => {
-  await t.close();
-  await rcv.close();
+sandboxAndReceiverPerFile({}, (s, r) => {
+  t = s;
+  rcv = r;
 });
 
 function pagePayUrl(outTradeNo: string, extra: Record<string, unknown> = {}, sdk = officialSdk(t.gatewayUrl)): string {
@@ -133,7 +129,7 @@ describe("official SDK against the sandbox", () => {
     assert.equal(status, 200);
     assert.match(text, /^\{"alipay_trade_query_response":\{"code":"10000","msg":"Success",.*\},"sign":"[A-Za-z0-9+\\/=]+"\}$/);
     const node = JSON.parse(text).alipay_trade_query_response;
-    // keys after code/msg in alphabetical order, as in vectors/ys-response-trade-query-trade-success
+    // keys after code/msg in alphabetical order, as in test/fixtures/alipay-vectors/ys-response-trade-query-trade-success.json
     const keys = Object.keys(node).slice(2);
     assert.deepEqual(keys, [...keys].sort());
     assert.equal(verifyResponse(text, "alipay.trade.query", alipayKeyPair().publicKeyPem).valid, true);
