@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { verifyCallback } from "../../../core/alipay/signature.ts";
-import { alipayKeyPair, coreClient, newOutTradeNo, officialSdk, openTrade, sandboxAndReceiverPerFile, startSandbox, type Receiver, type TestSandbox } from "./helpers.ts";
+import { alipayKeyPair, coreClient, newOutTradeNo, officialSdk, openTrade, sandboxAndReceiverPerFile, startSandbox, type Receiver, type TestSandbox, waitFor } from "./helpers.ts";
 import { waitFor as waitUntil } from "../../support/wait.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
@@ -22,15 +22,6 @@ afterEach(async () => {
 
 const notifiesFor = (outTradeNo: string) => rcv.notifies.filter((n) => n.params.out_trade_no === outTradeNo);
 
-async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Opens a trade, installs faults scoped to it, pays it. */
 async function payWithFaults(faults: Parameters<TestSandbox["control"]["addFaults"]>[0]["faults"], totalFen = 1230) {

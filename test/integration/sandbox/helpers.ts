@@ -197,3 +197,14 @@ export async function openTrade(
   const html = await t.control.openCashier(url);
   return { outTradeNo, url, html };
 }
+
+/** Polls a synchronous probe (receiver state, sandbox internals) until it returns a truthy value. */
+export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

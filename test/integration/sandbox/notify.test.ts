@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { verifyCallback } from "../../../core/alipay/signature.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
-import { APP_ID, SELLER_ID, coreClient, merchantKeyPair, newOutTradeNo, openTrade, sandboxAndReceiverPerFile, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox } from "./helpers.ts";
+import { APP_ID, SELLER_ID, coreClient, merchantKeyPair, newOutTradeNo, openTrade, sandboxAndReceiverPerFile, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox, waitFor } from "./helpers.ts";
 import { ALIPAY_RETRY_SCHEDULE_MS } from "../../../sandbox/notify-delivery.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
@@ -25,15 +25,6 @@ function notifiesFor(r: Receiver, outTradeNo: string) {
   return r.notifies.filter((n) => n.params.out_trade_no === outTradeNo);
 }
 
-async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe("payment notify and return", () => {
   test("TRADE_SUCCESS notify: the docs/alipay-protocol.md §4 fields, rule V1 signature, passback_params untouched", async () => {
