@@ -1,8 +1,10 @@
 import client from "prom-client";
 import type { NextFunction, Request, Response, RequestHandler } from "express";
 
-// One registry per process; every role exposes it at /metrics. Names follow Prometheus
-// conventions: counters end in _total, durations are _seconds histograms.
+// An output port, not a dependency: the core (intake, apply, commands) only increments the counters
+// below and never reads them back, so no decision depends on them and no test has to pass them in.
+// The adapter is this process's prom-client registry, exposed by every role at /metrics. Names follow
+// Prometheus conventions: counters end in _total, durations are _seconds histograms.
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry, prefix: "coursepay_" });
 
@@ -11,6 +13,7 @@ const counter = (name: string, help: string, labelNames: string[] = []) =>
 const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
   new client.Histogram({ name, help, labelNames, buckets, registers: [registry] });
 
+/** The port: what the roles and the core count. */
 export const metrics = {
   callbacksReceived: counter("coursepay_callbacks_received_total", "Alipay callbacks received", ["kind"]),
   callbacksVerified: counter("coursepay_callbacks_verified_total", "Alipay callbacks whose signature verified", ["kind"]),
