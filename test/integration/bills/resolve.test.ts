@@ -1,6 +1,7 @@
 // Resolving bill differences: "trust Alipay" goes through the order state machine (the timeline
 // shows it), pays a locally unpaid order exactly once even when its notify is applied at the same
 // moment; "mark resolved" needs a note; viewers' and resolved differences are refused.
+import { loadConfig } from "../../../core/config/index.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
@@ -17,7 +18,8 @@ const at = (d: string, hms: string) => `${d}T${hms}+08:00`;
 before(async () => {
   w = await billWorld();
   const alipay = coreClient(w.t.gatewayUrl);
-  orderDeps = { prisma: w.prisma, alipay };
+  // Order settings come from loadConfig only (its defaults; keys are not needed by these commands).
+  orderDeps = { prisma: w.prisma, alipay, config: loadConfig(process.env, { needAlipayKeys: false }) };
 });
 after(async () => w.close());
 
