@@ -12,7 +12,7 @@
 import path from "node:path";
 import express from "express";
 import formidableMiddleware from "express-formidable";
-import AdminJS, { Router as AdminRouter, type PageContext } from "adminjs";
+import AdminJS, { Router as AdminRouter, type BrandingOptions, type PageContext } from "adminjs";
 import { buildRoutes } from "@adminjs/express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
 import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
@@ -30,6 +30,7 @@ import { createComponents } from "./components/index.ts";
 import { loadDashboard } from "./dashboard/data.ts";
 import { orderCsvExport } from "./export.ts";
 import { adminLocale, languageMiddleware } from "./locale/index.ts";
+import { ASSETS_PATH, FAVICON, STYLESHEET, faviconFile, publicAssets, withoutThirdPartyFonts } from "./public-assets.ts";
 import { queuesBoard } from "./queues-board.ts";
 import { buildResources } from "./resources/index.ts";
 import { createOrderResource } from "./resources/orders.ts";
@@ -74,10 +75,22 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
           queues: queues.all(),
           sweepQueue: queues.reconcileSweep,
           queuesHref: hasRole(asStaff(context.currentAdmin), AREAS.queues) ? `${ADMIN_ROOT}${QUEUES_PATH}` : null,
+          timeZone: config.display.timeZone,
         }),
     },
+    // Baked into the components bundle as AdminJS.env (components/shared.ts displayTimeZone).
+    env: { DISPLAY_TIME_ZONE: config.display.timeZone },
     locale: adminLocale,
-    branding: { companyName: "coursepay", withMadeWithLove: false, logo: false },
+    branding: {
+      companyName: "coursepay",
+      withMadeWithLove: false,
+      logo: false,
+      favicon: `${ADMIN_ROOT}${ASSETS_PATH}/${FAVICON}`,
+      // The design system's font is Roboto (from Google, removed in public-assets.ts): system fonts.
+      // (AdminJS types every theme key as a record; `font` is a plain CSS string.)
+      theme: { font: "system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif" } as unknown as BrandingOptions["theme"],
+    },
+    assets: { styles: [`${ADMIN_ROOT}${ASSETS_PATH}/${STYLESHEET}`] },
     settings: { defaultPerPage: 20 },
   });
 
@@ -103,6 +116,8 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
     next();
   });
   router.use(languageMiddleware());
+  router.use(withoutThirdPartyFonts());
+  router.use(publicAssets());
   router.use(session.middleware);
   router.use(sameOriginWrites());
   router.use(loginRoutes({
@@ -117,7 +132,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
 
   router.use(requireStaff({ admin, prisma }));
   router.use(QUEUES_PATH, requireRole(AREAS.queues), queuesBoard(queues.all(), `${ADMIN_ROOT}${QUEUES_PATH}`, { homeHref: ADMIN_ROOT }));
-  router.get(EXPORT_PATH, requireRole(AREAS.exportCsv), orderCsvExport({ prisma, orders, logger }));
+  router.get(EXPORT_PATH, requireRole(AREAS.exportCsv), orderCsvExport({ prisma, orders, logger, timeZone: config.display.timeZone }));
   const adminRoutes = AdminRouter.routes.filter((r) => r.action !== "bundleComponents");
   router.use(actionGuard(adminRoutes));
   router.use(formidableMiddleware({ maxFileSize: 1024 * 1024, maxFieldsSize: 1024 * 1024 }));
@@ -135,6 +150,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   app.use(healthRoutes("admin", [databaseProbe(prisma), redisProbe(redis)]));
   app.get("/metrics", metricsRoute);
   app.get("/", (_req, res) => res.redirect(ADMIN_ROOT));
+  app.get("/favicon.ico", (_req, res, next) => res.type("png").sendFile(faviconFile, { maxAge: "1h" }, (e) => e && next(e)));
   app.use(ADMIN_ROOT, router);
   app.use(errorResponder(logger));
   return app;

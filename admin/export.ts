@@ -8,6 +8,7 @@ import type { PrismaClient } from "@prisma/client";
 import type { Logger } from "pino";
 import { fenToYuan } from "../core/money/index.ts";
 import { asStaff } from "./access.ts";
+import { formatWallClock } from "./display-time.ts";
 import { DEFAULT_LANGUAGE, translate, type Language } from "./locale/index.ts";
 import type { PrismaResource } from "./prisma-resource.ts";
 
@@ -26,11 +27,6 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** China Standard Time, as staff read it: "2026-11-27 14:05:09". */
-function cst(d: Date | null): string {
-  return d ? new Date(d.getTime() + 8 * 3600_000).toISOString().replace("T", " ").slice(0, 19) : "";
-}
-
 /** Resolves when the client has taken the buffered data (or has gone away). */
 function drained(res: Response): Promise<void> {
   return new Promise((resolve) => {
@@ -44,20 +40,27 @@ function drained(res: Response): Promise<void> {
   });
 }
 
-export function orderCsvExport(deps: { prisma: PrismaClient; orders: PrismaResource; logger: Logger }): RequestHandler {
-  const { prisma, orders, logger } = deps;
+const TIME_COLUMNS: ReadonlySet<string> = new Set(["createdAt", "paidAt", "closedAt"]);
+
+export function orderCsvExport(deps: { prisma: PrismaClient; orders: PrismaResource; logger: Logger; timeZone: string }): RequestHandler {
+  const { prisma, orders, logger, timeZone } = deps;
+  // Times as "2026-11-27 14:05:09" (a spreadsheet reads that as a date); the header names the zone.
+  const time = (d: Date | null) => formatWallClock(d, timeZone);
   return async (req, res, next) => {
     const lang: Language = req.lang ?? DEFAULT_LANGUAGE;
     const t = (path: string, fallback: string) => translate(lang, path, fallback);
     try {
       const { filters = {} } = flat.unflatten(req.query as Record<string, unknown>) as { filters?: Record<string, unknown> };
       const where = await orders.where(new Filter(filters, orders));
-      const stamp = cst(new Date()).replace(/[-: ]/g, "").slice(0, 12);
+      const stamp = time(new Date()).replace(/[-: ]/g, "").slice(0, 12);
       res.setHeader("Content-Type", "text/csv; charset=utf-8");
       res.setHeader("Content-Disposition", `attachment; filename="orders-${stamp}.csv"`);
       res.setHeader("Cache-Control", "no-store");
       // BOM: spreadsheet programs need it to read UTF-8 (Chinese titles) correctly.
-      res.write("\uFEFF" + COLUMNS.map((c) => csvCell(t(`resources.Order.properties.${c}`, t(`properties.${c}`, c)))).join(",") + "\r\n");
+      res.write("\uFEFF" + COLUMNS.map((c) => {
+        const name = t(`resources.Order.properties.${c}`, t(`properties.${c}`, c));
+        return csvCell(TIME_COLUMNS.has(c) ? `${name} (${timeZone})` : name);
+      }).join(",") + "\r\n");
 
       let lastId = 0;
       let rows = 0;
@@ -71,7 +74,7 @@ export function orderCsvExport(deps: { prisma: PrismaClient; orders: PrismaResou
         if (batch.length === 0 || res.destroyed) break;
         const text = batch.map((o) => [
           o.id, o.outTradeNo, t(`labels.status.${o.status}`, o.status), fenToYuan(o.totalFen), fenToYuan(o.refundedFen), o.subject,
-          o.buyer.email, o.tradeNo, o.buyerAlipayId, cst(o.createdAt), cst(o.paidAt), cst(o.closedAt), o.needsReview ? "Y" : "",
+          o.buyer.email, o.tradeNo, o.buyerAlipayId, time(o.createdAt), time(o.paidAt), time(o.closedAt), t(`labels.needsReview.${o.needsReview}`, String(o.needsReview)),
         ].map(csvCell).join(",")).join("\r\n") + "\r\n";
         rows += batch.length;
         lastId = batch[batch.length - 1].id;

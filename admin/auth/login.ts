@@ -74,7 +74,7 @@ export function loginRoutes(deps: LoginDeps): Router {
     ...loginLimiters(deps.redis, deps.redisPrefix, (req, res, next) => {
       logger.warn({ ip: req.ip, email: loginEmail(req) }, "admin login throttled");
       page(req, res, 429, "tooManyRequests").catch(next);
-    }),
+    }, logger),
     async (req, res, next) => {
       try {
         const body = (req.body ?? {}) as Record<string, unknown>;
@@ -92,7 +92,9 @@ export function loginRoutes(deps: LoginDeps): Router {
         logger.info({ staffId: staff.id, email: staff.email, role: staff.role }, "admin login");
         res.redirect(302, root);
       } catch (e) {
-        next(e);
+        // The login page with a message, not a JSON 500: staff see why they cannot sign in.
+        logger.error({ err: e, ip: req.ip }, "admin login failed: service unavailable");
+        page(req, res, 503, "loginUnavailable").catch(next);
       }
     },
   );
@@ -107,9 +109,13 @@ export function loginRoutes(deps: LoginDeps): Router {
       res.redirect(302, admin.options.loginPath);
     });
   };
-  // GET because AdminJS's own "log out" item is a link to logoutPath.
-  router.get(rel(admin.options.logoutPath), logout);
+  // POST only (behind sameOriginWrites): a GET can be triggered by any page — an <img> or a link on
+  // another site logging staff out. AdminJS's own "log out" item navigates to logoutPath with a GET;
+  // components/LoggedIn.ts replaces it with a form POST.
   router.post(rel(admin.options.logoutPath), logout);
+  router.all(rel(admin.options.logoutPath), (_req, res) => {
+    res.status(405).set("Allow", "POST").type("text/plain").send("log out with POST");
+  });
   return router;
 }
 

@@ -3,8 +3,9 @@
 // minutes, against trying many emails). Successful logins are not counted (skipSuccessfulRequests:
 // the login handler answers a failure with 401, a success with a redirect).
 import type { Request, RequestHandler } from "express";
-import { ipKeyGenerator, rateLimit, type ClientRateLimitInfo, type Options, type Store } from "express-rate-limit";
+import { MemoryStore, ipKeyGenerator, rateLimit, type ClientRateLimitInfo, type Options, type Store } from "express-rate-limit";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 export const MAX_FAILURES_PER_EMAIL = 5;
@@ -57,13 +58,72 @@ export class RedisRateLimitStore implements Store {
   }
 }
 
+/**
+ * Redis while it answers; this process's memory while it does not. Without it a Redis outage makes
+ * every login a 500 (express-rate-limit passes the store's error on), and staff cannot reach the
+ * back office exactly when they need it. The fallback still throttles, per process, with the same
+ * limits; counts start again from zero on the switch, in either direction.
+ */
+export class RedisOrMemoryStore implements Store {
+  private readonly memory = new MemoryStore();
+  private degradedSince = 0;
+
+  constructor(private readonly redis: Redis, private readonly primary: Store, private readonly logger?: Logger) {}
+
+  init(options: Options): void {
+    this.primary.init?.(options);
+    this.memory.init(options);
+  }
+
+  private async use<T>(op: (store: Store) => Promise<T>): Promise<T> {
+    // Not even tried while disconnected: the shared connection queues commands until it is back.
+    if (this.redis.status === "ready") {
+      try {
+        const result = await op(this.primary);
+        if (this.degradedSince) {
+          this.logger?.info("admin login throttle: back on Redis");
+          this.degradedSince = 0;
+        }
+        return result;
+      } catch (e) {
+        this.degrade(e);
+      }
+    } else {
+      this.degrade(new Error(`Redis connection ${this.redis.status}`));
+    }
+    return op(this.memory);
+  }
+
+  private degrade(e: unknown): void {
+    if (this.degradedSince) return;
+    this.degradedSince = Date.now();
+    this.logger?.warn({ err: (e as Error).message }, "admin login throttle: Redis unavailable, counting in process memory");
+  }
+
+  get(key: string) {
+    return this.use((s) => Promise.resolve(s.get?.(key)));
+  }
+  increment(key: string) {
+    return this.use((s) => Promise.resolve(s.increment(key)));
+  }
+  decrement(key: string) {
+    return this.use((s) => Promise.resolve(s.decrement(key)));
+  }
+  resetKey(key: string) {
+    return this.use((s) => Promise.resolve(s.resetKey(key)));
+  }
+  shutdown() {
+    this.memory.shutdown();
+  }
+}
+
 export function loginEmail(req: Request): string {
   const raw = (req.body as Record<string, unknown> | undefined)?.email;
   return typeof raw === "string" ? raw.trim().toLowerCase().slice(0, 320) : "";
 }
 
 /** The two login limiters, in the order they run. `onLimited` renders the refusal (429). */
-export function loginLimiters(redis: Redis, redisPrefix: string, onLimited: RequestHandler): RequestHandler[] {
+export function loginLimiters(redis: Redis, redisPrefix: string, onLimited: RequestHandler, logger?: Logger): RequestHandler[] {
   const make = (name: string, limit: number, key: (req: Request) => string) =>
     rateLimit({
       windowMs: LOGIN_WINDOW_MS,
@@ -71,7 +131,7 @@ export function loginLimiters(redis: Redis, redisPrefix: string, onLimited: Requ
       skipSuccessfulRequests: true,
       standardHeaders: "draft-8",
       legacyHeaders: false,
-      store: new RedisRateLimitStore(redis, `${redisPrefix}:admin:login:${name}:`),
+      store: new RedisOrMemoryStore(redis, new RedisRateLimitStore(redis, `${redisPrefix}:admin:login:${name}:`), logger),
       keyGenerator: key,
       handler: (req, res, next) => onLimited(req, res, next),
     });

@@ -16,8 +16,9 @@ function Card({ label, value, testId, tone }: { label: string; value: React.Reac
 }
 
 /** Bars: orders per day; line: revenue per day (its own scale, right axis). */
-function Chart({ series, labels }: { series: DayPoint[]; labels: { orders: string; revenue: string } }) {
-  const W = 720, H = 220, pad = { l: 40, r: 70, t: 10, b: 30 };
+function Chart({ series, labels }: { series: DayPoint[]; labels: { orders: string; revenue: string; today: string } }) {
+  // Legend on top (it was drawn on the bottom edge and lost its lower half), day labels below.
+  const W = 720, H = 240, pad = { l: 40, r: 70, t: 30, b: 26 };
   const iw = W - pad.l - pad.r, ih = H - pad.t - pad.b;
   const maxOrders = Math.max(1, ...series.map((d) => d.orders));
   const maxRevenue = Math.max(1, ...series.map((d) => d.revenueFen));
@@ -31,18 +32,23 @@ function Chart({ series, labels }: { series: DayPoint[]; labels: { orders: strin
     ...series.map((d, i) => h("g", { key: d.day },
       h("rect", { x: x(i) + step * 0.15, y: yO(d.orders), width: step * 0.7, height: pad.t + ih - yO(d.orders), fill: "#8fa0ff" },
         h("title", null, `${d.day}: ${d.orders} ${labels.orders}, ${yuan(d.revenueFen)}`)),
-      i % 2 === 0 ? h("text", { x: x(i) + step / 2, y: H - 10, fontSize: 10, textAnchor: "middle", fill: "#666" }, d.day.slice(5)) : null,
+      // Every other day, counted back from today, so the newest bar always has its date.
+      (series.length - 1 - i) % 2 === 0
+        ? h("text", { x: x(i) + step / 2, y: H - 8, fontSize: 10, textAnchor: "middle", fill: "#666", "data-testid": i === series.length - 1 ? "chart-today" : undefined },
+            i === series.length - 1 ? `${labels.today} ${d.day.slice(5)}` : d.day.slice(5))
+        : null,
     )),
     h("path", { d: line, fill: "none", stroke: "#e07000", strokeWidth: 2 }),
     h("text", { x: 4, y: pad.t + 10, fontSize: 10, fill: "#3040d6" }, String(maxOrders)),
     h("text", { x: W - pad.r + 6, y: pad.t + 10, fontSize: 10, fill: "#e07000" }, yuan(maxRevenue)),
-    h("text", { x: pad.l, y: H - 0, fontSize: 10, fill: "#3040d6" }, `■ ${labels.orders}`),
-    h("text", { x: pad.l + 120, y: H - 0, fontSize: 10, fill: "#e07000" }, `— ${labels.revenue}`),
+    h("g", { "data-testid": "chart-legend" },
+      h("text", { x: pad.l, y: 14, fontSize: 11, fill: "#3040d6" }, `■ ${labels.orders}`),
+      h("text", { x: pad.l + 140, y: 14, fontSize: 11, fill: "#e07000" }, `— ${labels.revenue}`)),
   );
 }
 
 export default function Dashboard() {
-  const { translateComponent: tc, i18n } = useTranslation();
+  const { translateComponent: tc } = useTranslation();
   const [data, setData] = useState<DashboardData | null>(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -55,7 +61,7 @@ export default function Dashboard() {
   return h(Box, { variant: "grey", "data-testid": "dashboard" },
     h(Box, { flex: true, style: { justifyContent: "space-between", alignItems: "baseline" } },
       h(H2, null, d("title")),
-      h(Text, { style: { color: "#888" } }, d("generatedAt", { time: formatTime(data.generatedAt, i18n.language) }))),
+      h(Text, { style: { color: "#888" } }, d("generatedAt", { time: formatTime(data.generatedAt) }))),
     h(Box, { flex: true, style: { gap: 16, flexWrap: "wrap" } },
       h(Card, { label: d("paidToday"), value: data.today.paidOrders, testId: "dash-paid-today" }),
       h(Card, { label: d("revenueToday"), value: yuan(data.today.revenueFen), testId: "dash-revenue-today" }),
@@ -63,31 +69,31 @@ export default function Dashboard() {
       h(Card, { label: d("needsReview"), value: data.needsReview, testId: "dash-needs-review", tone: data.needsReview ? "alert" : undefined }),
     ),
     h(Box, { variant: "card", mt: "xl" }, h(H5, null, d("chart")),
-      h(Chart, { series: data.series, labels: { orders: d("orders"), revenue: d("revenue") } })),
+      h(Chart, { series: data.series, labels: { orders: d("orders"), revenue: d("revenue"), today: d("today") } })),
     h(Box, { flex: true, mt: "xl", style: { gap: 16, flexWrap: "wrap" } },
       h(Box, { variant: "card", style: { flex: "1 1 320px" }, "data-testid": "dash-anomalies" }, h(H5, null, d("anomalies")),
         data.anomalies.length
           ? h("ul", { style: { margin: 0, paddingLeft: 16 } }, ...data.anomalies.map((a) =>
               h("li", { key: a.eventId },
                 h("a", { href: orderUrl(a.orderId) }, a.outTradeNo), " ",
-                tc(`Timeline.types.${a.type}`, { defaultValue: a.type }), " · ", formatTime(a.createdAt, i18n.language))))
+                tc(`Timeline.types.${a.type}`, { defaultValue: a.type }), " · ", formatTime(a.createdAt))))
           : h(Text, null, d("noAnomalies"))),
-      h(Box, { variant: "card", style: { flex: "1 1 320px" }, "data-testid": "dash-queues" }, h(H5, null, d("queues")),
+      h(Box, { variant: "card", style: { flex: "1.4 1 420px" }, "data-testid": "dash-queues" }, h(H5, null, d("queues")),
         data.queues
-          ? h("table", { style: { borderCollapse: "collapse", width: "100%" } },
-              h("thead", null, h("tr", null, ...["queue", "waiting", "active", "delayed", "failed"].map((k) => h("th", { key: k, style: cell }, d(k))))),
+          ? h(Box, { style: { overflowX: "auto" } }, h("table", { style: { borderCollapse: "collapse", width: "100%" } },
+              h("thead", null, h("tr", null, ...["queue", "waiting", "active", "delayed", "failed"].map((k) => h("th", { key: k, style: { ...cell, whiteSpace: "nowrap" } }, d(k))))),
               h("tbody", null, ...data.queues.map((q) => h("tr", { key: q.name },
-                h("td", { style: cell }, q.name), h("td", { style: cell }, q.waiting), h("td", { style: cell }, q.active),
-                h("td", { style: cell }, q.delayed), h("td", { style: { ...cell, color: q.failed ? "#c20012" : undefined } }, q.failed)))))
+                h("td", { style: { ...cell, whiteSpace: "nowrap" } }, q.name), h("td", { style: cell }, q.waiting), h("td", { style: cell }, q.active),
+                h("td", { style: cell }, q.delayed), h("td", { style: { ...cell, color: q.failed ? "#c20012" : undefined } }, q.failed))))))
           : h(Text, null, d("queuesUnavailable")),
         data.queuesHref ? h(Box, { mt: "default" }, h("a", { href: data.queuesHref }, d("openQueues"))) : null),
       h(Box, { variant: "card", style: { flex: "1 1 320px" }, "data-testid": "dash-sweep" }, h(H5, null, d("sweep")),
         data.sweep
           ? h(Box, null,
               h(Text, { style: { color: data.sweep.failed ? "#c20012" : undefined } },
-                formatTime(data.sweep.finishedAt, i18n.language), data.sweep.failed ? ` · ${d("failed")}` : ""),
+                formatTime(data.sweep.finishedAt), data.sweep.failed ? ` · ${d("failed")}` : ""),
               h("dl", { style: { margin: "8px 0", fontSize: 13 } },
-                ...Object.entries((data.sweep.result ?? {}) as Record<string, unknown>).map(([k, v]) =>
+                ...Object.entries(data.sweep.result).filter(([, v]) => v !== undefined).map(([k, v]) =>
                   h("div", { key: k }, h("dt", { style: { display: "inline", color: "#666" } }, `${d(`sweepFields.${k}`, { defaultValue: k })}: `),
                     h("dd", { style: { display: "inline", margin: 0 } }, String(v))))))
           : h(Text, null, d("noSweep")),

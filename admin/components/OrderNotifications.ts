@@ -8,7 +8,7 @@ import type { NotificationRow } from "../resources/order-view.ts";
 const viewHelpers = new ViewHelpers();
 
 export default function OrderNotifications({ property, record }: BasePropertyProps) {
-  const { translateProperty, translateLabel, i18n } = useTranslation();
+  const { translateProperty, translateLabel } = useTranslation();
   const rows = parseJsonParam<NotificationRow[]>(record?.params[property.path], []);
   const R = "PaymentNotification";
   const th = (key: string) => h("th", { style: cell }, translateProperty(key, R));
@@ -18,7 +18,7 @@ export default function OrderNotifications({ property, record }: BasePropertyPro
       h("tbody", null, ...rows.map((n) =>
         h("tr", { key: n.id },
           h("td", { style: cell }, h("a", { href: viewHelpers.recordActionUrl({ resourceId: R, recordId: String(n.id), actionName: "show" }) },
-            formatTime(n.receivedAt, i18n.language))),
+            formatTime(n.receivedAt))),
           h("td", { style: cell }, n.kind),
           h("td", { style: cell }, n.verified ? "✓" : "✗"),
           h("td", { style: cell }, n.tradeStatus ?? "–"),

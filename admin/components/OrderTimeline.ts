@@ -7,7 +7,7 @@ import { enumBadge, formatTime, h, parseJsonParam } from "./shared.ts";
 import type { TimelineEntry } from "../resources/order-view.ts";
 
 export default function OrderTimeline({ property, record }: BasePropertyProps) {
-  const { translateProperty, translateLabel, translateComponent, i18n } = useTranslation();
+  const { translateProperty, translateLabel, translateComponent } = useTranslation();
   const entries = parseJsonParam<TimelineEntry[]>(record?.params[property.path], []);
   const label = translateProperty(property.label, property.resourceId);
   if (!entries.length) return h(ValueGroup, { label }, translateComponent("Timeline.empty"));
@@ -21,7 +21,7 @@ export default function OrderTimeline({ property, record }: BasePropertyProps) {
           style: { borderLeft: `3px solid ${anomaly ? "#c20012" : "#3040d6"}`, padding: "4px 12px", marginBottom: 8 },
         },
           h(Box, { flex: true, style: { gap: 8, alignItems: "center", flexWrap: "wrap" } },
-            h(Text, { as: "span", style: { color: "#888", fontSize: 12 } }, formatTime(e.createdAt, i18n.language)),
+            h(Text, { as: "span", style: { color: "#888", fontSize: 12 } }, formatTime(e.createdAt)),
             h(Text, { as: "strong", style: { color: anomaly ? "#c20012" : undefined } },
               translateComponent(`Timeline.types.${e.type}`, { defaultValue: e.type })),
             e.fromStatus || e.toStatus

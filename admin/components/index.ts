@@ -15,6 +15,13 @@ const FILES = {
   Dashboard: "./Dashboard.ts",
 } as const;
 
+/** AdminJS's own components replaced by ours (ComponentLoader.override; see each file for why). */
+const OVERRIDES = {
+  LoggedIn: "./LoggedIn.ts",
+  DefaultDatetimeListProperty: "./DateTime.ts",
+  DefaultDatetimeShowProperty: "./DateTime.ts",
+} as const;
+
 export type ComponentName = keyof typeof FILES;
 export type Components = Record<ComponentName, string>;
 
@@ -23,5 +30,6 @@ export function createComponents(): { loader: ComponentLoader; components: Compo
   const components = Object.fromEntries(
     Object.entries(FILES).map(([name, file]) => [name, loader.add(name, fileURLToPath(new URL(file, import.meta.url)))]),
   ) as Components;
+  for (const [name, file] of Object.entries(OVERRIDES)) loader.override(name, fileURLToPath(new URL(file, import.meta.url)));
   return { loader, components };
 }

@@ -4,6 +4,7 @@
 import React from "react";
 import { Badge, ValueGroup } from "@adminjs/design-system";
 import { fenToYuan } from "../../core/money/index.ts";
+import { formatInstant } from "../display-time.ts";
 
 export const h = React.createElement;
 
@@ -15,12 +16,15 @@ export function yuan(fen: unknown): string {
   return n < 0 ? `-¥${fenToYuan(-n)}` : `¥${fenToYuan(n)}`;
 }
 
-export function formatTime(value: unknown, language: string): string {
-  if (!value) return "–";
-  const d = new Date(String(value));
-  if (Number.isNaN(d.getTime())) return String(value);
-  // Staff read times in China Standard Time whatever the browser's zone is.
-  return d.toLocaleString(language === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+/** The zone staff read times in: DISPLAY_TIME_ZONE, passed to the browser through AdminJS's `env` option (app.ts). */
+export function displayTimeZone(): string {
+  const env = (globalThis as { AdminJS?: { env?: Record<string, string> } }).AdminJS?.env;
+  return env?.DISPLAY_TIME_ZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** Every time on every page: "2026-11-27 14:05:09 UTC+8" (admin/display-time.ts). */
+export function formatTime(value: unknown): string {
+  return formatInstant(value, displayTimeZone());
 }
 
 type Variant = "success" | "info" | "primary" | "secondary" | "danger" | "light" | "default";

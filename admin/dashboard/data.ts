@@ -4,9 +4,10 @@
 import type { PrismaClient } from "@prisma/client";
 import type { Queue } from "bullmq";
 import { EVENT } from "../../core/orders/index.ts";
+import { dayOf, dayStarts } from "../display-time.ts";
 
 export interface DayPoint {
-  /** YYYY-MM-DD in China Standard Time. */
+  /** YYYY-MM-DD in the display time zone (DISPLAY_TIME_ZONE). */
   day: string;
   orders: number;
   paidOrders: number;
@@ -21,7 +22,15 @@ export interface QueueHealth {
   failed: number;
 }
 
+export interface SweepSummary {
+  enqueued?: number;
+  batches?: number;
+  error?: string;
+}
+
 export interface DashboardData {
+  /** The zone of every time and day on the page. */
+  timeZone: string;
   generatedAt: string;
   today: { paidOrders: number; revenueFen: number };
   unpaid: number;
@@ -31,25 +40,15 @@ export interface DashboardData {
   queues: QueueHealth[] | null;
   /** Link to the queue board, for roles that may open it. */
   queuesHref: string | null;
-  sweep: { finishedAt: string; failed: boolean; result: unknown } | null;
+  /** What staff can act on: how many orders it queued for a payment check, in how many batches, or why it failed. */
+  sweep: { finishedAt: string; failed: boolean; result: SweepSummary } | null;
   /** What reconciliation (and expiry) did in the last 24 hours: event type → count. */
   reconciled: Record<string, number>;
   series: DayPoint[];
 }
 
-// The shop's day is China Standard Time: UTC+8 all year (no daylight saving since 1991).
-const CST_OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 24 * 3600_000;
 export const CHART_DAYS = 14;
-
-/** Start of the CST calendar day containing `now`, as a UTC instant. */
-export function startOfShopDay(now: Date): Date {
-  return new Date(Math.floor((now.getTime() + CST_OFFSET_MS) / DAY_MS) * DAY_MS - CST_OFFSET_MS);
-}
-
-function shopDayLabel(instant: Date): string {
-  return new Date(instant.getTime() + CST_OFFSET_MS).toISOString().slice(0, 10);
-}
 
 const ANOMALY_TYPES = Object.values(EVENT).filter((t) => t.startsWith("anomaly."));
 const PAID_LIKE = ["PAID", "PARTIALLY_REFUNDED", "REFUNDED"];
@@ -57,11 +56,14 @@ const RECONCILE_OUTCOMES = Object.values(EVENT).filter((t) => t !== EVENT.create
 
 export async function loadDashboard(
   prisma: PrismaClient,
-  deps: { queues: Queue[] | null; sweepQueue: Queue | null; queuesHref: string | null; now?: Date },
+  deps: { queues: Queue[] | null; sweepQueue: Queue | null; queuesHref: string | null; timeZone: string; now?: Date },
 ): Promise<DashboardData> {
   const now = deps.now ?? new Date();
-  const today = startOfShopDay(now);
-  const chartStart = new Date(today.getTime() - (CHART_DAYS - 1) * DAY_MS);
+  // The shop's days in the display zone: today is the last of CHART_DAYS.
+  const days = dayStarts(now, CHART_DAYS, deps.timeZone);
+  const today = days[CHART_DAYS - 1];
+  const chartStart = days[0];
+  const edges = days.map((d) => d.getTime() / 1000);
 
   const [todayRow, unpaid, needsReview, anomalies, seriesRows, reconciledRows, queues, sweep] = await Promise.all([
     prisma.$queryRaw<{ n: number; fen: bigint | null }[]>`
@@ -73,8 +75,10 @@ export async function loadDashboard(
       SELECT e.id, e.order_id, o.out_trade_no, e.type, e.created_at
       FROM order_event e JOIN "order" o ON o.id = e.order_id
       WHERE e.type = ANY(${ANOMALY_TYPES}) ORDER BY e.created_at DESC LIMIT 10`,
-    prisma.$queryRaw<{ day: string; orders: number; paid: number; fen: bigint | null }[]>`
-      SELECT to_char(created_at + interval '8 hours', 'YYYY-MM-DD') AS day,
+    // Bucket i (1-based) holds the orders created from edges[i-1] to edges[i]: the zone's day
+    // boundaries come from here (display-time.ts), not from SQL date arithmetic.
+    prisma.$queryRaw<{ bucket: number; orders: number; paid: number; fen: bigint | null }[]>`
+      SELECT width_bucket(extract(epoch FROM created_at)::float8, ${edges}::float8[]) AS bucket,
              count(*)::int AS orders,
              (count(*) FILTER (WHERE status::text = ANY(${PAID_LIKE})))::int AS paid,
              (sum(total_fen) FILTER (WHERE status::text = ANY(${PAID_LIKE})))::bigint AS fen
@@ -87,14 +91,14 @@ export async function loadDashboard(
     lastSweep(deps.sweepQueue),
   ]);
 
-  const byDay = new Map(seriesRows.map((r) => [r.day, r]));
-  const series: DayPoint[] = Array.from({ length: CHART_DAYS }, (_, i) => {
-    const day = shopDayLabel(new Date(chartStart.getTime() + i * DAY_MS));
-    const r = byDay.get(day);
-    return { day, orders: r?.orders ?? 0, paidOrders: r?.paid ?? 0, revenueFen: Number(r?.fen ?? 0) };
+  const byBucket = new Map(seriesRows.map((r) => [Number(r.bucket), r]));
+  const series: DayPoint[] = days.map((start, i) => {
+    const r = byBucket.get(i + 1);
+    return { day: dayOf(start, deps.timeZone), orders: r?.orders ?? 0, paidOrders: r?.paid ?? 0, revenueFen: Number(r?.fen ?? 0) };
   });
 
   return {
+    timeZone: deps.timeZone,
     generatedAt: now.toISOString(),
     today: { paidOrders: todayRow[0]?.n ?? 0, revenueFen: Number(todayRow[0]?.fen ?? 0) },
     unpaid,
@@ -135,10 +139,14 @@ async function lastSweep(queue: Queue | null): Promise<DashboardData["sweep"]> {
     const newest = [...completed, ...failed].filter(Boolean).sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0))[0];
     if (!newest?.finishedOn) return null;
     const isFailed = failed.includes(newest);
+    // Only what staff can act on: the job's slot and the worker's process id are for operators'
+    // logs, not for the dashboard.
+    const r = (newest.returnvalue ?? {}) as Record<string, unknown>;
+    const count = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
     return {
       finishedAt: new Date(newest.finishedOn).toISOString(),
       failed: isFailed,
-      result: isFailed ? { error: newest.failedReason } : newest.returnvalue ?? null,
+      result: isFailed ? { error: newest.failedReason } : { enqueued: count(r.enqueued), batches: count(r.batches) },
     };
   } catch {
     return null;

@@ -90,6 +90,7 @@ const en = {
   messages: {
     invalidCredentials: "Wrong email or password",
     tooManyRequests: "Too many failed logins. Wait 15 minutes and try again.",
+    loginUnavailable: "Signing in is unavailable right now (a service the back office needs did not answer). Try again in a minute; if it persists, tell the operator on duty.",
     forbiddenAction: "Your role does not allow this action",
     commandDone: "{{summary}}",
     commandFailed: "Not done: {{summary}}",
@@ -258,7 +259,8 @@ const en = {
       queuesUnavailable: "Queue status unavailable",
       sweep: "Last reconciliation sweep",
       noSweep: "No sweep has run yet",
-      sweepFields: { enqueued: "Payment checks queued", batches: "Batches", slot: "Slot", worker: "Worker pid", error: "Error" },
+      sweepFields: { enqueued: "Orders queued for a payment check", batches: "Batches", error: "Error" },
+      today: "Today",
       reconciled24h: "Reconciliation and expiry, last 24 hours",
       chart: "Orders and revenue, last 14 days",
       orders: "Orders",

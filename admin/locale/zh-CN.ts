@@ -78,6 +78,7 @@ const zhCN: Translations = {
   messages: {
     invalidCredentials: "邮箱或密码错误",
     tooManyRequests: "登录失败次数过多，请 15 分钟后再试。",
+    loginUnavailable: "暂时无法登录：后台依赖的服务没有响应。请一分钟后再试；若持续出现，请联系值班运维。",
     forbiddenAction: "您的角色无权执行此操作",
     commandDone: "{{summary}}",
     commandFailed: "未完成：{{summary}}",
@@ -246,7 +247,8 @@ const zhCN: Translations = {
       queuesUnavailable: "无法获取队列状态",
       sweep: "最近一次对账",
       noSweep: "尚未运行对账",
-      sweepFields: { enqueued: "已排队查询", batches: "批次", slot: "时间槽", worker: "进程号", error: "错误" },
+      sweepFields: { enqueued: "已排队查询的订单", batches: "批次", error: "错误" },
+      today: "今天",
       reconciled24h: "近 24 小时对账与超时处理结果",
       chart: "近 14 天订单与收入",
       orders: "订单数",

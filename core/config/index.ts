@@ -83,6 +83,19 @@ const EnvSchema = z.object({
   BILL_LEASE_SECONDS: positiveInt(600),
   // off: this worker runs no scheduled bill ticks (it still runs "reconcile this date now" jobs).
   BILL_SCHEDULE: z.enum(["on", "off"]).default("on"),
+  // The zone staff read times in (admin pages, dashboard days, CSV): an IANA name. The shop's day is
+  // China Standard Time.
+  DISPLAY_TIME_ZONE: z
+    .string()
+    .refine((v) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    }, `expected an IANA time zone name, e.g. "Asia/Shanghai" or "UTC"`)
+    .default("Asia/Shanghai"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -117,6 +130,8 @@ export interface Config {
   secrets: { token: string; session: string };
   limits: { notifyBodyBytes: number };
   inbox: { rejectedRetentionDays: number; settleAfterSeconds: number };
+  /** How times are shown to staff. */
+  display: { timeZone: string };
   bills: BillSettings;
 }
 
@@ -258,6 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       leaseSeconds: env.BILL_LEASE_SECONDS,
       schedule: env.BILL_SCHEDULE === "on",
     },
+    display: { timeZone: env.DISPLAY_TIME_ZONE },
   };
 }
 

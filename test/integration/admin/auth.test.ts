@@ -123,7 +123,7 @@ describe("session lifetime", () => {
     await client.loginOk(staff);
     const cookie = client.cookie(SESSION_COOKIE)!;
     assert.equal((await client.json("/admin/api/resources/Order/actions/list")).status, 200);
-    const out = await client.request("/admin/logout");
+    const out = await client.request("/admin/logout", { method: "POST" });
     assert.equal(out.status, 302);
     assert.equal(out.headers.get("location"), "/admin/login");
     assert.equal(client.cookie(SESSION_COOKIE), undefined, "cookie cleared");

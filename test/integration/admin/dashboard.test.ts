@@ -3,7 +3,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { DashboardData } from "../../../admin/dashboard/data.ts";
-import { CHART_DAYS, startOfShopDay } from "../../../admin/dashboard/data.ts";
+import { Worker, type ConnectionOptions } from "bullmq";
+import { CHART_DAYS } from "../../../admin/dashboard/data.ts";
+import { startOfDay } from "../../../admin/display-time.ts";
+import { QUEUE, createQueues } from "../../../core/queues/index.ts";
+import { bullConnection } from "../../../core/redis/index.ts";
 import { AdminClient, createStaff, seedOrders, startAdmin, type AdminUnderTest } from "./support.ts";
 
 let admin: AdminUnderTest;
@@ -15,9 +19,41 @@ after(async () => {
 });
 
 describe("dashboard", () => {
-  test("the shop's day starts at midnight in China Standard Time", () => {
-    assert.equal(startOfShopDay(new Date("2026-03-01T15:59:59Z")).toISOString(), "2026-02-28T16:00:00.000Z");
-    assert.equal(startOfShopDay(new Date("2026-03-01T16:00:00Z")).toISOString(), "2026-03-01T16:00:00.000Z");
+  test("the chart's days are the display zone's (Asia/Shanghai by default), labelled to today", async () => {
+    const viewer = await new AdminClient(admin.url).loginOk(await createStaff(admin.prisma, "viewer"));
+    const before = (await viewer.json<DashboardData>("/admin/api/dashboard")).body;
+    assert.equal(before.timeZone, "Asia/Shanghai");
+    const midnight = startOfDay(new Date(), "Asia/Shanghai");
+    await seedOrders(admin.prisma, [
+      { createdAt: new Date(midnight.getTime() + 60_000) },
+      { createdAt: new Date(midnight.getTime() + 90_000) },
+      { createdAt: new Date(midnight.getTime() - 60_000) },
+    ]);
+    const after = (await viewer.json<DashboardData>("/admin/api/dashboard")).body;
+    const delta = after.series.map((d, i) => d.orders - before.series[i].orders);
+    assert.deepEqual(delta.slice(-2), [1, 2], "one order late yesterday, two early today (Beijing time)");
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+    assert.equal(after.series.at(-1)!.day, today);
+  });
+
+  test("the last sweep shows what it did, not its slot or process id", async () => {
+    const admin2 = admin;
+    const queues = createQueues(admin2.config);
+    const worker = new Worker(QUEUE.reconcileSweep, async () => ({ enqueued: 3, batches: 1, slot: 29_000_000, worker: 4242 }), {
+      connection: bullConnection(admin2.config.redisUrl) as ConnectionOptions, prefix: admin2.config.redisPrefix,
+    });
+    try {
+      const done = new Promise((resolve) => worker.on("completed", resolve));
+      await queues.reconcileSweep.add("sweep", { slot: 29_000_000, intervalSeconds: 60 });
+      await done;
+      const viewer = await new AdminClient(admin.url).loginOk(await createStaff(admin.prisma, "viewer"));
+      const d = (await viewer.json<DashboardData>("/admin/api/dashboard")).body;
+      assert.deepEqual(d.sweep?.result, { enqueued: 3, batches: 1 });
+      assert.equal(d.sweep?.failed, false);
+    } finally {
+      await worker.close();
+      await queues.close();
+    }
   });
 
   test("shows today's paid orders and revenue, pending and flagged orders, anomalies and reconciliation", async () => {

@@ -62,3 +62,9 @@ test("the inbox's retention and settle delay are validated positive whole number
     assert.deepEqual(problemsOf({ ...base, INBOX_SETTLE_AFTER_SECONDS: bad }), ["INBOX_SETTLE_AFTER_SECONDS"], bad);
   }
 });
+
+test("DISPLAY_TIME_ZONE: Asia/Shanghai by default, any IANA zone, an unknown name is named", () => {
+  assert.equal(loadConfig(base).display.timeZone, "Asia/Shanghai");
+  assert.equal(loadConfig({ ...base, DISPLAY_TIME_ZONE: "Europe/Berlin" }).display.timeZone, "Europe/Berlin");
+  assert.deepEqual(problemsOf({ ...base, DISPLAY_TIME_ZONE: "Mars/Olympus" }), ["DISPLAY_TIME_ZONE"]);
+});
