@@ -10,6 +10,7 @@ import { CommandRefusedError, NotificationNotFoundError, OrderNotFoundError } fr
 import { allow, assertCan, type Staff } from "../access.ts";
 import type { Components } from "../components/index.ts";
 import { DEFAULT_LANGUAGE, parseLanguage, translate } from "../locale/index.ts";
+import { localizeReason } from "../locale/reasons.ts";
 import type en from "../locale/en.ts";
 
 export type CommandOutcome = keyof (typeof en)["messages"]["commandOutcome"];
@@ -60,7 +61,10 @@ export function commandAction(spec: CommandSpec, components: Components, logger:
     actionType: "record",
     icon: spec.icon,
     component: components.CommandAction,
-    showInDrawer: true,
+    // A page of its own, not a drawer: AdminJS renders a record action's drawer over the resource's
+    // *list* (record-action.js), so opening a command from an order page flashed the order list,
+    // first empty, behind it.
+    showInDrawer: false,
     custom: { intro: spec.intro, withReason: !!spec.withReason },
     isAccessible: accessible,
     isVisible: (ctx: ActionContext) => accessible(ctx) && !!ctx.record && spec.appliesTo(ctx.record),
@@ -72,7 +76,7 @@ export function commandAction(spec: CommandSpec, components: Components, logger:
       const id = Number(record.id());
       const result = await report(spec, id, staff, request.payload, logger);
       const lang = parseLanguage((currentAdmin as { locale?: unknown } | undefined)?.locale) ?? DEFAULT_LANGUAGE;
-      const summary = [translate(lang, `messages.commandOutcome.${result.outcome}`), result.detail].filter(Boolean).join(" — ");
+      const summary = [translate(lang, `messages.commandOutcome.${result.outcome}`), result.detail && localizeReason(lang, result.detail)].filter(Boolean).join(" — ");
       const fresh = (await resource.findOne(String(id), context)) ?? record;
       return {
         record: fresh.toJSON(currentAdmin),

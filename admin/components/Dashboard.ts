@@ -54,6 +54,9 @@ export default function Dashboard() {
   useEffect(() => {
     api.getDashboard<DashboardData>().then((r) => setData(r.data), () => setFailed(true));
   }, []);
+  useEffect(() => {
+    document.title = `${tc("Dashboard.title")} · coursepay`;
+  });
   if (failed) return h(Box, { variant: "container" }, h(Text, null, "…"));
   if (!data) return h(Loader);
   const d = (key: string, opts?: object) => tc(`Dashboard.${key}`, opts);

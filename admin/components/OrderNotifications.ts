@@ -21,7 +21,7 @@ export default function OrderNotifications({ property, record }: BasePropertyPro
             formatTime(n.receivedAt))),
           h("td", { style: cell }, n.kind),
           h("td", { style: cell }, n.verified ? "✓" : "✗"),
-          h("td", { style: cell }, n.tradeStatus ?? "–"),
+          h("td", { style: cell }, enumBadge("tradeStatus", n.tradeStatus, translateLabel, R)),
           h("td", { style: cell }, yuan(n.totalFen)),
           h("td", { style: cell }, enumBadge("outcome", n.outcome, translateLabel, R)),
           h("td", { style: cell }, n.reason),

@@ -18,6 +18,7 @@ const FILES = {
 /** AdminJS's own components replaced by ours (ComponentLoader.override; see each file for why). */
 const OVERRIDES = {
   LoggedIn: "./LoggedIn.ts",
+  ActionHeader: "./ActionHeader.ts",
   DefaultDatetimeListProperty: "./DateTime.ts",
   DefaultDatetimeShowProperty: "./DateTime.ts",
 } as const;

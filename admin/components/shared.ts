@@ -42,6 +42,10 @@ const VARIANTS: Record<string, Variant> = {
   rejected: "danger",
   anomaly: "danger",
   failed: "danger",
+  TRADE_SUCCESS: "success",
+  TRADE_FINISHED: "success",
+  WAIT_BUYER_PAY: "info",
+  TRADE_CLOSED: "light",
 };
 
 /** A coloured badge for an enum value, labelled with the same key AdminJS uses for filters. */

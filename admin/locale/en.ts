@@ -73,6 +73,7 @@ const en = {
     active: yesNo,
     disabled: yesNo,
     role: { viewer: "Viewer", operator: "Operator", admin: "Administrator" },
+    tradeStatus: { WAIT_BUYER_PAY: "Waiting for payment", TRADE_CLOSED: "Trade closed", TRADE_SUCCESS: "Paid", TRADE_FINISHED: "Finished (no refunds)" },
   },
   actions: {
     checkPayment: "Query Alipay now",

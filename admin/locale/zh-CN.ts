@@ -61,6 +61,7 @@ const zhCN: Translations = {
     active: yesNo,
     disabled: yesNo,
     role: { viewer: "只读", operator: "操作员", admin: "管理员" },
+    tradeStatus: { WAIT_BUYER_PAY: "等待买家付款", TRADE_CLOSED: "交易关闭", TRADE_SUCCESS: "交易成功", TRADE_FINISHED: "交易完结" },
   },
   actions: {
     checkPayment: "立即查询支付宝",

@@ -1,10 +1,18 @@
 // OrderEvents: the append-only history across all orders (each order's own timeline is on its show
 // page). Read-only.
-import type { ResourceWithOptions } from "adminjs";
+import type { ActionResponse, RecordJSON, ResourceWithOptions } from "adminjs";
 import type { PrismaClient } from "@prisma/client";
 import type { Components } from "../components/index.ts";
 import { PrismaResource } from "../prisma-resource.ts";
 import { builtInActions, propertiesOf } from "./common.ts";
+import { actorNames } from "./order-view.ts";
+
+/** Shows buyers' emails instead of "buyer:4" in the actor column. */
+async function withActorNames<T>(prisma: PrismaClient, response: T, records: RecordJSON[]): Promise<T> {
+  const names = await actorNames(prisma, records.map((r) => String(r.params.actor ?? "")));
+  for (const r of records) r.params.actor = names.get(String(r.params.actor)) ?? r.params.actor;
+  return response;
+}
 
 export function eventResourceOptions(deps: { prisma: PrismaClient; components: Components }): ResourceWithOptions {
   const C = deps.components;
@@ -29,7 +37,10 @@ export function eventResourceOptions(deps: { prisma: PrismaClient; components: C
         toStatus: { components: { list: C.StatusBadge, show: C.StatusBadge } },
         payload: { type: "mixed", components: { list: C.JsonValue, show: C.JsonValue } },
       }),
-      actions: builtInActions("OrderEvent"),
+      actions: builtInActions("OrderEvent", {
+        list: { after: async (response: ActionResponse) => withActorNames(deps.prisma, response, (response.records ?? []) as RecordJSON[]) },
+        show: { after: async (response: ActionResponse) => withActorNames(deps.prisma, response, response.record ? [response.record as RecordJSON] : []) },
+      }),
     },
   };
 }

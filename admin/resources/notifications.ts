@@ -38,6 +38,7 @@ export function notificationResourceOptions(deps: { prisma: PrismaClient; compon
         totalFen: money,
         refundFen: money,
         outcome: { components: { list: C.StatusBadge, show: C.StatusBadge }, isVisible: NOT_EDITABLE },
+        tradeStatus: { components: { list: C.StatusBadge, show: C.StatusBadge }, isVisible: NOT_EDITABLE },
         rawBody: { type: "textarea" },
         lastError: { type: "textarea" },
       }),

@@ -3,6 +3,8 @@
 // on one page. Loaded by the show action's after-hook; the components (components/Order*.ts) render
 // these shapes. Each query is by an indexed column and bounded.
 import type { Prisma, PrismaClient } from "@prisma/client";
+import type { Language } from "../locale/index.ts";
+import { localizeReason } from "../locale/reasons.ts";
 
 export interface CourseLine {
   id: number;
@@ -44,15 +46,29 @@ export interface OrderView {
 const MAX_EVENTS = 500;
 const MAX_NOTIFICATIONS = 200;
 
-/** "why" of an event, from its payload: the staff's own words first, then the rule's reason. */
-export function eventReason(payload: Prisma.JsonValue): string | null {
+/**
+ * "why" of an event, from its payload: the staff's own words first (as typed), then the rule's reason
+ * and any error, in the page's language (locale/reasons.ts).
+ */
+export function eventReason(payload: Prisma.JsonValue, lang: Language): string | null {
   if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
   const p = payload as Record<string, unknown>;
-  const parts = [p.requestedReason, p.reason, p.error].filter((v): v is string => typeof v === "string" && v !== "");
+  const text = (v: unknown): v is string => typeof v === "string" && v !== "";
+  const parts = [
+    ...[p.requestedReason].filter(text),
+    ...[p.reason, p.error].filter(text).map((r) => localizeReason(lang, r)),
+  ];
   return parts.length ? parts.join(" — ") : null;
 }
 
-export async function loadOrderView(prisma: PrismaClient, order: { id: number; outTradeNo: string }): Promise<OrderView> {
+/** Events name buyers by id ("buyer:4", core/orders); staff know them by email. Staff actors are emails already. */
+export async function actorNames(prisma: PrismaClient, actors: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(actors.map((a) => /^buyer:(\d+)$/.exec(a)?.[1]).filter((v): v is string => !!v).map(Number))];
+  const buyers = ids.length ? await prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [];
+  return new Map(buyers.map((b) => [`buyer:${b.id}`, b.email]));
+}
+
+export async function loadOrderView(prisma: PrismaClient, order: { id: number; outTradeNo: string }, lang: Language): Promise<OrderView> {
   const [details, events, notifications] = await Promise.all([
     prisma.orderDetail.findMany({ where: { orderId: order.id }, include: { course: { select: { title: true } } }, orderBy: { id: "asc" } }),
     prisma.orderEvent.findMany({ where: { orderId: order.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: MAX_EVENTS }),
@@ -65,12 +81,13 @@ export async function loadOrderView(prisma: PrismaClient, order: { id: number; o
       select: { id: true, kind: true, receivedAt: true, verified: true, tradeStatus: true, totalFen: true, outcome: true, reason: true },
     }),
   ]);
+  const names = await actorNames(prisma, events.map((e) => e.actor));
   return {
     details: details.map((d) => ({ id: d.id, courseId: d.courseId, courseTitle: d.course.title, priceFen: d.priceFen, realPriceFen: d.realPriceFen })),
     timeline: events.map((e) => ({
-      id: e.id, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, source: e.source, actor: e.actor,
-      createdAt: e.createdAt.toISOString(), reason: eventReason(e.payload), notificationId: e.notificationId,
+      id: e.id, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, source: e.source, actor: names.get(e.actor) ?? e.actor,
+      createdAt: e.createdAt.toISOString(), reason: eventReason(e.payload, lang), notificationId: e.notificationId,
     })),
-    notifications: notifications.map((n) => ({ ...n, receivedAt: n.receivedAt.toISOString() })),
+    notifications: notifications.map((n) => ({ ...n, reason: n.reason ? localizeReason(lang, n.reason) : n.reason, receivedAt: n.receivedAt.toISOString() })),
   };
 }

@@ -1,7 +1,7 @@
 // Orders: the list staff filter (status, dates, buyer, out_trade_no, trade_no, free search), the
 // show page with its lines, timeline and callbacks, and the commands. Money and status are never
 // edited here: there is no new/edit/delete, and statuses change only through the commands.
-import type { ActionResponse, ResourceWithOptions } from "adminjs";
+import type { ActionContext, ActionResponse, ResourceWithOptions } from "adminjs";
 import type { Logger } from "pino";
 import type { PrismaClient } from "@prisma/client";
 import { allow } from "../access.ts";
@@ -9,6 +9,7 @@ import { commandAction, type CommandSpec } from "../actions/command.ts";
 import type { Components } from "../components/index.ts";
 import { PrismaResource, type Where } from "../prisma-resource.ts";
 import { FILTER_ONLY, NOT_EDITABLE, SHOW_ONLY, builtInActions, propertiesOf } from "./common.ts";
+import { DEFAULT_LANGUAGE, parseLanguage } from "../locale/index.ts";
 import { loadOrderView } from "./order-view.ts";
 
 /**
@@ -80,10 +81,11 @@ export function orderResourceOptions(deps: {
       }),
       actions: builtInActions("Order", {
         show: {
-          after: async (response: ActionResponse) => {
+          after: async (response: ActionResponse, _request: unknown, context: ActionContext) => {
             const params = response.record?.params;
             if (!params?.id) return response; // refused or not found: nothing to add
-            const view = await loadOrderView(prisma, { id: Number(params.id), outTradeNo: String(params.outTradeNo) });
+            const lang = parseLanguage((context.currentAdmin as { locale?: unknown } | undefined)?.locale) ?? DEFAULT_LANGUAGE;
+            const view = await loadOrderView(prisma, { id: Number(params.id), outTradeNo: String(params.outTradeNo) }, lang);
             params.lines = JSON.stringify(view.details);
             params.timeline = JSON.stringify(view.timeline);
             params.callbacks = JSON.stringify(view.notifications);

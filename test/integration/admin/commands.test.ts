@@ -113,6 +113,6 @@ describe("Re-drive a notify", () => {
     const row = await admin.prisma.paymentNotification.create({ data: { rawBody: "x", verified: true, outcome: "applied" } });
     const r = await command(`PaymentNotification/records/${row.id}/redrive`);
     assert.equal(r.body.notice.type, "error");
-    assert.match(r.body.notice.options.summary, /已拒绝 — notification already processed \(applied\)/);
+    assert.match(r.body.notice.options.summary, /已拒绝 — 通知已处理（已应用）/);
   });
 });

@@ -73,7 +73,7 @@ describe("order list", () => {
     await admin.prisma.paymentNotification.create({ data: { rawBody: "a=b", outTradeNo: o.outTradeNo, orderId: o.id, verified: true, outcome: "applied", tradeStatus: "TRADE_SUCCESS", totalFen: 1230 } });
     const r = await client.json<{ record: { params: Record<string, string> } }>(`/admin/api/resources/Order/records/${o.id}/show`);
     const timeline = JSON.parse(r.body.record.params.timeline);
-    assert.deepEqual(timeline.map((e: { type: string; reason: string }) => [e.type, e.reason]), [["paid", "TRADE_SUCCESS"]]);
+    assert.deepEqual(timeline.map((e: { type: string; reason: string }) => [e.type, e.reason]), [["paid", "交易成功"]], "the trade status by its label");
     assert.equal(JSON.parse(r.body.record.params.callbacks)[0].outcome, "applied");
     assert.deepEqual(JSON.parse(r.body.record.params.lines), []);
   });
