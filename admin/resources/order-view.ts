@@ -3,7 +3,7 @@
 // on one page. Loaded by the show action's after-hook; the components (components/Order*.ts) render
 // these shapes. Each query is by an indexed column and bounded.
 import type { Prisma, PrismaClient } from "@prisma/client";
-import type { Language } from "../locale/index.ts";
+import { DEFAULT_LANGUAGE, type Language } from "../locale/index.ts";
 import { localizeReason } from "../locale/reasons.ts";
 
 export interface CourseLine {
@@ -68,7 +68,7 @@ export async function actorNames(prisma: PrismaClient, actors: string[]): Promis
   return new Map(buyers.map((b) => [`buyer:${b.id}`, b.email]));
 }
 
-export async function loadOrderView(prisma: PrismaClient, order: { id: number; outTradeNo: string }, lang: Language): Promise<OrderView> {
+export async function loadOrderView(prisma: PrismaClient, order: { id: number; outTradeNo: string }, lang: Language = DEFAULT_LANGUAGE): Promise<OrderView> {
   const [details, events, notifications] = await Promise.all([
     prisma.orderDetail.findMany({ where: { orderId: order.id }, include: { course: { select: { title: true } } }, orderBy: { id: "asc" } }),
     prisma.orderEvent.findMany({ where: { orderId: order.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: MAX_EVENTS }),
