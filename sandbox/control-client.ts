@@ -85,7 +85,12 @@ export class SandboxControl {
     return (await this.call<{ trade: Trade }>("POST", `/trades/${encodeURIComponent(outTradeNo)}/close`, {})).trade;
   }
 
-  /** Expires an unpaid trade now: TRADE_CLOSED + notify, as if time_expire had passed. */
+  /** The refund window ends: a paid trade becomes TRADE_FINISHED (notified). */
+  async finish(outTradeNo: string): Promise<Trade> {
+    return (await this.call<{ trade: Trade }>("POST", `/trades/${encodeURIComponent(outTradeNo)}/finish`, {})).trade;
+  }
+
+    /** Expires an unpaid trade now: TRADE_CLOSED + notify, as if time_expire had passed. */
   async expire(outTradeNo: string): Promise<Trade> {
     return (await this.call<{ trade: Trade }>("POST", `/trades/${encodeURIComponent(outTradeNo)}/expire`, {})).trade;
   }

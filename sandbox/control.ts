@@ -78,6 +78,11 @@ export function createControlRouter(gw: SandboxGateway): Router {
     if (t) answer(res, gw.trades.closeByMerchant(t));
   });
 
+  router.post("/trades/:outTradeNo/finish", (req, res) => {
+    const t = tradeOr404(req, res);
+    if (t) answer(res, gw.trades.finish(t));
+  });
+
   router.post("/trades/:outTradeNo/expire", (req, res) => {
     const t = tradeOr404(req, res);
     if (t) answer(res, gw.trades.expire(t));

@@ -37,11 +37,27 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   /** The notify reports this total_amount, correctly signed: only the merchant's amount check can catch it. */
   z.object({ kind: z.literal("notifyAmount"), totalAmount: yuan, times }).strict(),
   /** Answer with 20000 isp.unknow-error or 40004 ACQ.SYSTEM_ERROR (result unknown, docs/alipay-protocol.md §5). */
-  z.object({ kind: z.literal("gatewayError"), error: z.enum(["isp.unknow-error", "ACQ.SYSTEM_ERROR"]), methods, commit: z.boolean().optional(), times }).strict(),
+  z.object({ kind: z.literal("gatewayError"), error: z.enum(["isp.unknow-error", "ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR"]), methods, commit: z.boolean().optional(), times }).strict(),
   /** Never answer (until the sandbox closes): the client's timeout path. */
   z.object({ kind: z.literal("hang"), methods, commit: z.boolean().optional(), times }).strict(),
   /** The response is signed wrongly: the client must reject it. */
   z.object({ kind: z.literal("corruptResponseSignature"), methods, times }).strict(),
+  /** Answer with an unsigned refusal, as Alipay does for caller-identity errors: no "sign", or `"sign":""`. */
+  z
+    .object({
+      kind: z.literal("unsignedError"),
+      error: z.enum(["isv.invalid-app-id", "isv.invalid-signature", "isv.missing-signature-config"]),
+      emptySign: z.boolean().optional(),
+      methods,
+      times,
+    })
+    .strict(),
+  /** Business errors carry their sub_code with the "aop." prefix real gateways sometimes add (aop.ACQ.TRADE_NOT_EXIST). */
+  z.object({ kind: z.literal("aopSubCodes"), methods, times }).strict(),
+  /** Answers and notifications in GBK (charset=GBK, signed over the GBK bytes), like an app configured for GBK. */
+  z.object({ kind: z.literal("gbkCharset"), times }).strict(),
+  /** The next payment is by a buyer known by buyer_open_id (newer apps) instead of buyer_id / buyer_user_id. */
+  z.object({ kind: z.literal("buyerOpenId"), openId: z.string().min(1).max(128).optional(), times: times.default(1) }).strict(),
 ]);
 
 export const FaultBodySchema = z

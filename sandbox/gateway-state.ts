@@ -72,6 +72,7 @@ export class SandboxGateway {
       sellerId: o.sellerId,
       sellerEmail: o.sellerEmail,
       defaultBuyer: o.buyer,
+      faults: this.faults,
     });
     this.bills = new BillDesk({ ledger: this.ledger, sellerId: o.sellerId, publicUrl: () => this.publicUrl });
     // After a restart: overdue expiries close now, pending notifications resume their schedule.

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { FaultStore } from "./faults.ts";
 import type { TradeLedger } from "./ledger.ts";
+import { encodeFormBody } from "../core/alipay/form.ts";
 import { corruptBase64, type SandboxSigner } from "./signing.ts";
 import { formatBeijing } from "./time.ts";
 import type { Timers } from "./timers.ts";
@@ -132,7 +133,13 @@ export class NotifyDelivery {
       params.total_amount = amount.totalAmount;
       applied.push(`notifyAmount ${amount.totalAmount}`);
     }
-    params = this.o.signer.signCallback(params);
+    // An app configured for GBK gets GBK notifies: charset=GBK, signed over and sent as GBK bytes.
+    const gbk = faults.take("gbkCharset", scope) !== undefined;
+    if (gbk) {
+      params.charset = "GBK";
+      applied.push("gbk");
+    }
+    params = this.o.signer.signCallback(params, gbk ? "gbk" : "utf-8");
     if (faults.take("corruptNotifySignature", scope)) {
       params.sign = corruptBase64(params.sign!);
       applied.push("corruptSignature");
@@ -185,14 +192,16 @@ export class NotifyDelivery {
   }
 
   private async post(url: string, params: Record<string, string>, n: number, faults: string[]): Promise<NotifyAttempt> {
+    const gbk = params.charset === "GBK";
     const started = Date.now();
     const base = { n, at: started, url, faults, sentParams: params };
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "user-agent": "coursepay-alipay-sandbox" },
-        // URLSearchParams encodes like Alipay's form posts (space as "+", docs/alipay-protocol.md §1.4).
-        body: new URLSearchParams(params).toString(),
+        headers: { "content-type": `application/x-www-form-urlencoded; charset=${gbk ? "GBK" : "utf-8"}`, "user-agent": "coursepay-alipay-sandbox" },
+        // URLSearchParams encodes like Alipay's form posts (space as "+", docs/alipay-protocol.md §1.4); GBK bytes
+        // are percent-encoded one by one.
+        body: gbk ? encodeFormBody(params, "gbk") : new URLSearchParams(params).toString(),
         redirect: "manual",
         signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.abort.signal]),
       });

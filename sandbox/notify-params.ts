@@ -64,6 +64,7 @@ export function buildNotifyParams(trade: Trade, ctx: NotifyContext): Record<stri
   };
   if (ctx.refund) p.out_biz_no = ctx.refund.outRequestNo;
   if (paid && trade.buyerId) p.buyer_id = trade.buyerId;
+  if (paid && trade.buyerOpenId) p.buyer_open_id = trade.buyerOpenId;
   if (paid && trade.buyerLogonId) p.buyer_logon_id = maskLogonId(trade.buyerLogonId);
   p.seller_id = trade.sellerId;
   p.seller_email = ctx.sellerEmail;
@@ -97,6 +98,8 @@ function statusForEvent(trade: Trade, event: NotifyEvent): TradeStatus {
     case "closed":
     case "full_refund":
       return "TRADE_CLOSED";
+    case "finished":
+      return "TRADE_FINISHED";
     case "manual":
       return trade.status;
   }

@@ -1,4 +1,5 @@
-import { buildSignContent, signContent, signParams, verifyCandidates, type SignType, type VerifyResult } from "../core/alipay/signature.ts";
+import type { Charset } from "../core/alipay/charset.ts";
+import { buildSignContent, signContent, verifyCandidates, type SignType, type VerifyResult } from "../core/alipay/signature.ts";
 
 // The sandbox plays Alipay, so it uses the merchant-side signing primitives of core/alipay in reverse:
 // it verifies requests with the merchant's (app) public key and signs everything it sends with its own
@@ -23,10 +24,10 @@ export class SandboxSigner {
    * Sign notify or return parameters like the gateway: rule V1 (everything but `sign` and `sign_type`,
    * docs/alipay-protocol.md §1.5, §3, §4). Returns a copy with sign_type=RSA2 and sign set.
    */
-  signCallback(params: Record<string, string>): Record<string, string> {
+  signCallback(params: Record<string, string>, charset: Charset = "utf-8"): Record<string, string> {
     const out: Record<string, string> = { ...params, sign_type: "RSA2" };
     delete out.sign;
-    out.sign = signParams(out, this.keys.alipayPrivateKeyPem, "RSA2", "V1");
+    out.sign = signContent(buildSignContent(out, { exclude: ["sign", "sign_type"] }), this.keys.alipayPrivateKeyPem, "RSA2", charset);
     return out;
   }
 
@@ -36,9 +37,16 @@ export class SandboxSigner {
    * like Alipay's bodies do, so a merchant that re-serializes the node instead of cutting it out byte-exact
    * fails here rather than in production. `responseKey` is `<method>_response` or `error_response`.
    */
-  signResponse(responseKey: string, node: Record<string, unknown>, opts: { corruptSignature?: boolean } = {}): string {
+  signResponse(
+    responseKey: string,
+    node: Record<string, unknown>,
+    opts: { corruptSignature?: boolean; unsigned?: "absent" | "empty"; charset?: Charset } = {},
+  ): string {
     const nodeText = escapeSlashes(JSON.stringify(node));
-    let sign = signContent(nodeText, this.keys.alipayPrivateKeyPem, "RSA2");
+    // Unsigned answers: Alipay does not sign some refusals (see gateway/errors.ts UnsignedAnswer).
+    if (opts.unsigned === "absent") return `{"${responseKey}":${nodeText}}`;
+    if (opts.unsigned === "empty") return `{"${responseKey}":${nodeText},"sign":""}`;
+    let sign = signContent(nodeText, this.keys.alipayPrivateKeyPem, "RSA2", opts.charset ?? "utf-8");
     if (opts.corruptSignature) sign = corruptBase64(sign);
     return `{"${responseKey}":${nodeText},"sign":${escapeSlashes(JSON.stringify(sign))}}`;
   }

@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { fenToYuan } from "../core/money/index.ts";
 import type { TradeLedger } from "./ledger.ts";
 import { buildNotifyParams, buildReturnParams, newNotifyId, newTradeNo } from "./notify-params.ts";
+import type { FaultStore } from "./faults.ts";
 import type { NotifyDelivery } from "./notify-delivery.ts";
 import type { SandboxSigner } from "./signing.ts";
 import type { Timers } from "./timers.ts";
@@ -55,6 +57,8 @@ export interface TradeServiceOptions {
   sellerId: string;
   sellerEmail: string;
   defaultBuyer: Buyer;
+  /** for the buyerOpenId fault */
+  faults?: FaultStore;
 }
 
 export interface RefundResult {
@@ -127,7 +131,10 @@ export class TradeService {
     const now = Date.now();
     trade.status = "TRADE_SUCCESS";
     trade.paidAt = now;
-    trade.buyerId = buyer.id;
+    const openId = this.o.faults?.take("buyerOpenId", trade.outTradeNo);
+    // Real open ids look like "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5" (47 characters).
+    if (openId) trade.buyerOpenId = openId.openId ?? `074${createHash("sha512").update(buyer.id).digest("base64url").replace(/[-_]/g, "x").slice(0, 44)}`;
+    else trade.buyerId = buyer.id;
     trade.buyerLogonId = buyer.logonId;
     this.o.timers.cancel(expiryKey(trade));
     if (trade.returnUrl) trade.returnParams = buildReturnParams(trade, now, (p) => this.o.signer.signCallback(p));
@@ -186,6 +193,20 @@ export class TradeService {
     return { ok: true, value: { trade, refund, fundChange: true } };
   }
 
+  /**
+   * The refund window is over: TRADE_SUCCESS → TRADE_FINISHED, notified (PROTOCOL.md §4: "TRADE_FINISHED
+   * (e.g. when the refund period expires)"). Refunds are refused afterwards (ACQ.TRADE_HAS_FINISHED).
+   */
+  finish(trade: Trade): Outcome<Trade> {
+    if (trade.status !== "TRADE_SUCCESS") return fail("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
+    trade.status = "TRADE_FINISHED";
+    trade.finishedAt = Date.now();
+    this.o.ledger.changed();
+    this.o.log.info({ outTradeNo: trade.outTradeNo }, "trade finished");
+    this.notify(trade, "finished");
+    return { ok: true, value: trade };
+  }
+
   /** Closes every trade whose expiry passed while the sandbox was down, and re-arms the others. */
   resume(): void {
     for (const t of this.o.ledger.listTrades()) {
@@ -199,6 +220,7 @@ export class TradeService {
     const event: NotifyEvent =
       trade.status === "TRADE_CLOSED" ? (trade.closeReason === "fully_refunded" ? "full_refund" : "closed") : lastRefund ? "partial_refund" : "payment";
     if (trade.status === "WAIT_BUYER_PAY") return null; // not notified by Alipay
+    if (trade.status === "TRADE_FINISHED") return this.notify(trade, "finished");
     return this.notify(trade, event, event.endsWith("refund") ? lastRefund : undefined);
   }
 

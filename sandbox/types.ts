@@ -40,14 +40,18 @@ export interface Trade {
   /** Why the trade was closed: buyer never paid (expiry), merchant close API, or full refund. */
   closeReason?: "expired" | "closed_by_merchant" | "fully_refunded";
   buyerId?: string;
+  /** Newer apps see the buyer as buyer_open_id instead of buyer_id / buyer_user_id (buyerOpenId fault). */
+  buyerOpenId?: string;
   buyerLogonId?: string;
+  /** epoch ms the trade became TRADE_FINISHED (refund window over, control API finish). */
+  finishedAt?: number;
   refunds: RefundRecord[];
   refundedFen: number;
   /** The signed return_url parameters given to the browser after payment (docs/alipay-protocol.md §3). */
   returnParams?: Record<string, string>;
 }
 
-export type NotifyEvent = "payment" | "closed" | "partial_refund" | "full_refund" | "manual";
+export type NotifyEvent = "payment" | "closed" | "partial_refund" | "full_refund" | "finished" | "manual";
 
 export interface NotifyAttempt {
   /** 1-based attempt number within its notification (duplicates share the number). */

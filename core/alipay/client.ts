@@ -14,8 +14,10 @@ import { z } from "zod";
 import type { Logger } from "../logging/index.ts";
 import { fenToYuan } from "../money/index.ts";
 import { beijingTime, fenFromYuan, optional } from "./fields.ts";
+import { contentTypeCharset, decodeText, normalizeCharset, type Charset } from "./charset.ts";
 import { certSerialNumber, privateKeyPem, publicKeyPem, rootCertSerialNumber, toPrivateKey, toPublicKey, type KeyInput } from "./keys.ts";
 import { MAX_TOTAL_FEN, OUT_TRADE_NO, TRADE_STATUSES, type TradeStatus } from "./protocol.ts";
+import { createAlipayCertBook, type AlipayCertStore, type CertRotationEvent, type KeyLookup } from "./certs.ts";
 import { extractResponseNode } from "./response.ts";
 import { verifyResponse, type SignType } from "./signature.ts";
 import { formatBeijingTime } from "./time.ts";
@@ -31,8 +33,16 @@ export type AlipayClientConfig = {
   timeoutMs: number;
   /** Our seller id (2088…), for the merchant checks of notifications. */
   sellerId?: string;
-  /** Certificate mode (公钥证书模式): adds app_cert_sn and alipay_root_cert_sn to every request. */
-  certs?: { appCert: string; alipayRootCert: string };
+  /**
+   * Certificate mode (公钥证书模式): adds app_cert_sn and alipay_root_cert_sn to every request. With
+   * `alipayCert`, answers are verified with the certificate their alipay_cert_sn names, and a rotated
+   * certificate is downloaded, checked against the root and kept in `certStore` (certs.ts).
+   */
+  certs?: { appCert: string; alipayRootCert: string; alipayCert?: string };
+  /** Shared cache of downloaded Alipay certificates (the database in the roles). */
+  certStore?: AlipayCertStore;
+  /** Told about every certificate rotation event (metrics). */
+  onCertRotation?: (e: CertRotationEvent) => void;
   logger?: Logger;
   /** Clock for request timestamps (tests). */
   now?: () => Date;
@@ -110,6 +120,35 @@ const OUT_REQUEST_NO = /^[A-Za-z0-9_-]{1,64}$/;
 // Gateway outcomes that do not say whether the operation happened (docs/alipay-protocol.md §5).
 const UNKNOWN_CODES = new Set(["20000", "40005"]);
 const UNKNOWN_SUB_CODES = new Set(["ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error", "isp.unknown-error"]);
+
+/**
+ * Real gateways sometimes prefix a business sub_code with "aop." (aop.ACQ.SYSTEM_ERROR,
+ * aop.ACQ.TRADE_NOT_EXIST): same meaning as the unprefixed code. Only the ACQ/isv/isp namespaces are
+ * unwrapped; aop's own codes (aop.unknow-error, aop.invalid-auth-token…) stay as they are.
+ */
+export function normalizeSubCode(subCode: string): string {
+  return /^aop\.(ACQ|isv|isp)\./.test(subCode) ? subCode.slice(4) : subCode;
+}
+
+// What an operator should check when the gateway refuses a call without signing its answer. Alipay
+// answers errors about the caller's identity unsigned (e.g. 40002 isv.invalid-app-id, public reports:
+// github.com/fzlee/alipay/issues/20, github.com/shadowsocks/shadowsocks-manager/issues/139).
+const REFUSAL_HINTS: Record<string, string> = {
+  "isv.invalid-app-id": "ALIPAY_APP_ID is not an app of this gateway (sandbox app id on the production gateway, or the reverse?)",
+  "isv.missing-app-id": "ALIPAY_APP_ID is empty",
+  "isv.invalid-signature": "the app public key uploaded to Alipay does not match ALIPAY_APP_PRIVATE_KEY (key not uploaded, or another app's key)",
+  "isv.missing-signature-config": "no app public key or certificate is set up for this app and sign type at Alipay (upload it in the open-platform console)",
+  "isv.missing-app-cert-sn": "the app is in certificate mode: set ALIPAY_APP_CERT_FILE, ALIPAY_CERT_FILE and ALIPAY_ROOT_CERT_FILE instead of ALIPAY_PUBLIC_KEY_FILE",
+  "isv.app-cert-not-exist": "ALIPAY_APP_CERT_FILE is not the app certificate Alipay issued for this app (download appCertPublicKey_<appid>.crt again)",
+  "isv.invalid-app-cert-sn": "ALIPAY_APP_CERT_FILE is not the app certificate Alipay issued for this app",
+  "isv.invalid-alipay-root-cert-sn": "ALIPAY_ROOT_CERT_FILE is not Alipay's root certificate bundle (alipayRootCert.crt)",
+  "isv.missing-alipay-root-cert-sn": "certificate mode needs ALIPAY_ROOT_CERT_FILE",
+  "isv.insufficient-isv-permissions": "the app has not been granted this API: sign the product (e.g. 电脑网站支付) for the app",
+};
+
+function refusalHint(code: string, subCode: string): string {
+  return REFUSAL_HINTS[subCode] ?? (code === "40006" ? "the app lacks the permission for this API" : "check ALIPAY_APP_ID, the keys or certificates, and ALIPAY_GATEWAY");
+}
 
 // ---- response node schemas (the Java SDK's Alipay*Response models, docs/alipay-protocol.md §5) ----
 const optionalAmount = optional(fenFromYuan);
@@ -217,6 +256,52 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
   const certParams: Record<string, string> = cfg.certs
     ? { appCertSn: certSerialNumber(cfg.certs.appCert), alipayRootCertSn: rootCertSerialNumber(cfg.certs.alipayRootCert) }
     : {};
+  const certBook = cfg.certs?.alipayCert
+    ? createAlipayCertBook({
+        alipayCert: cfg.certs.alipayCert,
+        alipayRootCert: cfg.certs.alipayRootCert,
+        store: cfg.certStore,
+        download: downloadAlipayCert,
+        logger: cfg.logger,
+        onRotation: cfg.onCertRotation,
+      })
+    : null;
+
+  /** The key that verifies a message naming `sn` as its alipay_cert_sn (key mode: the one key). */
+  async function alipayKeyFor(sn: string | undefined): Promise<KeyLookup> {
+    if (!certBook) return { ok: true, key: cfg.alipayPublicKey, sn: sn ?? "" };
+    return certBook.keyFor(sn);
+  }
+
+  /**
+   * alipay.open.app.alipaycert.download: the certificate for an SN, as base64 of its PEM. Trust comes
+   * from the chain to the configured root (checked by the cert book), not from this answer's signature,
+   * which may be made with either the old or the new certificate; both are accepted.
+   */
+  async function downloadAlipayCert(sn: string): Promise<{ ok: true; pem: string } | { ok: false; reason: string }> {
+    const method = "alipay.open.app.alipaycert.download";
+    const posted = await post(method, { alipay_cert_sn: sn });
+    if ("kind" in posted) return { ok: false, reason: posted.reason };
+    const refused = unsignedRefusal(posted.raw, method);
+    if (refused) return { ok: false, reason: refused.reason };
+    const extracted = extractResponseNode(posted.raw, method);
+    if (!extracted.ok) return { ok: false, reason: `${extracted.code}: ${extracted.message}` };
+    const node = extracted.node as { code?: string; sub_code?: string; alipay_cert_content?: unknown };
+    if (node.code !== "10000" || typeof node.alipay_cert_content !== "string") {
+      return { ok: false, reason: `gateway answered ${node.code ?? "?"} ${node.sub_code ?? ""}`.trim() };
+    }
+    const content = node.alipay_cert_content.trim();
+    const pem = content.includes("BEGIN CERTIFICATE") ? content : Buffer.from(content, "base64").toString("utf8");
+    let newKey: string | null = null;
+    try {
+      newKey = publicKeyPem(pem);
+    } catch {
+      return { ok: false, reason: "alipay_cert_content is not a certificate" };
+    }
+    const signedOk = [newKey, cfg.alipayPublicKey].some((k) => verifyResponse(posted.raw, method, k, { signType, charset: posted.charset }).valid);
+    if (!signedOk) return { ok: false, reason: "the download answer's signature does not verify with the old or the new certificate" };
+    return { ok: true, pem };
+  }
 
   const sdk = new AlipaySdk({
     appId: cfg.appId,
@@ -273,13 +358,16 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       { method, outTradeNo: bizContent.out_trade_no, kind: "node" in outcome ? "ok" : outcome.kind, ms: Date.now() - started },
       "alipay call",
     );
-    if ("kind" in outcome && outcome.kind === "unknown") {
+    if ("kind" in outcome && outcome.kind === "unknown" && outcome.reason.startsWith("Alipay refused the call")) {
+      cfg.logger?.error({ method, outTradeNo: bizContent.out_trade_no, reason: outcome.reason }, "alipay refused the call: check the configuration");
+    } else if ("kind" in outcome && outcome.kind === "unknown") {
       cfg.logger?.warn({ method, outTradeNo: bizContent.out_trade_no, reason: outcome.reason }, "alipay call outcome unknown");
     }
     return outcome;
   }
 
-  async function send(method: string, bizContent: Record<string, string>): Promise<{ node: Record<string, unknown> } | BusinessError | UnknownOutcome> {
+  /** The signed POST; the raw answer decoded by its declared charset, or why there is none. */
+  async function post(method: string, bizContent: Record<string, string>): Promise<{ raw: string; charset: Charset } | UnknownOutcome> {
     let url: URL;
     let body: URLSearchParams;
     try {
@@ -293,6 +381,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     }
 
     let raw: string;
+    let charset: Charset = "utf-8";
     try {
       const res = await fetch(url, {
         method: "POST",
@@ -302,10 +391,15 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       });
       const bytes = new Uint8Array(await res.arrayBuffer());
       if (res.status !== 200) return { kind: "unknown", reason: `http_status: gateway answered HTTP ${res.status}` };
+      // Answers come in the app's charset (GBK for older apps), declared in the Content-Type.
+      const declared = contentTypeCharset(res.headers.get("content-type"));
+      const known = normalizeCharset(declared);
+      if (known === null) return { kind: "unknown", reason: `charset: response declares unsupported charset ${declared}` };
+      charset = known;
       try {
-        raw = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        raw = decodeText(bytes, charset);
       } catch {
-        return { kind: "unknown", reason: "charset: response body is not UTF-8" };
+        return { kind: "unknown", reason: `charset: response body is not ${charset}` };
       }
     } catch (err) {
       const e = err as Error;
@@ -313,14 +407,26 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       return { kind: "unknown", reason: `network: ${cause?.code ?? cause?.message ?? e.message}` };
     }
+    return { raw, charset };
+  }
 
-    const verified = verifyResponse(raw, method, cfg.alipayPublicKey, { signType });
+  async function send(method: string, bizContent: Record<string, string>): Promise<{ node: Record<string, unknown> } | BusinessError | UnknownOutcome> {
+    const posted = await post(method, bizContent);
+    if ("kind" in posted) return posted;
+    const { raw, charset } = posted;
+    const refused = unsignedRefusal(raw, method);
+    if (refused) return refused;
+    // Certificate mode: the answer names the Alipay certificate that signed it (rotation, certs.ts).
+    const key = await alipayKeyFor(topLevelString(raw, "alipay_cert_sn"));
+    if (!key.ok) return { kind: "unknown", reason: key.reason };
+    const verified = verifyResponse(raw, method, key.key, { signType, charset });
     if (!verified.valid) {
       return { kind: "unknown", reason: `bad_response_signature: ${verified.reason}${unverifiedHint(raw, method)}` };
     }
     const envelope = envelopeSchema.safeParse(verified.node);
     if (!envelope.success) return { kind: "unknown", reason: "malformed_response: response node has no code" };
-    const { code, msg = "", sub_code: subCode = "", sub_msg: subMsg = "" } = envelope.data;
+    const { code, msg = "", sub_code: rawSubCode = "", sub_msg: subMsg = "" } = envelope.data;
+    const subCode = normalizeSubCode(rawSubCode);
     if (code === "10000") return { node: verified.node as Record<string, unknown> };
     // Other 1xxxx codes (10003 "processing") are not a final answer for these APIs either.
     if (UNKNOWN_CODES.has(code) || UNKNOWN_SUB_CODES.has(subCode) || /^1\d{4}$/.test(code)) {
@@ -345,6 +451,10 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
 
   return {
     appId: cfg.appId,
+    /** For notify/return verification: the Alipay key for a callback's alipay_cert_sn (certificate mode rotation). */
+    alipayKeyFor,
+    /** Certificate mode: the SNs this client sends and trusts, for the doctor. */
+    certMode: cfg.certs ? { appCertSn: certParams.appCertSn!, alipayRootCertSn: certParams.alipayRootCertSn!, alipayCertSn: certBook?.configuredSn ?? null } : null,
     sellerId: cfg.sellerId,
     gatewayUrl: cfg.gatewayUrl,
     pagePayUrl,
@@ -390,6 +500,35 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
       assertArg(OUT_REQUEST_NO.test(req.outRequestNo), "outRequestNo: 1-64 letters, digits, '_' or '-'");
       return typed("alipay.trade.fastpay.refund.query", { out_trade_no: req.outTradeNo, out_request_no: req.outRequestNo }, refundQuerySchema);
     },
+  };
+}
+
+/** A top-level string member of a JSON body (e.g. alipay_cert_sn), or undefined. */
+function topLevelString(raw: string, key: string): string | undefined {
+  try {
+    const v = (JSON.parse(raw) as Record<string, unknown>)[key];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An error answer without a signature (no "sign", or "sign":""): Alipay refused the call before it
+ * would sign for us, typically a configuration problem on our side. Reported with a hint, and still an
+ * "unknown" outcome: an unsigned body is never evidence about a trade.
+ */
+function unsignedRefusal(raw: string, method: string): UnknownOutcome | null {
+  const extracted = extractResponseNode(raw, method);
+  if (!extracted.ok || (extracted.sign !== null && extracted.sign !== "")) return null;
+  const node = envelopeSchema.safeParse(extracted.node);
+  if (!node.success || node.data.code === "10000") return null;
+  const code = node.data.code;
+  const subCode = normalizeSubCode(node.data.sub_code ?? "");
+  const said = node.data.sub_msg ? ` (${node.data.sub_msg.slice(0, 200)})` : "";
+  return {
+    kind: "unknown",
+    reason: `Alipay refused the call: ${code} ${subCode || node.data.msg || ""} (unsigned answer)${said}; hint: ${refusalHint(code, subCode)}`,
   };
 }
 

@@ -7,6 +7,8 @@
 // duplicated keys (which value did the signer mean?), a `%` not followed by two hex digits, and bytes
 // that are not UTF-8 (URLSearchParams would silently substitute U+FFFD).
 
+import { decodeText, encodeText, type Charset } from "./charset.ts";
+
 export type FormParseErrorCode = "duplicate_key" | "bad_percent_encoding" | "invalid_utf8";
 
 export class FormParseError extends Error {
@@ -33,7 +35,7 @@ function hex(byte: number): number {
 }
 
 /** Decode one key or value (bytes of the raw body between separators). */
-function decodeComponent(bytes: Buffer): string {
+function decodeComponent(bytes: Buffer, charset: Charset): string {
   // Fast path (most keys and many values): plain ASCII with nothing to decode is its own text.
   let plain = true;
   for (let i = 0; i < bytes.length; i++) {
@@ -66,9 +68,9 @@ function decodeComponent(bytes: Buffer): string {
   // ASCII is valid UTF-8 and reads the same in latin1 (no decoder call needed).
   if (ascii) return out.toString("latin1", 0, n);
   try {
-    return utf8.decode(out.subarray(0, n));
+    return charset === "utf-8" ? utf8.decode(out.subarray(0, n)) : decodeText(out.subarray(0, n), charset);
   } catch {
-    throw new FormParseError("invalid_utf8", "decoded bytes are not UTF-8 (GBK callback, or corrupted body)");
+    throw new FormParseError("invalid_utf8", "decoded bytes are not UTF-8 (a GBK callback without charset=GBK, or a corrupted body)");
   }
 }
 
@@ -84,7 +86,8 @@ function setOwn(target: Record<string, string>, key: string, value: string): voi
  * on duplicated keys, broken percent-encoding or non-UTF-8 bytes. Empty segments ("a=1&&b=2") are
  * skipped; a segment without "=" is a key with an empty value.
  */
-export function parseFormBody(raw: string | Buffer): Record<string, string> {
+export function parseFormBody(raw: string | Buffer, opts: { charset?: Charset } = {}): Record<string, string> {
+  const charset = opts.charset ?? "utf-8";
   const bytes = typeof raw === "string" ? Buffer.from(raw, "utf8") : raw;
   const params: Record<string, string> = {};
   const seen = new Set<string>();
@@ -97,8 +100,8 @@ export function parseFormBody(raw: string | Buffer): Record<string, string> {
     start = end + 1;
     if (segment.length === 0) continue;
     const eq = segment.indexOf(0x3d); // '='
-    const key = decodeComponent(eq < 0 ? segment : segment.subarray(0, eq));
-    const value = eq < 0 ? "" : decodeComponent(segment.subarray(eq + 1));
+    const key = decodeComponent(eq < 0 ? segment : segment.subarray(0, eq), charset);
+    const value = eq < 0 ? "" : decodeComponent(segment.subarray(eq + 1), charset);
     if (seen.has(key)) {
       duplicates.add(key);
       continue;
@@ -116,9 +119,10 @@ export function parseFormBody(raw: string | Buffer): Record<string, string> {
 /** parseFormBody without throwing, for handlers that record every callback. */
 export function tryParseFormBody(
   raw: string | Buffer,
+  opts: { charset?: Charset } = {},
 ): { ok: true; params: Record<string, string> } | { ok: false; error: FormParseError } {
   try {
-    return { ok: true, params: parseFormBody(raw) };
+    return { ok: true, params: parseFormBody(raw, opts) };
   } catch (err) {
     if (err instanceof FormParseError) return { ok: false, error: err };
     throw err;
@@ -143,9 +147,18 @@ export function parseQueryString(raw: string): Record<string, string> {
   return parseFormBody(query);
 }
 
-/** Render params as a urlencoded body (encodeURIComponent, space as %20): for tests and the sandbox. */
-export function encodeFormBody(params: Record<string, string>): string {
+/**
+ * Render params as a urlencoded body (encodeURIComponent, space as %20): for tests and the sandbox.
+ * With a non-UTF-8 charset each value's bytes in that charset are percent-encoded (a GBK form post).
+ */
+export function encodeFormBody(params: Record<string, string>, charset: Charset = "utf-8"): string {
+  const enc = (v: string) =>
+    charset === "utf-8" ? encodeURIComponent(v) : [...encodeText(v, charset)].map((b) => (isUnreserved(b) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
   return Object.keys(params)
-    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(params[k]!)}`)
+    .map((k) => `${enc(k)}=${enc(params[k]!)}`)
     .join("&");
+}
+
+function isUnreserved(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
 }

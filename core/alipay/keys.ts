@@ -160,7 +160,8 @@ export function privateKeyPem(input: KeyInput): string {
 
 // ---- certificate mode (公钥证书模式, docs/alipay-protocol.md §1.1) ----
 
-function certificates(content: string | Buffer): crypto.X509Certificate[] {
+/** Every X.509 certificate in a PEM bundle (or the one in bare base64 / DER). Throws KeyError if none. */
+export function certificates(content: string | Buffer): crypto.X509Certificate[] {
   const text = typeof content === "string" ? content : content.toString("latin1");
   const blocks = pemBlocks(text).filter((b) => b.label === "CERTIFICATE");
   if (blocks.length > 0) return blocks.map((b) => new crypto.X509Certificate(b.der));
@@ -198,7 +199,7 @@ export function rootCertSerialNumber(rootCertChain: string | Buffer): string {
 
 // Node's X509Certificate does not expose the signature algorithm, so read it from the DER:
 // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE { OID, ... }, ... }
-function signatureAlgorithmOid(der: Buffer): string {
+export function signatureAlgorithmOid(der: Buffer): string {
   const readHeader = (at: number): { tag: number; start: number; end: number } => {
     const tag = der[at]!;
     let len = der[at + 1]!;

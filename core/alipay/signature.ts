@@ -7,6 +7,7 @@
 // - V2 (§1.5): messages to the 应用网关 (open-platform events): drop only `sign`.
 // Responses (§1.6) sign the raw JSON text of the response node instead: see response.ts.
 import crypto from "node:crypto";
+import { encodeText, normalizeCharset, type Charset } from "./charset.ts";
 import { KeyError, signatureLength, toPrivateKey, toPublicKey, type KeyInput } from "./keys.ts";
 import { extractResponseNode } from "./response.ts";
 
@@ -70,9 +71,9 @@ export function buildSignContent(
 }
 
 /** Base64 PKCS#1 v1.5 signature of the UTF-8 bytes of `content`. Throws KeyError on an unusable key. */
-export function signContent(content: string, privateKey: KeyInput, signType: SignType = "RSA2"): string {
+export function signContent(content: string, privateKey: KeyInput, signType: SignType = "RSA2", charset: Charset = "utf-8"): string {
   if (!isSignType(signType)) throw new TypeError(`unsupported sign type ${String(signType)}`);
-  return crypto.sign(ALGORITHM[signType], Buffer.from(content, "utf8"), toPrivateKey(privateKey)).toString("base64");
+  return crypto.sign(ALGORITHM[signType], encodeText(content, charset), toPrivateKey(privateKey)).toString("base64");
 }
 
 /** Exclusions per rule; see the header of this file. */
@@ -105,6 +106,8 @@ export function verifyCandidates(
   sign: string | undefined,
   publicKey: KeyInput,
   signType: SignType,
+  /** The charset the signer encoded the content in (the message's declared charset). */
+  charset: Charset = "utf-8",
 ): VerifyResult {
   const primary = candidates[0] ?? "";
   if (sign === undefined || sign === "") return verifyFailure("missing_sign", "no sign value", primary);
@@ -133,7 +136,7 @@ export function verifyCandidates(
     );
   }
   for (const content of candidates) {
-    if (crypto.verify(ALGORITHM[signType], Buffer.from(content, "utf8"), key, signature)) {
+    if (crypto.verify(ALGORITHM[signType], encodeText(content, charset), key, signature)) {
       return { valid: true, reason: "ok", signedContent: content };
     }
   }
@@ -174,8 +177,13 @@ export function verifyCallback(
   if (!isSignType(signType)) {
     return verifyFailure("unsupported_sign_type", `sign_type ${JSON.stringify(signType)} (only RSA2 and RSA are supported)`, candidates[0]);
   }
-  const result = verifyCandidates(candidates, params.sign, publicKey, signType);
-  return explainCharset(result, params.charset);
+  // The callback's own `charset` says which bytes were signed (GBK apps get GBK callbacks); the
+  // caller decoded the form with the same charset (form.ts, charset.ts declaredFormCharset).
+  const charset = normalizeCharset(params.charset);
+  if (charset === null) {
+    return verifyFailure("charset", `callback declares charset=${params.charset}; only UTF-8, GBK/GB2312 and GB18030 are supported`, candidates[0]);
+  }
+  return verifyCandidates(candidates, params.sign, publicKey, signType, charset);
 }
 
 /**
@@ -192,18 +200,6 @@ export function verifyRequest(params: Record<string, string>, appPublicKey: KeyI
   return verifyCandidates([content], params.sign, appPublicKey, signType);
 }
 
-// We decode bodies as UTF-8 and sign/verify UTF-8 bytes. An app configured for GBK gets GBK-encoded
-// notifications, which cannot verify here; say so instead of "tampered".
-function explainCharset(result: VerifyResult, charset: string | undefined): VerifyResult {
-  if (result.valid || charset === undefined || /^utf-?8$/i.test(charset)) return result;
-  if (!reasonCode(result.reason).startsWith("wrong_key")) return result;
-  return verifyFailure(
-    "charset",
-    `callback declares charset=${charset}; only UTF-8 is supported (set the app's charset to UTF-8) — ${result.reason}`,
-    result.signedContent,
-  );
-}
-
 /**
  * Verify a synchronous gateway response (docs/alipay-protocol.md §1.6): the signed text is the raw JSON value of
  * `<method with . → _>_response` (or `error_response`) exactly as received. If that fails, retry once
@@ -214,12 +210,12 @@ export function verifyResponse(
   rawBody: string,
   method: string,
   publicKey: KeyInput,
-  opts: { signType?: SignType } = {},
+  opts: { signType?: SignType; charset?: Charset } = {},
 ): VerifyResult & { node?: unknown } {
   const extracted = extractResponseNode(rawBody, method);
   if (!extracted.ok) return verifyFailure(extracted.code, extracted.message);
   const { nodeText, sign, node } = extracted;
   const candidates = distinct([nodeText, nodeText.replaceAll("\\/", "/")]);
-  const result = verifyCandidates(candidates, sign ?? undefined, publicKey, opts.signType ?? "RSA2");
+  const result = verifyCandidates(candidates, sign ?? undefined, publicKey, opts.signType ?? "RSA2", opts.charset ?? "utf-8");
   return { ...result, node };
 }

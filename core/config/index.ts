@@ -46,8 +46,11 @@ const EnvSchema = z.object({
       `expected "sandbox" (the local emulator), "alipay-sandbox", "production", or a gateway URL`,
     )
     .default("sandbox"),
-  ALIPAY_APP_ID: z.string().regex(/^\d{16}$/, "expected the 16-digit Alipay app id").default(LOCAL_MERCHANT.appId),
-  ALIPAY_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected the 16-digit seller (partner) id starting with 2088").default(LOCAL_MERCHANT.sellerId),
+  // No default here: outside production the local emulator's ids apply (LOCAL_MERCHANT); in
+  // production a missing id stops the process (a forgotten seller id would turn every genuine notify
+  // into a merchant-mismatch anomaly).
+  ALIPAY_APP_ID: z.string().regex(/^\d{16}$/, "expected the 16-digit Alipay app id").optional(),
+  ALIPAY_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected the 16-digit seller (partner) id starting with 2088").optional(),
   ALIPAY_SIGN_TYPE: z.enum(["RSA2", "RSA"]).default("RSA2"),
   ALIPAY_APP_PRIVATE_KEY: z.string().optional(),
   ALIPAY_APP_PRIVATE_KEY_FILE: z.string().optional(),
@@ -99,6 +102,7 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
 
 export interface AlipayConfig {
   gatewayUrl: string;
@@ -218,6 +222,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
   const alipayPublicKey = needKeys ? readSecret(env, "ALIPAY_PUBLIC_KEY", problems) : "";
   const token = requireSecretInProduction(env, "TOKEN_SECRET", problems);
   const session = requireSecretInProduction(env, "SESSION_SECRET", problems);
+  const production = env.NODE_ENV === "production";
+  if (production && needKeys && !env.ALIPAY_APP_ID) problems.push({ variable: "ALIPAY_APP_ID", message: "required in production: the 16-digit app id from Alipay's open-platform console" });
+  if (production && needKeys && !env.ALIPAY_SELLER_ID) problems.push({ variable: "ALIPAY_SELLER_ID", message: "required in production: the seller (partner) id 2088… of the account that receives the money" });
   if (env.NODE_ENV === "production" && env.ALIPAY_GATEWAY === "sandbox") {
     problems.push({ variable: "ALIPAY_GATEWAY", message: `the local emulator cannot take real payments: use "production" in production` });
   }
@@ -243,8 +250,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
     alipay: {
       gatewayUrl,
       isLocalSandbox,
-      appId: env.ALIPAY_APP_ID,
-      sellerId: env.ALIPAY_SELLER_ID,
+      appId: env.ALIPAY_APP_ID ?? LOCAL_MERCHANT.appId,
+      sellerId: env.ALIPAY_SELLER_ID ?? LOCAL_MERCHANT.sellerId,
       signType: env.ALIPAY_SIGN_TYPE,
       appPrivateKey,
       alipayPublicKey,

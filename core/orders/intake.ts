@@ -12,6 +12,7 @@
 //   `success`: Alipay signed exactly this content, so each retry would carry the same mismatch and
 //   change nothing; the record, not the retry, is what staff need. Never marks anything paid.
 import type { NotificationOutcome, Order, PrismaClient } from "@prisma/client";
+import { declaredFormCharset, normalizeCharset } from "../alipay/charset.ts";
 import { tryParseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification, type PaymentNotificationFields } from "../alipay/notification.ts";
 import { checkMerchant, type Merchant } from "../alipay/protocol.ts";
@@ -57,7 +58,11 @@ interface Verified {
 
 /** Parse once, verify (rule V1), then type the fields. Nothing is believed before `verified`. */
 function verifyBody(raw: Buffer | string, publicKey: string): Verified {
-  const parsed = tryParseFormBody(raw);
+  // GBK apps get GBK notifies: the body's own charset parameter says how to decode it (charset.ts).
+  const declared = declaredFormCharset(raw);
+  const charset = normalizeCharset(declared);
+  if (charset === null) return { params: {}, verified: false, reason: storableText(`signature charset: notify declares unsupported charset ${declared}`.slice(0, 300)), fields: null };
+  const parsed = tryParseFormBody(raw, { charset });
   if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: storableText(`form ${parsed.error.code}: ${parsed.error.message}`), fields: null };
   const v = verifyCallback(parsed.params, publicKey);
   if (!v.valid) return { params: parsed.params, verified: false, reason: storableText(`signature ${v.reason}`), fields: null };
@@ -149,7 +154,7 @@ export interface ReturnResult {
  */
 export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise<ReturnResult> {
   metrics.callbacksReceived.inc({ kind: "return" });
-  const parsed = tryParseFormBody(rawQuery);
+  const parsed = tryParseFormBody(rawQuery, { charset: normalizeCharset(declaredFormCharset(rawQuery)) ?? "utf-8" });
   const params = parsed.ok ? parsed.params : parsed.error.params;
   let verified = false;
   let reason: string;

@@ -11,8 +11,21 @@ export const CODE = {
 
 export type ResponseNode = Record<string, unknown> & { code: string; msg: string };
 
+/**
+ * How an error answer goes out unsigned. Alipay answers refusals about the caller's identity without a
+ * signature: 40002 isv.invalid-app-id comes with no "sign" at all (public reports:
+ * github.com/fzlee/alipay/issues/20, github.com/shadowsocks/shadowsocks-manager/issues/139). For the
+ * signature and certificate refusals the sandbox sends `"sign":""`: the gateway could not establish
+ * who is asking, so nothing it says can be signed for that caller (a modelling choice; the
+ * `unsignedError` fault produces either form on demand).
+ */
+export type UnsignedAnswer = "absent" | "empty";
+
 /** A failure answered by the gateway before or instead of the API method (40001/40002/40004/20000). */
 export class GatewayError extends Error {
+  /** set for the refusals Alipay does not sign */
+  unsigned?: UnsignedAnswer;
+
   constructor(
     readonly code: string,
     readonly msgText: string,
@@ -36,8 +49,14 @@ export const business = (subCode: string, subMsg: string, extra: Record<string, 
   new GatewayError(CODE.business.code, CODE.business.msg, subCode, subMsg, extra);
 
 /** The two "result unknown" answers a merchant must treat as "ask again later" (docs/alipay-protocol.md §5). */
-export function unknownResultError(kind: "isp.unknow-error" | "ACQ.SYSTEM_ERROR"): GatewayError {
+export function unknownResultError(kind: "isp.unknow-error" | "ACQ.SYSTEM_ERROR" | "aop.ACQ.SYSTEM_ERROR"): GatewayError {
   return kind === "isp.unknow-error"
     ? new GatewayError(CODE.unavailable.code, CODE.unavailable.msg, "isp.unknow-error", "系统繁忙")
-    : business("ACQ.SYSTEM_ERROR", "系统错误");
+    : business(kind, "系统错误");
+}
+
+/** An error answered without a signature. */
+export function unsignedError(err: GatewayError, how: UnsignedAnswer): GatewayError {
+  err.unsigned = how;
+  return err;
 }

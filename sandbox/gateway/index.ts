@@ -10,7 +10,8 @@ import type { BillDesk } from "../bill/desk.ts";
 import { billDownloadUrlQuery } from "./bill-download.ts";
 import { tradeClose } from "./close.ts";
 import type { AnyApiHandler, ApiContext } from "./common.ts";
-import { GatewayError, unknownResultError, type ResponseNode } from "./errors.ts";
+import iconv from "iconv-lite";
+import { GatewayError, invalid, unknownResultError, unsignedError, type ResponseNode } from "./errors.ts";
 import { openPagePay, pagePayBiz } from "./page-pay.ts";
 import { tradeQuery } from "./query.ts";
 import { tradeRefundQuery } from "./refund-query.ts";
@@ -48,9 +49,18 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
   const router = Router();
   const ctx: ApiContext = { trades: deps.trades, bills: deps.bills };
 
-  const sendJson = (res: Response, method: string | null, node: ResponseNode, corrupt = false) => {
+  const sendJson = (res: Response, method: string | null, node: ResponseNode, opts: { corrupt?: boolean; unsigned?: GatewayError["unsigned"]; scope?: string | null } = {}) => {
     const key = method ? responseKeyFor(method) : "error_response";
-    res.status(200).type("application/json; charset=utf-8").send(deps.signer.signResponse(key, node, { corruptSignature: corrupt }));
+    const m = (method ?? undefined) as SandboxApiMethod | undefined;
+    const scope = opts.scope ?? null;
+    // aop.-prefixed business sub_codes, as real gateways sometimes answer (aopSubCodes fault).
+    if (m && typeof node.sub_code === "string" && /^ACQ\./.test(node.sub_code) && deps.faults.take("aopSubCodes", scope, m)) {
+      node = { ...node, sub_code: `aop.${node.sub_code}` };
+    }
+    const gbk = m !== undefined && deps.faults.take("gbkCharset", scope) !== undefined;
+    const text = deps.signer.signResponse(key, node, { corruptSignature: opts.corrupt, unsigned: opts.unsigned, charset: gbk ? "gbk" : "utf-8" });
+    if (gbk) res.status(200).type("application/json; charset=GBK").send(iconv.encode(text, "gbk"));
+    else res.status(200).type("application/json; charset=utf-8").send(text);
   };
 
   router.all("/gateway.do", raw({ type: () => true, limit: "1mb" }), (req, res) => {
@@ -74,8 +84,16 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
       const biz = parseBiz(params, handler.biz);
       const scope = handler.scope(biz, ctx);
       if (applyFaults(res, m, scope, () => handler.handle(biz, ctx))) return;
+      const refusal = deps.faults.take("unsignedError", scope, m);
+      if (refusal) {
+        const err = refusal.error === "isv.missing-signature-config"
+          ? new GatewayError("40003", "Insufficient Conditions", refusal.error, "应用未配置对应签名算法的公钥或者证书")
+          : invalid(refusal.error, refusal.error === "isv.invalid-app-id" ? "无效的AppID参数" : "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配");
+        unsignedError(err, refusal.emptySign ? "empty" : "absent");
+        return sendJson(res, m, err.node(), { unsigned: err.unsigned, scope });
+      }
       const corrupt = deps.faults.take("corruptResponseSignature", scope, m) !== undefined;
-      sendJson(res, m, handler.handle(biz, ctx), corrupt);
+      sendJson(res, m, handler.handle(biz, ctx), { corrupt, scope });
     } catch (e) {
       if (!(e instanceof GatewayError)) {
         deps.log.error({ err: e, method }, "gateway handler crashed");
@@ -86,7 +104,7 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
       // A browser opening a page-pay URL gets an error page, like Alipay's, instead of JSON.
       const isPage = (params?.method ?? PAGE_PAY_IN_URL.exec(req.originalUrl)?.[1]) === "alipay.trade.page.pay";
       if (isPage) res.status(400).type("html").send(renderGatewayErrorPage(err));
-      else sendJson(res, method, err.node());
+      else sendJson(res, method, err.node(), { unsigned: err.unsigned, scope: scopeOfError(params) });
     }
   });
 
@@ -106,13 +124,23 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
     const error = deps.faults.take("gatewayError", scope, method);
     if (error) {
       if (error.commit) tryRun(run);
-      sendJson(res, method, unknownResultError(error.error).node());
+      sendJson(res, method, unknownResultError(error.error).node(), { scope });
       return true;
     }
     return false;
   }
 
   return router;
+}
+
+/** out_trade_no of a failed call, for per-trade faults on its error answer (best effort). */
+function scopeOfError(params: Record<string, string> | null): string | null {
+  try {
+    const biz = JSON.parse(params?.biz_content ?? "{}") as { out_trade_no?: unknown };
+    return typeof biz.out_trade_no === "string" ? biz.out_trade_no : null;
+  } catch {
+    return null;
+  }
 }
 
 function tryRun(run: () => unknown): void {

@@ -27,6 +27,7 @@ export const tradeQuery: ApiHandler<Biz> = {
     return sortedSuccess({
       buyer_logon_id: paid && t.buyerLogonId ? maskLogonId(t.buyerLogonId) : undefined,
       buyer_pay_amount: amount,
+      buyer_open_id: paid ? t.buyerOpenId : undefined,
       buyer_user_id: paid ? t.buyerId : undefined,
       buyer_user_type: paid ? "PRIVATE" : undefined,
       fund_bill_list:

@@ -5,7 +5,7 @@ import { isSignType, type SignType } from "../../core/alipay/signature.ts";
 import { API_METHODS } from "../faults.ts";
 import type { SandboxSigner } from "../signing.ts";
 import type { SandboxApiMethod } from "../types.ts";
-import { business, invalid, missing } from "./errors.ts";
+import { business, invalid, missing, unsignedError } from "./errors.ts";
 
 // Reading a gateway.do request the way Alipay does (docs/alipay-protocol.md §1.4): system parameters in the query,
 // biz_content (and the SDK's alipay_sdk) in the urlencoded body — or everything in one of them (page pay
@@ -59,7 +59,7 @@ export function checkPublicParams(params: Record<string, string>, appId: string,
   if (!present("method")) throw missing("isv.missing-method", "缺少方法名参数");
   const method = knownMethod(params);
   if (!method) throw invalid("isv.invalid-method", `不存在的方法名: ${params.method}`);
-  if (!present("app_id")) throw missing("isv.missing-app-id", "缺少AppID参数");
+  if (!present("app_id")) throw unsignedError(missing("isv.missing-app-id", "缺少AppID参数"), "absent");
   if (!present("sign_type")) throw missing("isv.missing-signature-type", "缺少签名类型");
   if (!present("timestamp")) throw missing("isv.missing-timestamp", "缺少时间戳参数");
   if (!present("version")) throw missing("isv.missing-version", "缺少版本参数");
@@ -73,17 +73,17 @@ export function checkPublicParams(params: Record<string, string>, appId: string,
   if (!isSignType(signType)) throw invalid("isv.invalid-signature-type", "无效的签名类型");
   if (!TIMESTAMP.test(params.timestamp!)) throw invalid("isv.invalid-timestamp", "非法的时间戳参数");
   if (params.version !== "1.0") throw invalid("isv.invalid-parameter", "版本号错误");
-  if (params.app_id !== appId) throw invalid("isv.invalid-app-id", "无效的AppID参数");
+  if (params.app_id !== appId) throw unsignedError(invalid("isv.invalid-app-id", "无效的AppID参数"), "absent");
 
   const verified = signer.verifyRequest(params, signType);
   if (!verified.valid) {
     // Like the real gateway, show the string it verified so the merchant can diff it against what it
     // signed (docs/alipay-protocol.md §5). The real sub_msg writes "&" as "&amp;" (alipay-sdk's comment in src/alipay.ts, https://github.com/alipay/alipay-sdk-nodejs-all/blob/e1676390871eb7a69b4f81aa15de8327ac15738a/src/alipay.ts);
     // only that escape is evidenced, so only that one is reproduced.
-    throw invalid(
+    throw unsignedError(invalid(
       "isv.invalid-signature",
       `验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：${verified.signedContent.replaceAll("&", "&amp;")}`,
-    );
+    ), "empty");
   }
   return { params, method, signType };
 }

@@ -161,9 +161,9 @@ export function officialSdk(gatewayUrl: string, privateKeyPem = merchantKeyPair(
 }
 
 /** core/alipay's merchant client pointed at the sandbox. */
-export function coreClient(gatewayUrl: string, overrides: { timeoutMs?: number; appPrivateKey?: string } = {}): AlipayClient {
+export function coreClient(gatewayUrl: string, overrides: { timeoutMs?: number; appPrivateKey?: string; appId?: string } = {}): AlipayClient {
   return createAlipayClient({
-    appId: APP_ID,
+    appId: overrides.appId ?? APP_ID,
     appPrivateKey: overrides.appPrivateKey ?? merchantKeyPair().privateKeyPem,
     alipayPublicKey: alipayKeyPair().publicKeyPem,
     gatewayUrl,

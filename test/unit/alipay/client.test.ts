@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { createAlipayClient, type AlipayClientConfig } from "../../../core/alipay/client.ts";
+import { encodeText } from "../../../core/alipay/charset.ts";
+import { createAlipayClient, normalizeSubCode, type AlipayClientConfig } from "../../../core/alipay/client.ts";
 import { parseFormBody, parseQueryString } from "../../../core/alipay/form.ts";
 import { certSerialNumber, rootCertSerialNumber } from "../../../core/alipay/keys.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
@@ -166,6 +167,26 @@ function respond(method: string, outTradeNo: string, res: http.ServerResponse): 
       return send(signedBody(method, paid, { key: keys.appPrivate }));
     case "NO_SIGN":
       return send(signedBody(method, fail("40002", "isv.invalid-app-id", "无效的AppID参数"), { noSign: true, nodeKey: "error_response" }));
+    case "EMPTY_SIGN":
+      return send(`{"${responseKeyFor(method)}":${JSON.stringify(fail("40002", "isv.invalid-signature", "验签出错"))},"sign":""}`);
+    case "UNSIGNED_SUCCESS":
+      return send(signedBody(method, paid, { noSign: true }));
+    case "AOP_NOT_EXIST":
+      return send(signedBody(method, fail("40004", "aop.ACQ.TRADE_NOT_EXIST", "交易不存在")));
+    case "AOP_SYS_ERR":
+      return send(signedBody(method, fail("40004", "aop.ACQ.SYSTEM_ERROR", "系统错误")));
+    case "GBK": {
+      const text = JSON.stringify(fail("40004", "ACQ.TRADE_NOT_EXIST", "交易不存在"));
+      const sign = signContent(text, keys.alipayPrivate, "RSA2", "gbk");
+      res.writeHead(200, { "content-type": "application/json;charset=GBK" }).end(encodeText(`{"${responseKeyFor(method)}":${text},"sign":"${sign}"}`, "gbk"));
+      return;
+    }
+    case "GBK_UNDECLARED": {
+      const text = JSON.stringify(fail("40004", "ACQ.TRADE_NOT_EXIST", "交易不存在"));
+      const sign = signContent(text, keys.alipayPrivate, "RSA2", "gbk");
+      res.writeHead(200, { "content-type": "application/json" }).end(encodeText(`{"${responseKeyFor(method)}":${text},"sign":"${sign}"}`, "gbk"));
+      return;
+    }
     case "WEIRD_STATUS":
       return send(signedBody(method, { ...paid, trade_status: "PAID" }));
     case "HTML":
@@ -263,8 +284,12 @@ test("unknown outcomes: system errors, bad or missing signatures, malformed data
   assert.match(await reasonOf("RATE_LIMIT"), /^gateway_40005/);
   assert.match(await reasonOf("BAD_SIG"), /^bad_response_signature: wrong_key_or_tampered/);
   const noSign = await reasonOf("NO_SIGN");
-  assert.match(noSign, /^bad_response_signature: missing_sign/);
-  assert.match(noSign, /unverified response said: code=40002 sub_code=isv\.invalid-app-id/);
+  assert.match(noSign, /^Alipay refused the call: 40002 isv\.invalid-app-id \(unsigned answer\) \(无效的AppID参数\); hint: ALIPAY_APP_ID/);
+  assert.match(await reasonOf("EMPTY_SIGN"), /^Alipay refused the call: 40002 isv\.invalid-signature \(unsigned answer\).*hint: the app public key uploaded/);
+  // An unsigned "success" is not a refusal: it is an unverifiable answer, never believed.
+  assert.match(await reasonOf("UNSIGNED_SUCCESS"), /^bad_response_signature: missing_sign/);
+  assert.match(await reasonOf("AOP_SYS_ERR"), /ACQ\.SYSTEM_ERROR/);
+  assert.match(await reasonOf("GBK_UNDECLARED"), /^charset: response body is not utf-8/);
   assert.match(await reasonOf("WEIRD_STATUS"), /^malformed_response: trade_status/);
   assert.match(await reasonOf("HTML"), /^bad_response_signature: malformed_json/);
   assert.match(await reasonOf("HTTP_502"), /^http_status: .*502/);
@@ -273,6 +298,20 @@ test("unknown outcomes: system errors, bad or missing signatures, malformed data
   const r = await closed.queryTrade("OK_PAID");
   assert.equal(r.kind, "unknown");
   assert.match((r as { reason: string }).reason, /^(network|timeout)/);
+});
+
+test("aop.-prefixed sub_codes mean their unprefixed code; GBK answers decode and verify by their declared charset", async () => {
+  const c = client();
+  const notExist = await c.queryTrade("AOP_NOT_EXIST");
+  assert.ok(notExist.kind === "business_error");
+  assert.equal(notExist.subCode, "ACQ.TRADE_NOT_EXIST");
+  const gbk = await c.queryTrade("GBK");
+  assert.ok(gbk.kind === "business_error", JSON.stringify(gbk));
+  assert.equal(gbk.subMsg, "交易不存在");
+  assert.equal(normalizeSubCode("aop.ACQ.SYSTEM_ERROR"), "ACQ.SYSTEM_ERROR");
+  assert.equal(normalizeSubCode("aop.isv.invalid-app-id"), "isv.invalid-app-id");
+  assert.equal(normalizeSubCode("aop.unknow-error"), "aop.unknow-error", "aop's own codes stay");
+  assert.equal(normalizeSubCode("aop.invalid-auth-token"), "aop.invalid-auth-token");
 });
 
 test("a response signed by another key is unknown even when it says success", async () => {

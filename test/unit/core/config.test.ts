@@ -26,6 +26,8 @@ function problemsOf(env: Record<string, string>): string[] {
 
 test("valid environment gives typed config with local-sandbox defaults", () => {
   const c = loadConfig(base);
+  assert.equal(c.alipay.appId, "2021000000000001");
+  assert.equal(c.alipay.sellerId, "2088000000000001");
   assert.equal(c.alipay.gatewayUrl, "http://127.0.0.1:3003/gateway.do");
   assert.equal(c.alipay.isLocalSandbox, true);
   assert.equal(c.alipay.notifyUrl, "http://127.0.0.1:3000/alipay/notify");
@@ -43,13 +45,21 @@ test("each wrong or missing variable is named", () => {
   assert.deepEqual(problemsOf(noDb), ["DATABASE_URL"]);
 });
 
-test("production refuses the local emulator and demands real secrets", () => {
+test("production refuses the local emulator and demands real secrets and ids", () => {
   const vars = problemsOf({ ...base, NODE_ENV: "production" });
-  assert.deepEqual(vars.sort(), ["ALIPAY_GATEWAY", "SESSION_SECRET", "TOKEN_SECRET"]);
-  const ok = loadConfig({
-    ...base, NODE_ENV: "production", ALIPAY_GATEWAY: "production",
+  assert.deepEqual(vars.sort(), ["ALIPAY_APP_ID", "ALIPAY_GATEWAY", "ALIPAY_SELLER_ID", "SESSION_SECRET", "TOKEN_SECRET"]);
+  const prod = {
+    ...base, NODE_ENV: "production", ALIPAY_GATEWAY: "production", ALIPAY_APP_ID: "2021004100000001", ALIPAY_SELLER_ID: "2088411000000001",
     TOKEN_SECRET: "t".repeat(32), SESSION_SECRET: "s".repeat(32),
-  });
+  };
+  // Each missing variable alone stops the start, named (no fallback to the emulator's ids or keys).
+  for (const name of ["ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE"] as const) {
+    const { [name]: _gone, ...without } = prod;
+    assert.deepEqual(problemsOf(without), [name], name);
+  }
+  const ok = loadConfig(prod);
+  assert.equal(ok.alipay.appId, "2021004100000001");
+  assert.equal(ok.alipay.sellerId, "2088411000000001");
   assert.equal(ok.alipay.gatewayUrl, "https://openapi.alipay.com/gateway.do");
 });
 
