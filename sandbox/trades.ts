@@ -194,7 +194,7 @@ export class TradeService {
   }
 
   /**
-   * The refund window is over: TRADE_SUCCESS → TRADE_FINISHED, notified (PROTOCOL.md §4: "TRADE_FINISHED
+   * The refund window is over: TRADE_SUCCESS → TRADE_FINISHED, notified (docs/alipay-protocol.md §4: "TRADE_FINISHED
    * (e.g. when the refund period expires)"). Refunds are refused afterwards (ACQ.TRADE_HAS_FINISHED).
    */
   finish(trade: Trade): Outcome<Trade> {

@@ -1,4 +1,4 @@
-// Certificate mode (公钥证书模式, PROTOCOL.md §1.1): the app's certificate, Alipay's certificate and
+// Certificate mode (公钥证书模式, docs/alipay-protocol.md §1.1): the app's certificate, Alipay's certificate and
 // Alipay's root bundle instead of two bare public keys. Requests carry app_cert_sn and
 // alipay_root_cert_sn; answers and notifies name the certificate that signed them in alipay_cert_sn.
 //

@@ -1,5 +1,5 @@
 // Character sets of Alipay messages. Requests, answers and notifications use the app's `charset`
-// (utf-8, or GBK/GB2312 for older apps, PROTOCOL.md §1.4); the signature covers the bytes in that
+// (utf-8, or GBK/GB2312 for older apps, docs/alipay-protocol.md §1.4); the signature covers the bytes in that
 // charset. coursepay always sends UTF-8, but an app configured for GBK receives GBK answers and
 // notifications, so those are decoded, and verified, by the charset they declare.
 import iconv from "iconv-lite";

@@ -160,11 +160,15 @@ function distinct(values: string[]): string[] {
 export function verifyCallback(
   params: Record<string, string>,
   publicKey: KeyInput,
-  opts: { allowV2?: boolean } = {},
+  opts: { allowV2?: boolean; optionalParams?: string[] } = {},
 ): VerifyResult {
   if (params === null || typeof params !== "object") return verifyFailure("missing_field", "no parameters");
-  const rules: string[][] = [[...RULE_EXCLUDES.V1]];
-  if (opts.allowV2) rules.push([...RULE_EXCLUDES.V2]);
+  const base: string[][] = [[...RULE_EXCLUDES.V1]];
+  if (opts.allowV2) base.push([...RULE_EXCLUDES.V2]);
+  // Parameters the signer may or may not have covered (certificate mode's alipay_cert_sn: some
+  // notifies carry it outside the signed text): each rule is tried with and without them.
+  const optional = (opts.optionalParams ?? []).filter((k) => Object.hasOwn(params, k));
+  const rules = optional.length ? base.flatMap((r) => [r, [...r, ...optional]]) : base;
   const candidates = distinct(
     rules.flatMap((exclude) => [
       buildSignContent(params, { exclude, dropEmpty: true }),

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ALIPAY_GATEWAY_URLS } from "../alipay/protocol.ts";
+import { appCertMatchesKey, chainProblem, type CertModeFiles } from "../alipay/certs.ts";
+import { certificates, publicKeyPem, rootCertSerialNumber } from "../alipay/keys.ts";
 
 // Every setting comes from the environment and is validated once, at start. A wrong or missing
 // value stops the process with a message naming the variable and what is expected.
@@ -56,6 +58,10 @@ const EnvSchema = z.object({
   ALIPAY_APP_PRIVATE_KEY_FILE: z.string().optional(),
   ALIPAY_PUBLIC_KEY: z.string().optional(),
   ALIPAY_PUBLIC_KEY_FILE: z.string().optional(),
+  // Certificate mode (公钥证书模式): the three files from Alipay's console, instead of ALIPAY_PUBLIC_KEY_FILE.
+  ALIPAY_APP_CERT_FILE: z.string().optional(),
+  ALIPAY_CERT_FILE: z.string().optional(),
+  ALIPAY_ROOT_CERT_FILE: z.string().optional(),
   ALIPAY_TIMEOUT_MS: positiveInt(5000),
   ALIPAY_QUERY_QPS: positiveInt(10),
 
@@ -111,7 +117,10 @@ export interface AlipayConfig {
   sellerId: string;
   signType: "RSA2" | "RSA";
   appPrivateKey: string;
+  /** Key mode: the Alipay public key. Certificate mode: the public key of ALIPAY_CERT_FILE. */
   alipayPublicKey: string;
+  /** Certificate mode (null in key mode), validated at start. */
+  certs: CertModeFiles | null;
   timeoutMs: number;
   queryQps: number;
   notifyUrl: string;
@@ -187,6 +196,56 @@ function readSecret(env: Env, name: "ALIPAY_APP_PRIVATE_KEY" | "ALIPAY_PUBLIC_KE
   return "";
 }
 
+const CERT_VARS = ["ALIPAY_APP_CERT_FILE", "ALIPAY_CERT_FILE", "ALIPAY_ROOT_CERT_FILE"] as const;
+
+function readCertFile(env: Env, name: (typeof CERT_VARS)[number], problems: ConfigError["problems"]): string {
+  const file = env[name];
+  if (!file) {
+    problems.push({ variable: name, message: "required in certificate mode (the three certificate files from Alipay's console go together)" });
+    return "";
+  }
+  try {
+    const text = readFileSync(file, "utf8");
+    certificates(text);
+    return text;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    problems.push({ variable: name, message: code ? `cannot read ${file} (${code})` : `${file}: no X.509 certificate in it` });
+    return "";
+  }
+}
+
+/**
+ * Certificate mode: the three files, checked against each other and the app key at start (the app
+ * certificate certifies the app key; Alipay's certificate chains to the root). Mixing in
+ * ALIPAY_PUBLIC_KEY(_FILE) is refused: Alipay would answer 40002 isv.missing-app-cert-sn (or the app
+ * is in key mode and the certificates are stray), either way not what the operator meant.
+ */
+function readCertMode(env: Env, appPrivateKey: string, problems: ConfigError["problems"]): CertModeFiles | null {
+  if (!CERT_VARS.some((v) => env[v])) return null;
+  if (env.ALIPAY_PUBLIC_KEY || env.ALIPAY_PUBLIC_KEY_FILE) {
+    const which = env.ALIPAY_PUBLIC_KEY_FILE ? "ALIPAY_PUBLIC_KEY_FILE" : "ALIPAY_PUBLIC_KEY";
+    problems.push({ variable: which, message: `mixes key mode and certificate mode: with ${CERT_VARS.join(", ")} set, Alipay's key comes from ALIPAY_CERT_FILE; unset ${which} (or unset the certificate variables for key mode)` });
+  }
+  const files = { appCert: readCertFile(env, "ALIPAY_APP_CERT_FILE", problems), alipayCert: readCertFile(env, "ALIPAY_CERT_FILE", problems), alipayRootCert: readCertFile(env, "ALIPAY_ROOT_CERT_FILE", problems) };
+  if (!files.appCert || !files.alipayCert || !files.alipayRootCert) return null;
+  if (appPrivateKey) {
+    try {
+      if (!appCertMatchesKey(files.appCert, appPrivateKey)) {
+        problems.push({ variable: "ALIPAY_APP_CERT_FILE", message: "does not certify the app private key (ALIPAY_APP_PRIVATE_KEY_FILE): wrong app's certificate, or a certificate issued for an older key" });
+      }
+    } catch (e) {
+      problems.push({ variable: "ALIPAY_APP_PRIVATE_KEY_FILE", message: `unusable: ${(e as Error).message}` });
+    }
+  }
+  if (rootCertSerialNumber(files.alipayRootCert) === "") {
+    problems.push({ variable: "ALIPAY_ROOT_CERT_FILE", message: "holds no RSA-signed root certificate (use alipayRootCert.crt from Alipay's console)" });
+  }
+  const chain = chainProblem(files.alipayCert, files.alipayRootCert);
+  if (chain) problems.push({ variable: "ALIPAY_CERT_FILE", message: `does not chain to ALIPAY_ROOT_CERT_FILE: ${chain}` });
+  return files;
+}
+
 function requireSecretInProduction(env: Env, name: "TOKEN_SECRET" | "SESSION_SECRET", problems: ConfigError["problems"]): string {
   const value = env[name];
   if (value) return value;
@@ -219,7 +278,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
   const env = parsed.data;
   const problems: ConfigError["problems"] = [];
   const appPrivateKey = needKeys ? readSecret(env, "ALIPAY_APP_PRIVATE_KEY", problems) : "";
-  const alipayPublicKey = needKeys ? readSecret(env, "ALIPAY_PUBLIC_KEY", problems) : "";
+  const certMode = needKeys && CERT_VARS.some((v) => env[v]);
+  const certs = certMode ? readCertMode(env, appPrivateKey, problems) : null;
+  let alipayPublicKey = needKeys && !certMode ? readSecret(env, "ALIPAY_PUBLIC_KEY", problems) : "";
+  if (!certMode && /-----BEGIN CERTIFICATE-----/.test(alipayPublicKey)) {
+    problems.push({
+      variable: env.ALIPAY_PUBLIC_KEY_FILE ? "ALIPAY_PUBLIC_KEY_FILE" : "ALIPAY_PUBLIC_KEY",
+      message: "holds a certificate: the app is in certificate mode (公钥证书模式), where every request must carry app_cert_sn (else 40002 isv.missing-app-cert-sn). Set ALIPAY_APP_CERT_FILE, ALIPAY_CERT_FILE and ALIPAY_ROOT_CERT_FILE instead",
+    });
+  }
+  if (certs?.alipayCert) {
+    try {
+      alipayPublicKey = publicKeyPem(certs.alipayCert);
+    } catch {
+      // reported by readCertMode
+    }
+  }
   const token = requireSecretInProduction(env, "TOKEN_SECRET", problems);
   const session = requireSecretInProduction(env, "SESSION_SECRET", problems);
   const production = env.NODE_ENV === "production";
@@ -255,6 +329,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       signType: env.ALIPAY_SIGN_TYPE,
       appPrivateKey,
       alipayPublicKey,
+      certs,
       timeoutMs: env.ALIPAY_TIMEOUT_MS,
       queryQps: env.ALIPAY_QUERY_QPS,
       notifyUrl: new URL("/alipay/notify", env.API_PUBLIC_URL).toString(),

@@ -30,6 +30,11 @@ export const metrics = {
     [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120]),
   sweepOrders: counter("coursepay_reconcile_sweep_orders_total", "Orders enqueued for a payment check by sweeps", []),
   sweeps: counter("coursepay_reconcile_sweeps_total", "Reconciliation sweeps run", ["result"]),
+  alipayCertRotations: counter(
+    "coursepay_alipay_cert_rotations_total",
+    "Answers or notifies signed by an Alipay certificate other than ALIPAY_CERT_FILE, by how it was resolved (downloaded, from_store, rejected, download_failed)",
+    ["outcome"],
+  ),
   httpDuration: histogram("coursepay_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
     [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
   queueDepth: new client.Gauge({

@@ -1,7 +1,9 @@
 // What the order commands need from the outside world, passed in (never imported), so every role —
 // api, worker, admin, tests — runs the same commands against its own connections.
 import type { PrismaClient } from "@prisma/client";
+import { prismaCertStore } from "../alipay/cert-store.ts";
 import { createAlipayClient, type AlipayClient } from "../alipay/client.ts";
+import { metrics } from "../metrics/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Queues } from "../queues/index.ts";
@@ -43,8 +45,11 @@ export function orderSettings(deps: OrderDeps): OrderSettings {
 export const nowOf = (deps: OrderDeps): Date => deps.now?.() ?? new Date();
 
 /** The Alipay client for a role's configuration (keys were validated by loadConfig). */
-export function alipayFromConfig(config: Config, logger?: Logger): AlipayClient {
+export function alipayFromConfig(config: Config, logger?: Logger, prisma?: PrismaClient): AlipayClient {
   return createAlipayClient({
+    certs: config.alipay.certs ?? undefined,
+    certStore: prisma ? prismaCertStore(prisma) : undefined,
+    onCertRotation: (e) => metrics.alipayCertRotations.inc({ outcome: e.outcome }),
     appId: config.alipay.appId,
     sellerId: config.alipay.sellerId,
     appPrivateKey: config.alipay.appPrivateKey,
@@ -66,7 +71,7 @@ export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: 
 }): OrderDeps & { queues: Q } {
   return {
     prisma: opts.prisma,
-    alipay: opts.alipay ?? alipayFromConfig(opts.config, opts.logger),
+    alipay: opts.alipay ?? alipayFromConfig(opts.config, opts.logger, opts.prisma),
     logger: opts.logger,
     queues: opts.queues as Q,
     config: opts.config,

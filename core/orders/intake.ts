@@ -13,6 +13,7 @@
 //   change nothing; the record, not the retry, is what staff need. Never marks anything paid.
 import type { NotificationOutcome, Order, PrismaClient } from "@prisma/client";
 import { declaredFormCharset, normalizeCharset } from "../alipay/charset.ts";
+import type { KeyLookup } from "../alipay/certs.ts";
 import { tryParseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification, type PaymentNotificationFields } from "../alipay/notification.ts";
 import { checkMerchant, type Merchant } from "../alipay/protocol.ts";
@@ -56,15 +57,29 @@ interface Verified {
   fields: PaymentNotificationFields | null;
 }
 
+/** The key to verify a callback with: by its alipay_cert_sn in certificate mode, else the configured key. */
+async function keyForCallback(deps: IntakeDeps, params: Record<string, string>): Promise<KeyLookup> {
+  const keyFor = (deps.alipay as { alipayKeyFor?: (sn: string | undefined) => Promise<KeyLookup> }).alipayKeyFor;
+  const fallback = deps.config?.alipay.alipayPublicKey ?? "";
+  if (!keyFor) return { ok: true, key: fallback, sn: "" };
+  const sn = params.alipay_cert_sn;
+  return keyFor(typeof sn === "string" && sn !== "" ? sn : undefined);
+}
+
+// Certificate mode: a notify may carry alipay_cert_sn inside or outside the signed text; both verify.
+const OPTIONAL_SIGNED = ["alipay_cert_sn"];
+
 /** Parse once, verify (rule V1), then type the fields. Nothing is believed before `verified`. */
-function verifyBody(raw: Buffer | string, publicKey: string): Verified {
+async function verifyBody(raw: Buffer | string, deps: IntakeDeps): Promise<Verified> {
   // GBK apps get GBK notifies: the body's own charset parameter says how to decode it (charset.ts).
   const declared = declaredFormCharset(raw);
   const charset = normalizeCharset(declared);
   if (charset === null) return { params: {}, verified: false, reason: storableText(`signature charset: notify declares unsupported charset ${declared}`.slice(0, 300)), fields: null };
   const parsed = tryParseFormBody(raw, { charset });
   if (!parsed.ok) return { params: parsed.error.params, verified: false, reason: storableText(`form ${parsed.error.code}: ${parsed.error.message}`), fields: null };
-  const v = verifyCallback(parsed.params, publicKey);
+  const key = await keyForCallback(deps, parsed.params);
+  if (!key.ok) return { params: parsed.params, verified: false, reason: storableText(`signature ${key.reason}`.slice(0, 1000)), fields: null };
+  const v = verifyCallback(parsed.params, key.key, { optionalParams: OPTIONAL_SIGNED });
   if (!v.valid) return { params: parsed.params, verified: false, reason: storableText(`signature ${v.reason}`), fields: null };
   const f = parsePaymentNotification(parsed.params);
   if (!f.ok) return { params: parsed.params, verified: true, reason: `fields: ${f.errors.join("; ")}`.slice(0, 2000), fields: null };
@@ -84,7 +99,7 @@ function classify(v: Verified, order: { totalFen: number } | null, merchant: Mer
 
 export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<NotifyReply> {
   metrics.callbacksReceived.inc({ kind: "notify" });
-  const v = verifyBody(rawBody, deps.config.alipay.alipayPublicKey);
+  const v = await verifyBody(rawBody, deps);
   const claimed = fitColumn(v.params.out_trade_no, 64);
   if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
   else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
@@ -160,7 +175,8 @@ export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise
   let reason: string;
   if (!parsed.ok) reason = `form ${parsed.error.code}: ${parsed.error.message}`;
   else {
-    const r = verifyCallback(params, deps.config.alipay.alipayPublicKey);
+    const key = await keyForCallback(deps, params);
+    const r = key.ok ? verifyCallback(params, key.key, { optionalParams: OPTIONAL_SIGNED }) : { valid: false, reason: key.reason };
     verified = r.valid && params.app_id === deps.alipay.appId;
     reason = !r.valid ? `signature ${r.reason}` : verified ? "ok" : `app_id ${params.app_id} is not ours`;
   }

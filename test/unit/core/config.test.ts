@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../../core/config/index.ts";
@@ -77,4 +77,67 @@ test("DISPLAY_TIME_ZONE: Asia/Shanghai by default, any IANA zone, an unknown nam
   assert.equal(loadConfig(base).display.timeZone, "Asia/Shanghai");
   assert.equal(loadConfig({ ...base, DISPLAY_TIME_ZONE: "Europe/Berlin" }).display.timeZone, "Europe/Berlin");
   assert.deepEqual(problemsOf({ ...base, DISPLAY_TIME_ZONE: "Mars/Olympus" }), ["DISPLAY_TIME_ZONE"]);
+});
+
+// Certificate mode (公钥证书模式), with the throwaway test certificates of test/fixtures/keys.
+const fixture = (f: string) => path.join(import.meta.dirname, "../../fixtures/keys", f);
+const certBase = {
+  DATABASE_URL: base.DATABASE_URL,
+  REDIS_URL: base.REDIS_URL,
+  ALIPAY_APP_PRIVATE_KEY_FILE: fixture("app_private_key.pem"),
+  ALIPAY_APP_CERT_FILE: fixture("app_public_cert.crt"),
+  ALIPAY_CERT_FILE: fixture("alipay_public_cert.crt"),
+  ALIPAY_ROOT_CERT_FILE: fixture("alipay_root_cert.crt"),
+};
+
+test("certificate mode: the three files are read and checked against each other at start", () => {
+  const c = loadConfig(certBase);
+  assert.ok(c.alipay.certs);
+  assert.match(c.alipay.alipayPublicKey, /BEGIN PUBLIC KEY/, "Alipay's key comes from ALIPAY_CERT_FILE");
+  // each missing file is named
+  for (const name of ["ALIPAY_APP_CERT_FILE", "ALIPAY_CERT_FILE", "ALIPAY_ROOT_CERT_FILE"] as const) {
+    const { [name]: _gone, ...without } = certBase;
+    assert.deepEqual(problemsOf(without), [name], name);
+  }
+  // mixing modes
+  assert.deepEqual(problemsOf({ ...certBase, ALIPAY_PUBLIC_KEY_FILE: fixture("alipay_public_key.pem") }), ["ALIPAY_PUBLIC_KEY_FILE"]);
+  // the app certificate must certify the app key
+  assert.deepEqual(problemsOf({ ...certBase, ALIPAY_APP_CERT_FILE: fixture("alipay_public_cert.crt") }), ["ALIPAY_APP_CERT_FILE"]);
+  // Alipay's certificate must chain to the root
+  const otherRoot = path.join(dir, "other-root.crt");
+  writeFileSync(otherRoot, readFileSync(fixture("app_public_cert.crt")));
+  const chain = (() => {
+    try {
+      loadConfig({ ...certBase, ALIPAY_ROOT_CERT_FILE: otherRoot });
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+    return [];
+  })();
+  assert.ok(chain.some((p) => p.variable === "ALIPAY_CERT_FILE" && /does not chain/.test(p.message)), JSON.stringify(chain));
+  // a file that holds no certificate
+  assert.deepEqual(problemsOf({ ...certBase, ALIPAY_CERT_FILE: fixture("alipay_public_key.pem") }), ["ALIPAY_CERT_FILE"]);
+});
+
+test("key mode: an Alipay certificate in ALIPAY_PUBLIC_KEY_FILE is refused with the way to certificate mode", () => {
+  try {
+    loadConfig({ ...base, ALIPAY_APP_PRIVATE_KEY_FILE: fixture("app_private_key.pem"), ALIPAY_PUBLIC_KEY_FILE: fixture("alipay_public_cert.crt") });
+    assert.fail("expected a ConfigError");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.problems[0]!.variable, "ALIPAY_PUBLIC_KEY_FILE");
+    assert.match(e.problems[0]!.message, /certificate mode.*ALIPAY_APP_CERT_FILE, ALIPAY_CERT_FILE and ALIPAY_ROOT_CERT_FILE/);
+  }
+});
+
+test("production: certificate mode without one of its files stops the start naming it", () => {
+  const prod = {
+    ...certBase, NODE_ENV: "production", ALIPAY_GATEWAY: "production", ALIPAY_APP_ID: "2021004100000001", ALIPAY_SELLER_ID: "2088411000000001",
+    TOKEN_SECRET: "t".repeat(32), SESSION_SECRET: "s".repeat(32),
+  };
+  assert.ok(loadConfig(prod).alipay.certs);
+  for (const name of ["ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_APP_CERT_FILE", "ALIPAY_CERT_FILE", "ALIPAY_ROOT_CERT_FILE"] as const) {
+    const { [name]: _gone, ...without } = prod;
+    assert.ok(problemsOf(without).includes(name), name);
+  }
 });
