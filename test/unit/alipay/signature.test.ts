@@ -99,11 +99,14 @@ test("verifyCallback: each failure says why", () => {
   assert.equal(code({ ...notify, sign, total_amount: "12.31" }), "wrong_key_or_tampered");
   assert.equal(code({ ...notify, sign }, "not a key"), "bad_key");
   assert.equal(code({ ...notify, sign }, keys.alipayPrivate), "bad_key");
-  // A GBK app: verification cannot work on UTF-8 text; the reason names the charset.
-  assert.equal(code({ ...notify, sign, charset: "gbk", total_amount: "1.00" }), "charset");
-  // Valid signature, non-UTF-8 charset label: still fine (we do not second-guess a valid signature).
-  const gbkLabel = { ...notify, charset: "GBK" };
-  assert.equal(verifyCallback({ ...gbkLabel, sign: signParams(gbkLabel, keys.alipayPrivate, "RSA2", "V1") }, keys.alipayPublic).valid, true);
+  // A charset we cannot encode the string-to-sign in: the reason names the charset.
+  assert.equal(code({ ...notify, sign, charset: "big5" }), "charset");
+  // GBK apps: the signature covers the GBK bytes of the string-to-sign.
+  const gbk = { ...notify, subject: "课程 进阶", charset: "GBK" };
+  const gbkSign = signContent(buildSignContent(gbk, { exclude: ["sign", "sign_type"] }), keys.alipayPrivate, "RSA2", "gbk");
+  assert.equal(verifyCallback({ ...gbk, sign: gbkSign }, keys.alipayPublic).valid, true);
+  assert.equal(code({ ...gbk, sign: signParams(gbk, keys.alipayPrivate, "RSA2", "V1") }), "wrong_key_or_tampered", "UTF-8 bytes signed, GBK declared");
+  assert.equal(code({ ...gbk, sign: gbkSign, total_amount: "1.00" }), "wrong_key_or_tampered");
 });
 
 test("verifyCallback: the failure carries the canonical string-to-sign for support", () => {
