@@ -26,7 +26,10 @@ const READ = { list: "viewer", show: "viewer", search: "viewer" } as const;
 
 /** resource id → action name → the least role that may run it. */
 export const POLICY: Readonly<Record<string, Readonly<Record<string, Role>>>> = {
-  Order: { ...READ, exportCsv: "viewer", checkPayment: "operator", closeOrder: "operator" },
+  // refund: operators create refunds; approving one is checked again by core/refunds (an admin above
+  // REFUND_APPROVAL_ABOVE_YUAN, never the requester).
+  Order: { ...READ, exportCsv: "viewer", checkPayment: "operator", closeOrder: "operator", refund: "operator" },
+  Refund: { ...READ, approveRefund: "operator", rejectRefund: "operator" },
   OrderDetail: READ,
   OrderEvent: READ,
   PaymentNotification: { ...READ, redrive: "operator" },

@@ -23,6 +23,8 @@ import type { RoleContext } from "../core/runtime/role.ts";
 import { AREAS, actionGuard, asStaff, hasRole, requireRole } from "./access.ts";
 import { billCommands } from "./actions/bill-commands.ts";
 import { orderCommands } from "./actions/order-commands.ts";
+import { refundCommands } from "./actions/refund-commands.ts";
+import { createRefundDeps, type RefundDeps } from "../core/refunds/index.ts";
 import { loginRoutes, requireStaff, sameOriginWrites } from "./auth/login.ts";
 import { SESSION_COOKIE, createSession } from "./auth/session.ts";
 import { COMPONENTS_BUNDLE_PATH, componentBundle } from "./bundle.ts";
@@ -56,6 +58,11 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   setQueueDepthSource(queueDepthOf(queues.all())); // coursepay_queue_jobs on the admin's /metrics too
   const orderDeps = options.orderDeps ?? createOrderDeps({ prisma, config, logger, queues });
 
+  // Refund commands only write rows and enqueue: the worker talks to Alipay.
+  const refundDeps = createRefundDeps({
+    prisma, config, logger, queues,
+    alipay: "refund" in orderDeps.alipay ? (orderDeps.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger),
+  });
   const { loader, components } = createComponents();
   const orders = createOrderResource(prisma);
   const admin = new AdminJS({
@@ -65,7 +72,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
     componentLoader: loader,
     resources: buildResources({
       prisma, orders, components, logger,
-      commands: [...orderCommands(orderDeps), ...billCommands({ orderDeps, prisma, config, refundQuery: alipayFromConfig(config, logger).refundQuery })],
+      commands: [...orderCommands(orderDeps), ...refundCommands(refundDeps), ...billCommands({ orderDeps, prisma, config, refundQuery: alipayFromConfig(config, logger).refundQuery })],
       exportHref: `${ADMIN_ROOT}${EXPORT_PATH}`,
     }),
     dashboard: {

@@ -16,7 +16,7 @@ export const EXPORT_BATCH = 1000;
 
 const COLUMNS = [
   "id", "outTradeNo", "status", "totalFen", "refundedFen", "subject", "buyer", "tradeNo", "buyerAlipayId",
-  "createdAt", "paidAt", "closedAt", "needsReview",
+  "createdAt", "paidAt", "closedAt", "needsReview", "refunds",
 ] as const;
 
 /** RFC 4180 quoting, and no spreadsheet formulas: a cell starting with = + - @ is prefixed with '. */
@@ -69,12 +69,14 @@ export function orderCsvExport(deps: { prisma: PrismaClient; orders: PrismaResou
           where: { AND: [where, { id: { gt: lastId } }] },
           orderBy: { id: "asc" },
           take: EXPORT_BATCH,
-          include: { buyer: { select: { email: true } } },
+          include: { buyer: { select: { email: true } }, refunds: { select: { amountFen: true, state: true, outRequestNo: true }, orderBy: { id: "asc" } } },
         });
         if (batch.length === 0 || res.destroyed) break;
         const text = batch.map((o) => [
           o.id, o.outTradeNo, t(`labels.status.${o.status}`, o.status), fenToYuan(o.totalFen), fenToYuan(o.refundedFen), o.subject,
           o.buyer.email, o.tradeNo, o.buyerAlipayId, time(o.createdAt), time(o.paidAt), time(o.closedAt), t(`labels.needsReview.${o.needsReview}`, String(o.needsReview)),
+          // Every refund of the order: amount, state, out_request_no (the bill matches on it).
+          o.refunds.map((r) => `${fenToYuan(r.amountFen)} ${t(`labels.state.${r.state}`, r.state)} ${r.outRequestNo}`).join("; "),
         ].map(csvCell).join(",")).join("\r\n") + "\r\n";
         rows += batch.length;
         lastId = batch[batch.length - 1].id;

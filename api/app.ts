@@ -4,6 +4,7 @@ import { accessLog, errorResponder, requestContext, securityHeaders } from "../c
 import { httpMetrics, metricsRoute } from "../core/metrics/index.ts";
 import { createOrderDeps, type IntakeDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
+import { createRefundDeps, type RefundDeps } from "../core/refunds/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
 import { domainErrors } from "./errors.ts";
 import { openApiRoutes } from "./openapi.ts";
@@ -17,6 +18,8 @@ export interface ApiServices {
   queues: Queues;
   /** The order domain's one dependency object: order commands and callback intake alike. */
   orders: IntakeDeps;
+  /** Buyers' refund requests (rows only: the api never calls Alipay's refund). */
+  refunds?: RefundDeps;
 }
 
 /** Queues and command deps for the api; the queues are closed with the role. */
@@ -24,7 +27,8 @@ export function createApiServices(ctx: RoleContext, overrides: Partial<Pick<Orde
   const queues = createQueues(ctx.config);
   ctx.lifecycle.onShutdown("queues", () => queues.close());
   const orders = createOrderDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, alipay: overrides.alipay });
-  return { queues, orders };
+  const refunds = createRefundDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, alipay: orders.alipay as unknown as RefundDeps["alipay"] });
+  return { queues, orders, refunds };
 }
 
 export function createApiApp(ctx: RoleContext, services: ApiServices = createApiServices(ctx)): express.Express {
@@ -48,7 +52,7 @@ export function createApiApp(ctx: RoleContext, services: ApiServices = createApi
   // HTML for browsers; API clients asking the same paths fall through to the JSON routes.
   app.use(buyerPages({ prisma: ctx.prisma }));
   app.use(accountRoutes({ prisma: ctx.prisma, tokenSecret: ctx.config.secrets.token }));
-  app.use(orderRoutes({ orders: services.orders, tokenSecret: ctx.config.secrets.token }));
+  app.use(orderRoutes({ orders: services.orders, refunds: services.refunds, tokenSecret: ctx.config.secrets.token }));
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });

@@ -107,6 +107,20 @@ export const OPERATIONS: OperationSpec[] = [
       503: error("Alipay did not confirm the close; nothing changed, try again"),
     },
   },
+  {
+    method: "post", path: "/orders/:id/refund-requests", tag: "orders", summary: "Ask for a refund", auth: true,
+    description: "Within REFUND_WINDOW_DAYS (default 7) of payment, a buyer may ask for their money back with a reason. " +
+      "The request waits for staff, who approve or reject it; the order's `refunds` show its state and outcome.",
+    params: { id: S.OrderIdParam },
+    body: { json: S.RefundRequestBody },
+    responses: {
+      201: { description: "Request recorded (AWAITING_APPROVAL)", content: [json(S.RefundRequestCreated)] },
+      400: invalid, 401: unauthorized,
+      403: error("The refund window has closed"),
+      404: error("No such order of this buyer"),
+      409: error("Not refundable: not paid, nothing left to refund, amount too large, or a request already waits"),
+    },
+  },
   // ---- Alipay callbacks ----
   {
     method: "post", path: "/alipay/notify", tag: "alipay", summary: "Alipay asynchronous notification",

@@ -64,6 +64,22 @@ export const Course = z
 
 export const CourseList = z.object({ courses: z.array(Course) }).meta({ id: "CourseList" });
 
+export const REFUND_STATES = ["AWAITING_APPROVAL", "QUEUED", "SUBMITTED", "UNKNOWN", "SUCCEEDED", "FAILED", "REJECTED"] as const;
+
+export const Refund = z
+  .object({
+    id: z.number().int(),
+    amountFen: z.number().int(),
+    amount: Yuan,
+    state: z.enum(REFUND_STATES).meta({ description: "AWAITING_APPROVAL (staff decide), QUEUED/SUBMITTED/UNKNOWN (being refunded), SUCCEEDED, FAILED, REJECTED" }),
+    source: z.enum(["staff", "buyer"]),
+    reason: z.string(),
+    rejectionReason: z.string().nullable(),
+    createdAt: Timestamp,
+    succeededAt: Timestamp.nullable(),
+  })
+  .meta({ id: "Refund" });
+
 export const Order = z
   .object({
     id: z.number().int(),
@@ -73,6 +89,8 @@ export const Order = z
     totalFen: z.number().int(),
     total: Yuan,
     refundedFen: z.number().int(),
+    refunded: Yuan.meta({ description: "Amount refunded so far, in yuan" }),
+    refunds: z.array(Refund).optional().meta({ description: "The order's refunds and refund requests, newest first" }),
     createdAt: Timestamp,
     expiresAt: Timestamp,
     paidAt: Timestamp.nullable(),
@@ -88,6 +106,7 @@ export const OrderList = z
   .object({ orders: z.array(Order), next: z.string().nullable().meta({ description: "Path of the next page, or null" }) })
   .meta({ id: "OrderList" });
 export const CancelResult = z.object({ order: Order, outcome: z.string() }).meta({ id: "CancelResult" });
+export const RefundRequestCreated = z.object({ refund: Refund, order: Order }).meta({ id: "RefundRequestCreated" });
 
 export const ErrorBody = z
   .object({
@@ -105,5 +124,13 @@ export const Readiness = z
   .meta({ id: "Readiness" });
 
 /** Every named schema: the components of the OpenAPI document, split by direction (see openapi.ts). */
-export const REQUEST_SCHEMAS = [RegisterRequest, LoginRequest, CreateOrderRequest];
-export const RESPONSE_SCHEMAS = [Session, Course, CourseList, Order, OrderCreated, OrderEnvelope, OrderList, CancelResult, ErrorBody, Health, Readiness];
+export const RefundRequestBody = z
+  .object({
+    reason: z.string().trim().min(1).max(256).meta({ description: "Why the buyer wants the money back (required)" }),
+    amount: z.string().regex(/^(0|[1-9]\d{0,9})(\.\d{1,2})?$/).optional().meta({ description: "Yuan, at most two decimals; default: everything not yet refunded" }),
+  })
+  .strict()
+  .meta({ id: "RefundRequest" });
+
+export const REQUEST_SCHEMAS = [RegisterRequest, LoginRequest, CreateOrderRequest, RefundRequestBody];
+export const RESPONSE_SCHEMAS = [Session, Course, CourseList, Refund, Order, OrderCreated, OrderEnvelope, OrderList, CancelResult, RefundRequestCreated, ErrorBody, Health, Readiness];

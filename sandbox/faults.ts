@@ -40,6 +40,16 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("gatewayError"), error: z.enum(["isp.unknow-error", "ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR"]), methods, commit: z.boolean().optional(), times }).strict(),
   /** Never answer (until the sandbox closes): the client's timeout path. */
   z.object({ kind: z.literal("hang"), methods, commit: z.boolean().optional(), times }).strict(),
+  /** Refunds made while this is active are asynchronous: REFUND_PROCESSING (fund_change N) for `ms`, then settled and notified. */
+  z.object({ kind: z.literal("asyncRefund"), ms: z.number().int().min(1).max(3_600_000), times }).strict(),
+  /** fastpay.refund.query answers a successful refund WITHOUT refund_status (Alipay's synchronous-refund answer). */
+  z.object({ kind: z.literal("refundQueryNoStatus"), times }).strict(),
+  /** alipay.trade.refund fails with this business error (nothing is refunded). */
+  z.object({
+    kind: z.literal("refundError"),
+    error: z.enum(["ACQ.SELLER_BALANCE_NOT_ENOUGH", "ACQ.TRADE_STATUS_ERROR", "ACQ.REASON_TRADE_REFUND_FEE_ERR", "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"]),
+    times,
+  }).strict(),
   /** The response is signed wrongly: the client must reject it. */
   z.object({ kind: z.literal("corruptResponseSignature"), methods, times }).strict(),
   /** Answer with an unsigned refusal, as Alipay does for caller-identity errors: no "sign", or `"sign":""`. */

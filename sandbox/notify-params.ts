@@ -70,7 +70,10 @@ export function buildNotifyParams(trade: Trade, ctx: NotifyContext): Record<stri
   p.seller_email = ctx.sellerEmail;
   p.trade_status = statusForEvent(trade, ctx.event);
   p.total_amount = trade.totalAmount;
-  if (paid) {
+  // A real full-refund notify (TRADE_CLOSED + refund_fee) carries no receipt/invoice/buyer_pay/point
+  // amounts and no fund_bill_list: only payment-side notifies do.
+  const fullRefund = ctx.event === "full_refund";
+  if (paid && !fullRefund) {
     p.receipt_amount = trade.totalAmount;
     p.invoice_amount = trade.totalAmount;
     p.buyer_pay_amount = trade.totalAmount;
@@ -85,7 +88,7 @@ export function buildNotifyParams(trade: Trade, ctx: NotifyContext): Record<stri
   p.gmt_create = formatBeijing(trade.createdAt);
   if (paid) p.gmt_payment = formatBeijing(trade.paidAt!);
   if (trade.closedAt !== undefined && p.trade_status === "TRADE_CLOSED") p.gmt_close = formatBeijing(trade.closedAt);
-  if (paid) p.fund_bill_list = JSON.stringify([{ amount: trade.totalAmount, fundChannel: "ALIPAYACCOUNT" }]);
+  if (paid && !fullRefund) p.fund_bill_list = JSON.stringify([{ amount: trade.totalAmount, fundChannel: "ALIPAYACCOUNT" }]);
   if (trade.passbackParams !== undefined && trade.passbackParams !== "") p.passback_params = trade.passbackParams;
   return p;
 }

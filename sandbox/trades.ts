@@ -165,7 +165,7 @@ export class TradeService {
    * same amount returns the earlier refund (fund_change N); with another amount it is
    * ACQ.DISCORDANT_REPEAT_REQUEST. Refunds add up to at most total_amount; reaching it closes the trade.
    */
-  refund(trade: Trade, req: { refundFen: number; outRequestNo: string; reason?: string }): Outcome<RefundResult> {
+  refund(trade: Trade, req: { refundFen: number; outRequestNo: string; reason?: string; processingMs?: number }): Outcome<RefundResult> {
     const previous = trade.refunds.find((r) => r.outRequestNo === req.outRequestNo);
     if (previous) {
       if (previous.refundFen !== req.refundFen) return fail("ACQ.DISCORDANT_REPEAT_REQUEST", "请求信息不一致");
@@ -181,6 +181,21 @@ export class TradeService {
     const refund: RefundRecord = { outRequestNo: req.outRequestNo, refundFen: req.refundFen, refundAmount: fenToYuan(req.refundFen), reason: req.reason, at: now };
     trade.refunds.push(refund);
     trade.refundedFen += req.refundFen;
+    if (req.processingMs !== undefined) {
+      // Asynchronous refund: the amount is reserved now; the money moves (and is notified) later.
+      refund.settlesAt = now + req.processingMs;
+      this.o.ledger.changed();
+      this.o.log.info({ outTradeNo: trade.outTradeNo, outRequestNo: refund.outRequestNo, settlesAt: refund.settlesAt }, "refund processing (async)");
+      this.o.timers.at(`refund:${trade.outTradeNo}:${refund.outRequestNo}`, refund.settlesAt, () => this.settleRefund(trade, refund));
+      return { ok: true, value: { trade, refund, fundChange: true } };
+    }
+    return this.settleRefund(trade, refund);
+  }
+
+  /** The money of a refund moves: a full refund closes the trade; the refund is notified. */
+  private settleRefund(trade: Trade, refund: RefundRecord): Outcome<RefundResult> {
+    const now = Date.now();
+    refund.at = now;
     const full = trade.refundedFen === trade.totalFen;
     if (full) {
       trade.status = "TRADE_CLOSED";
@@ -259,6 +274,12 @@ export class TradeService {
     this.expireIfDue(trade);
     return trade;
   }
+}
+
+/** refund_fee as Alipay reports it: the refunds whose money has moved (asynchronous ones still processing excluded). */
+export function settledRefundFen(trade: Trade): number {
+  const now = Date.now();
+  return trade.refunds.reduce((sum, r) => sum + (r.settlesAt !== undefined && r.settlesAt > now ? 0 : r.refundFen), 0);
 }
 
 function expiryKey(trade: Trade): string {

@@ -14,6 +14,8 @@ export interface RefundRecord {
   reason?: string;
   /** epoch ms */
   at: number;
+  /** Asynchronous refund (asyncRefund fault): REFUND_PROCESSING until this epoch ms, then settled and notified. */
+  settlesAt?: number;
 }
 
 export interface Trade {

@@ -5,14 +5,16 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Proc
 import { ZodError } from "zod";
 import { runWithWork } from "../core/logging/index.ts";
 import { metrics, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
-import { alipayFromConfig,
-  applyNotification, checkPayment, createOrderDeps, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
+import {
+  alipayFromConfig, applyNotification, checkPayment, createOrderDeps, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
 } from "../core/orders/index.ts";
-import { createQueues, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, type QueueName, type Queues } from "../core/queues/index.ts";
+import { createQueues, JOB_OPTIONS, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, RefundJob, type QueueName, type Queues } from "../core/queues/index.ts";
+import { applyRefundNotification, checkRefund, createRefundDeps, submitRefund, type RefundDeps } from "../core/refunds/index.ts";
 import { bullConnection } from "../core/redis/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
 import { startBillWorker, type BillWorker } from "./bills.ts";
 import { startSweepTicks, type SweepTicks } from "./scheduler.ts";
+import { runRefundSweep } from "./refund-sweep.ts";
 import { runSweep } from "./sweep.ts";
 
 export interface WorkerOptions {
@@ -20,11 +22,14 @@ export interface WorkerOptions {
   ticks?: boolean;
   /** Override the Alipay client (tests). */
   alipay?: OrderDeps["alipay"];
+  /** Override the Alipay client of the refund jobs (tests). */
+  refundAlipay?: RefundDeps["alipay"];
 }
 
 export interface RunningWorker {
   queues: Queues;
   deps: OrderDeps;
+  refundDeps: RefundDeps;
   workers: Worker[];
   /** daily bill reconciliation (worker/bills.ts) */
   bills: BillWorker;
@@ -66,12 +71,20 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   const { config, logger, prisma } = ctx;
   const queues = createQueues(config);
   const deps = createOrderDeps({ prisma, config, logger, queues, alipay: options.alipay });
+  const refundDeps = createRefundDeps({
+    prisma, config, logger, queues,
+    alipay: options.refundAlipay ?? (options.alipay && "refund" in options.alipay ? (options.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger)),
+  });
   const connection = bullConnection(config.redisUrl) as ConnectionOptions;
   const common = { connection, prefix: config.redisPrefix, lockDuration: config.worker.lockMs, stalledInterval: config.worker.lockMs };
 
   const notifyWorker = new Worker(
     QUEUE.notifyApply,
-    timed(QUEUE.notifyApply, async (job) => applyNotification(deps, NotifyApplyJob.parse(job.data))),
+    timed(QUEUE.notifyApply, async (job) => {
+      const data = NotifyApplyJob.parse(job.data);
+      // A refund notify naming one of our refunds settles that refund (core/refunds); the rest is order evidence.
+      return (await applyRefundNotification(refundDeps, data)) ?? applyNotification(deps, data);
+    }),
     { ...common, concurrency: config.worker.concurrency },
   );
   // An apply that failed for good (attempts exhausted, or unrecoverable) stays in the failed set; its
@@ -111,6 +124,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
           { prisma, queues, logger },
           { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds, onProgress: (n) => job.updateProgress({ enqueued: n }) },
         );
+        const rr = await runRefundSweep({ prisma, queues, logger }, { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds });
         metrics.sweeps.inc({ result: "ok" });
         metrics.sweepOrders.inc(r.enqueued);
         if (r.enqueued) logger.info({ slot: data.slot, ...r }, "reconciliation sweep enqueued payment checks");
@@ -123,7 +137,8 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
           logger.warn({ err: (e as Error).message }, "inbox upkeep failed; the next tick retries");
           return null;
         });
-        return { ...r, inbox, slot: data.slot, worker: process.pid };
+        if (rr.refundChecks) logger.info({ slot: data.slot, ...rr }, "reconciliation sweep enqueued refund checks");
+        return { ...r, ...rr, inbox, slot: data.slot, worker: process.pid };
       } catch (e) {
         metrics.sweeps.inc({ result: "error" });
         throw e;
@@ -134,7 +149,23 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
     { ...common, concurrency: 1 },
   );
 
-  const workers = [notifyWorker, checkWorker, sweepWorker];
+  // Refunds: submit (alipay.trade.refund) and check (fastpay.refund.query) jobs, core/refunds.
+  const refundAttempts = JOB_OPTIONS[QUEUE.refund].attempts;
+  const refundWorker = new Worker(
+    QUEUE.refund,
+    timed(QUEUE.refund, async (job) => {
+      const data = RefundJob.parse(job.data);
+      const r = data.action === "submit"
+        // An unknown outcome throws (BullMQ retries with the same out_request_no) except on the last
+        // attempt, which leaves the refund UNKNOWN for the sweep's refund query.
+        ? await submitRefund(refundDeps, { refundId: data.refundId, retryUnknown: job.attemptsMade + 1 < refundAttempts })
+        : await checkRefund(refundDeps, { refundId: data.refundId });
+      return { outcome: r.outcome, state: r.refund.state, reason: r.reason };
+    }),
+    { ...common, concurrency: config.worker.concurrency, limiter: { max: config.alipay.queryQps, duration: 1000 } },
+  );
+
+  const workers = [notifyWorker, checkWorker, sweepWorker, refundWorker];
   for (const w of workers) w.on("error", (err) => logger.warn({ queue: w.name, err: err.message }, "queue worker error (reconnecting)"));
   setQueueDepthSource(queueDepthOf(queues.all()));
 
@@ -149,6 +180,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   return {
     queues,
     deps,
+    refundDeps,
     workers,
     bills,
     close() {

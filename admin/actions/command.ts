@@ -27,14 +27,17 @@ export interface CommandSpec {
   /** messages.<intro> explains what the command does, above the confirm button. */
   intro: string;
   withReason?: boolean;
+  /** An amount field (yuan) is shown and passed to run() as text. */
+  withAmount?: boolean;
   /** Offered only on records where the command makes sense (enforced again by core/orders). */
   appliesTo: (record: BaseRecord) => boolean;
-  run: (input: { id: number; staff: Staff; reason?: string }) => Promise<CommandReport>;
+  run: (input: { id: number; staff: Staff; reason?: string; amount?: string }) => Promise<CommandReport>;
 }
 
 const NOTICE_TYPE: Record<CommandOutcome, "success" | "info" | "error"> = {
   paid: "success", closed: "success", cancelled: "success", refunded: "success", redriven: "success", resolved: "success", queued: "success",
   unchanged: "info", unknown: "info", stillOpen: "info",
+  refundQueued: "success", refundAwaitingApproval: "info", refundApproved: "success", refundRejected: "success",
   anomaly: "error", notFound: "error", refused: "error", error: "error",
 };
 
@@ -45,7 +48,8 @@ function reason(payload: Record<string, unknown> | undefined): string | undefine
 
 async function report(spec: CommandSpec, id: number, staff: Staff, payload: Record<string, unknown> | undefined, logger: Logger): Promise<CommandReport> {
   try {
-    return await spec.run({ id, staff, reason: spec.withReason ? reason(payload) : undefined });
+    const amount = spec.withAmount && typeof payload?.amount === "string" ? payload.amount.slice(0, 20) : undefined;
+    return await spec.run({ id, staff, reason: spec.withReason ? reason(payload) : undefined, amount });
   } catch (e) {
     if (e instanceof OrderNotFoundError || e instanceof NotificationNotFoundError) return { outcome: "notFound" };
     if (e instanceof CommandRefusedError) return { outcome: "refused", detail: e.message };
@@ -65,7 +69,7 @@ export function commandAction(spec: CommandSpec, components: Components, logger:
     // *list* (record-action.js), so opening a command from an order page flashed the order list,
     // first empty, behind it.
     showInDrawer: false,
-    custom: { intro: spec.intro, withReason: !!spec.withReason },
+    custom: { intro: spec.intro, withReason: !!spec.withReason, withAmount: !!spec.withAmount },
     isAccessible: accessible,
     isVisible: (ctx: ActionContext) => accessible(ctx) && !!ctx.record && spec.appliesTo(ctx.record),
     handler: async (request: ActionRequest, _response: unknown, context: ActionContext): Promise<ActionResponse> => {

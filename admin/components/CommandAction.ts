@@ -8,7 +8,7 @@
 import React, { useState } from "react";
 import type { ActionProps } from "adminjs";
 import { ApiClient, useActionResponseHandler, useNotice, useTranslation } from "adminjs";
-import { Box, Button, Label, MessageBox, TextArea } from "@adminjs/design-system";
+import { Box, Button, Input, Label, MessageBox, TextArea } from "@adminjs/design-system";
 import { h } from "./shared.ts";
 
 const api = new ApiClient();
@@ -20,6 +20,8 @@ export default function CommandAction({ action, resource, record }: ActionProps)
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const withReason = Boolean(action.custom?.withReason);
+  const withAmount = Boolean(action.custom?.withAmount);
+  const [amount, setAmount] = useState("");
 
   const submit = async () => {
     if (!record) return;
@@ -29,7 +31,7 @@ export default function CommandAction({ action, resource, record }: ActionProps)
         resourceId: resource.id,
         recordId: String(record.id),
         actionName: action.name,
-        data: withReason ? { reason } : { confirm: "1" },
+        data: withReason ? (withAmount ? { reason, amount } : { reason }) : { confirm: "1" },
       });
       onResponse(response);
     } catch (e) {
@@ -42,6 +44,17 @@ export default function CommandAction({ action, resource, record }: ActionProps)
 
   return h(Box, { variant: "container", "data-testid": `command-${action.name}` },
     h(MessageBox, { variant: "info", message: translateMessage(String(action.custom?.intro ?? ""), resource.id) }),
+    withAmount
+      ? h(Box, { my: "lg" },
+          h(Label, { htmlFor: "command-amount" }, translateMessage("amountLabel", resource.id)),
+          h(Input, {
+            id: "command-amount",
+            width: "100%",
+            inputMode: "decimal",
+            value: amount,
+            onChange: (e: React.ChangeEvent<HTMLInputElement>) => setAmount(e.target.value),
+          }))
+      : null,
     withReason
       ? h(Box, { my: "lg" },
           h(Label, { htmlFor: "command-reason" }, translateMessage("reasonLabel", resource.id)),

@@ -68,6 +68,8 @@ export default function Dashboard() {
     h(Box, { flex: true, style: { gap: 16, flexWrap: "wrap" } },
       h(Card, { label: d("paidToday"), value: data.today.paidOrders, testId: "dash-paid-today" }),
       h(Card, { label: d("revenueToday"), value: yuan(data.today.revenueFen), testId: "dash-revenue-today" }),
+      h(Card, { label: d("refundsToday"), value: `${data.today.refunds} · ${yuan(data.today.refundedFen)}`, testId: "dash-refunds-today" }),
+      h(Card, { label: d("netToday"), value: yuan(data.today.netFen), testId: "dash-net-today" }),
       h(Card, { label: d("unpaid"), value: data.unpaid, testId: "dash-unpaid" }),
       h(Card, { label: d("needsReview"), value: data.needsReview, testId: "dash-needs-review", tone: data.needsReview ? "alert" : undefined }),
     ),

@@ -10,6 +10,7 @@ const FILES = {
   OrderTimeline: "./OrderTimeline.ts",
   OrderCourses: "./OrderCourses.ts",
   OrderNotifications: "./OrderNotifications.ts",
+  OrderRefunds: "./OrderRefunds.ts",
   CommandAction: "./CommandAction.ts",
   ExportCsv: "./ExportCsv.ts",
   Dashboard: "./Dashboard.ts",

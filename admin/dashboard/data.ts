@@ -32,7 +32,8 @@ export interface DashboardData {
   /** The zone of every time and day on the page. */
   timeZone: string;
   generatedAt: string;
-  today: { paidOrders: number; revenueFen: number };
+  /** refunds: succeeded today (refund.succeeded_at); netFen = revenue − refunds, both of today. */
+  today: { paidOrders: number; revenueFen: number; refunds: number; refundedFen: number; netFen: number };
   unpaid: number;
   needsReview: number;
   anomalies: { eventId: number; orderId: number; outTradeNo: string; type: string; createdAt: string }[];
@@ -65,7 +66,10 @@ export async function loadDashboard(
   const chartStart = days[0];
   const edges = days.map((d) => d.getTime() / 1000);
 
-  const [todayRow, unpaid, needsReview, anomalies, seriesRows, reconciledRows, queues, sweep] = await Promise.all([
+  const [refundRow, todayRow, unpaid, needsReview, anomalies, seriesRows, reconciledRows, queues, sweep] = await Promise.all([
+    // refund(succeeded_at) is indexed.
+    prisma.$queryRaw<{ n: number; fen: bigint | null }[]>`
+      SELECT count(*)::int AS n, sum(amount_fen)::bigint AS fen FROM refund WHERE succeeded_at >= ${today} AND state = 'SUCCEEDED'`,
     prisma.$queryRaw<{ n: number; fen: bigint | null }[]>`
       SELECT count(*)::int AS n, sum(total_fen)::bigint AS fen FROM "order"
       WHERE paid_at >= ${today} AND status::text = ANY(${PAID_LIKE})`,
@@ -100,7 +104,13 @@ export async function loadDashboard(
   return {
     timeZone: deps.timeZone,
     generatedAt: now.toISOString(),
-    today: { paidOrders: todayRow[0]?.n ?? 0, revenueFen: Number(todayRow[0]?.fen ?? 0) },
+    today: {
+      paidOrders: todayRow[0]?.n ?? 0,
+      revenueFen: Number(todayRow[0]?.fen ?? 0),
+      refunds: refundRow[0]?.n ?? 0,
+      refundedFen: Number(refundRow[0]?.fen ?? 0),
+      netFen: Number(todayRow[0]?.fen ?? 0) - Number(refundRow[0]?.fen ?? 0),
+    },
     unpaid,
     needsReview,
     anomalies: anomalies.map((a) => ({

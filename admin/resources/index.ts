@@ -10,6 +10,7 @@ import { eventResourceOptions } from "./events.ts";
 import { notificationResourceOptions } from "./notifications.ts";
 import { orderResourceOptions } from "./orders.ts";
 import { billResourceOptions } from "./bills.ts";
+import { refundResourceOptions } from "./refunds.ts";
 import { staffResourceOptions } from "./staff.ts";
 
 export function buildResources(deps: {
@@ -22,6 +23,7 @@ export function buildResources(deps: {
 }): ResourceWithOptions[] {
   return [
     orderResourceOptions({ ...deps, resource: deps.orders }),
+    refundResourceOptions(deps),
     notificationResourceOptions(deps),
     eventResourceOptions(deps),
     ...billResourceOptions(deps),

@@ -37,7 +37,22 @@ export interface NotificationRow {
   reason: string;
 }
 
+export interface RefundRow {
+  id: number;
+  createdAt: string;
+  amountFen: number;
+  state: string;
+  requestedBy: string;
+  reason: string;
+  approvedBy: string | null;
+  rejectedBy: string | null;
+  rejectionReason: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+}
+
 export interface OrderView {
+  refunds: RefundRow[];
   details: CourseLine[];
   timeline: TimelineEntry[];
   notifications: NotificationRow[];
@@ -69,7 +84,8 @@ export async function actorNames(prisma: PrismaClient, actors: string[]): Promis
 }
 
 export async function loadOrderView(prisma: PrismaClient, order: { id: number; outTradeNo: string }, lang: Language = DEFAULT_LANGUAGE): Promise<OrderView> {
-  const [details, events, notifications] = await Promise.all([
+  const [refunds, details, events, notifications] = await Promise.all([
+    prisma.refund.findMany({ where: { orderId: order.id }, orderBy: { id: "asc" } }),
     prisma.orderDetail.findMany({ where: { orderId: order.id }, include: { course: { select: { title: true } } }, orderBy: { id: "asc" } }),
     prisma.orderEvent.findMany({ where: { orderId: order.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: MAX_EVENTS }),
     // By out_trade_no (indexed), not order_id: callbacks that named this order but were refused
@@ -83,6 +99,10 @@ export async function loadOrderView(prisma: PrismaClient, order: { id: number; o
   ]);
   const names = await actorNames(prisma, events.map((e) => e.actor));
   return {
+    refunds: refunds.map((r) => ({
+      id: r.id, createdAt: r.createdAt.toISOString(), amountFen: r.amountFen, state: r.state, requestedBy: r.requestedBy, reason: r.reason,
+      approvedBy: r.approvedBy, rejectedBy: r.rejectedBy, rejectionReason: r.rejectionReason, failureCode: r.failureCode, failureMessage: r.failureMessage,
+    })),
     details: details.map((d) => ({ id: d.id, courseId: d.courseId, courseTitle: d.course.title, priceFen: d.priceFen, realPriceFen: d.realPriceFen })),
     timeline: events.map((e) => ({
       id: e.id, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, source: e.source, actor: names.get(e.actor) ?? e.actor,

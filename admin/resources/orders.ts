@@ -65,7 +65,7 @@ export function orderResourceOptions(deps: {
       // "What happened to this order and why" first: the identity, the status, then the timeline.
       showProperties: [
         "outTradeNo", "status", "totalFen", "buyer", "tradeNo", "createdAt", "paidAt", "needsReview",
-        "timeline", "lines", "callbacks",
+        "refunds", "timeline", "lines", "callbacks",
         "id", "subject", "refundedFen", "buyerAlipayId", "expiresAt", "closedAt", "checkAttempts", "nextCheckAt", "updatedAt",
       ],
       editProperties: [],
@@ -78,6 +78,7 @@ export function orderResourceOptions(deps: {
         lines: { type: "string", isVisible: SHOW_ONLY, components: { show: C.OrderCourses } },
         timeline: { type: "string", isVisible: SHOW_ONLY, components: { show: C.OrderTimeline } },
         callbacks: { type: "string", isVisible: SHOW_ONLY, components: { show: C.OrderNotifications } },
+        refunds: { type: "string", isVisible: SHOW_ONLY, components: { show: C.OrderRefunds } },
       }),
       actions: builtInActions("Order", {
         show: {
@@ -89,6 +90,7 @@ export function orderResourceOptions(deps: {
             params.lines = JSON.stringify(view.details);
             params.timeline = JSON.stringify(view.timeline);
             params.callbacks = JSON.stringify(view.notifications);
+            params.refunds = JSON.stringify(view.refunds);
             return response;
           },
         },

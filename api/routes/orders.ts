@@ -4,13 +4,23 @@ import { Router } from "express";
 import type { Order, OrderDetail } from "@prisma/client";
 import { fenToYuan } from "../../core/money/index.ts";
 import { cancelOrder, createOrder, payUrlFor, type OrderDeps } from "../../core/orders/index.ts";
+import { requestRefund, RefundRefusedError, type RefundDeps } from "../../core/refunds/index.ts";
+import type { Refund } from "@prisma/client";
 import { requireBuyer, type AuthedRequest } from "../auth.ts";
 import { ApiError, validate } from "../errors.ts";
 // Shared with the OpenAPI document (api/openapi.ts). CreateOrder accepts only course ids: any amount,
 // price or total the client sends is stripped by zod and never read.
-import { CreateOrderRequest as CreateOrder, OrderIdParam as OrderId, OrderListQuery as ListQuery } from "../schemas.ts";
+import { CreateOrderRequest as CreateOrder, OrderIdParam as OrderId, OrderListQuery as ListQuery, RefundRequestBody } from "../schemas.ts";
+import { yuanToFen } from "../../core/money/index.ts";
 
-type OrderWithItems = Order & { details?: (OrderDetail & { course?: { title: string } })[] };
+type OrderWithItems = Order & { details?: (OrderDetail & { course?: { title: string } })[]; refunds?: Refund[] };
+
+export function refundJson(r: Refund) {
+  return {
+    id: r.id, amountFen: r.amountFen, amount: fenToYuan(r.amountFen), state: r.state, source: r.source, reason: r.reason,
+    rejectionReason: r.rejectionReason, createdAt: r.createdAt, succeededAt: r.succeededAt,
+  };
+}
 
 export function orderJson(order: OrderWithItems, payUrl: string | null = null) {
   return {
@@ -21,6 +31,8 @@ export function orderJson(order: OrderWithItems, payUrl: string | null = null) {
     totalFen: order.totalFen,
     total: fenToYuan(order.totalFen),
     refundedFen: order.refundedFen,
+    refunded: fenToYuan(order.refundedFen),
+    refunds: order.refunds?.map(refundJson),
     createdAt: order.createdAt,
     expiresAt: order.expiresAt,
     paidAt: order.paidAt,
@@ -30,11 +42,11 @@ export function orderJson(order: OrderWithItems, payUrl: string | null = null) {
   };
 }
 
-export function orderRoutes(deps: { orders: OrderDeps; tokenSecret: string }): Router {
+export function orderRoutes(deps: { orders: OrderDeps; refunds?: RefundDeps; tokenSecret: string }): Router {
   const router = Router();
   const { prisma } = deps.orders;
   const auth = requireBuyer(deps.tokenSecret);
-  const detailsInclude = { details: { include: { course: { select: { title: true } } } } } as const;
+  const detailsInclude = { details: { include: { course: { select: { title: true } } } }, refunds: { orderBy: { id: "desc" } } } as const;
 
   router.get("/courses", async (_req, res) => {
     const courses = await prisma.course.findMany({ where: { active: true }, orderBy: { id: "asc" } });
@@ -93,6 +105,24 @@ export function orderRoutes(deps: { orders: OrderDeps; tokenSecret: string }): R
       default:
         // Alipay says it was paid (→ PAID), or something else settled it first.
         res.status(409).json({ error: `order is ${result.order.status} and cannot be cancelled`, outcome: result.outcome, order });
+    }
+  });
+
+  router.post("/orders/:id/refund-requests", auth, async (req, res) => {
+    const { buyerId } = req as AuthedRequest;
+    const mine = await findMine(req as AuthedRequest);
+    const input = validate(RefundRequestBody, req.body ?? {}, "refund request");
+    if (!deps.refunds) throw new ApiError(503, "refunds are not available");
+    try {
+      const refund = await requestRefund(deps.refunds, {
+        orderId: mine.id, buyerId, source: "buyer", actor: `buyer:${buyerId}`, reason: input.reason,
+        amountFen: input.amount === undefined ? null : yuanToFen(input.amount),
+      });
+      const order = await prisma.order.findUnique({ where: { id: mine.id }, include: detailsInclude });
+      res.status(201).json({ refund: refundJson(refund), order: orderJson(order!) });
+    } catch (e) {
+      if (e instanceof RefundRefusedError) throw new ApiError(e.status, e.message);
+      throw e;
     }
   });
 

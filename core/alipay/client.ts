@@ -79,13 +79,20 @@ export type RefundQueryOk = {
   tradeNo: string | null;
   outRequestNo: string | null;
   /**
-   * REFUND_SUCCESS, or REFUND_PROCESSING/REFUND_FAIL for async refunds. null (an "empty success")
-   * means Alipay has no successful refund for this out_request_no (yet): query again after ~10 s
-   * before concluding it failed (docs/alipay-protocol.md §5.4).
+   * Alipay's rule for fastpay.refund.query: the answer carries refund data (refund_amount) ⇒ the
+   * refund exists; then refund_status empty or REFUND_SUCCESS means it SUCCEEDED (refund_status is
+   * only filled for async refunds, which may also say REFUND_PROCESSING / REFUND_FAIL). An answer
+   * without refund data (an "empty success") means Alipay has no such refund: not refunded
+   * (docs/alipay-protocol.md §5.4).
+   * null here means exactly that: no refund data. A missing refund_status on an answer WITH data is
+   * reported as "REFUND_SUCCESS" — reading it as "not refunded yet" would send the refund again.
    */
   refundStatus: "REFUND_SUCCESS" | "REFUND_PROCESSING" | "REFUND_FAIL" | null;
+  /** refund_amount: this refund's amount; null when the answer carries no refund data. */
   refundFen: number | null;
   totalFen: number | null;
+  /** refund_status was absent from an answer with refund data (the synchronous-refund case). */
+  statusImplied: boolean;
 };
 
 export type BillDownloadUrlOk = {
@@ -209,14 +216,18 @@ const refundQuerySchema = z
     refund_amount: optionalAmount,
     total_amount: optionalAmount,
   })
-  .transform((n): RefundQueryOk => ({
-    outTradeNo: n.out_trade_no,
-    tradeNo: n.trade_no,
-    outRequestNo: n.out_request_no,
-    refundStatus: n.refund_status ?? null,
-    refundFen: n.refund_amount,
-    totalFen: n.total_amount,
-  }));
+  .transform((n): RefundQueryOk => {
+    const found = n.refund_amount !== null;
+    return {
+      outTradeNo: n.out_trade_no,
+      tradeNo: n.trade_no,
+      outRequestNo: n.out_request_no,
+      refundStatus: found ? (n.refund_status ?? "REFUND_SUCCESS") : null,
+      refundFen: n.refund_amount,
+      totalFen: n.total_amount,
+      statusImplied: found && n.refund_status === undefined,
+    };
+  });
 
 const billDownloadUrlSchema = z
   .object({ bill_download_url: z.string().min(1).max(2048) })

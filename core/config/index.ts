@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ALIPAY_GATEWAY_URLS } from "../alipay/protocol.ts";
 import { appCertMatchesKey, chainProblem, type CertModeFiles } from "../alipay/certs.ts";
 import { certificates, publicKeyPem, rootCertSerialNumber } from "../alipay/keys.ts";
+import { parseYuan } from "../money/index.ts";
 
 // Every setting comes from the environment and is validated once, at start. A wrong or missing
 // value stops the process with a message naming the variable and what is expected.
@@ -74,6 +75,17 @@ const EnvSchema = z.object({
   // How long a worker's claim on a job lasts without renewal; a crashed worker's jobs are retried after it.
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
 
+  // Refunds (issue 11): above this amount a second staff member with the admin role must approve.
+  REFUND_APPROVAL_ABOVE_YUAN: z
+    .string()
+    .refine((v) => parseYuan(v) !== null, "expected a yuan amount with at most two decimals, e.g. 500 or 499.99")
+    .default("500"),
+  // How long after payment a buyer may ask for a refund.
+  REFUND_WINDOW_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  // A refund query that finds no refund is believed only this long after the last refund call; also
+  // the first gap of the refund checks' backoff.
+  REFUND_QUERY_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+
   TOKEN_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   SESSION_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   NOTIFY_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
@@ -140,6 +152,7 @@ export interface Config {
   orders: { expiryMinutes: number };
   reconcile: { intervalSeconds: number; batchSize: number; graceMinutes: number; firstCheckSeconds: number };
   worker: { concurrency: number; lockMs: number };
+  refunds: { approvalAboveFen: number; windowDays: number; settleDelaySeconds: number };
   secrets: { token: string; session: string };
   limits: { notifyBodyBytes: number };
   inbox: { rejectedRetentionDays: number; settleAfterSeconds: number };
@@ -343,6 +356,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       firstCheckSeconds: env.RECONCILE_FIRST_CHECK_SECONDS,
     },
     worker: { concurrency: env.WORKER_CONCURRENCY, lockMs: env.WORKER_LOCK_MS },
+    refunds: {
+      approvalAboveFen: parseYuan(env.REFUND_APPROVAL_ABOVE_YUAN)!,
+      windowDays: env.REFUND_WINDOW_DAYS,
+      settleDelaySeconds: env.REFUND_QUERY_DELAY_SECONDS,
+    },
     secrets: { token, session },
     limits: { notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES },
     inbox: { rejectedRetentionDays: env.INBOX_REJECTED_RETENTION_DAYS, settleAfterSeconds: env.INBOX_SETTLE_AFTER_SECONDS },

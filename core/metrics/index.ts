@@ -22,6 +22,7 @@ export const metrics = {
   paymentChecks: counter("coursepay_payment_checks_total", "alipay.trade.query checks, by result", ["source", "result"]),
   orderTransitions: counter("coursepay_order_transitions_total", "Order status transitions", ["from", "to", "source"]),
   anomalies: counter("coursepay_anomalies_total", "Anomalies recorded for staff review", ["kind"]),
+  refunds: counter("coursepay_refunds_total", "Refund events: requested, and every state a refund reaches (queued, submitted, unknown, succeeded, failed, rejected)", ["event", "source"]),
   jobDuration: histogram("coursepay_job_duration_seconds", "Time to process one queue job", ["queue", "result"],
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   jobLatency: histogram("coursepay_job_latency_seconds", "Time from enqueue to processing start", ["queue"],

@@ -38,6 +38,12 @@ export type Evidence =
   | { kind: "trade_not_exist" }
   /** Our alipay.trade.close succeeded, or Alipay had nothing open to close: nothing can be paid any more. */
   | { kind: "closed_at_alipay"; target: "CLOSED" | "CANCELLED" }
+  /**
+   * One of OUR refunds (a Refund row) is now known to have succeeded at Alipay — from the refund
+   * call's answer, the refund query or the refund notify, whichever came first. core/refunds applies
+   * it in the same transaction that marks the refund SUCCEEDED, so each refund counts exactly once.
+   */
+  | { kind: "refund_succeeded"; refundFen: number; outRequestNo: string }
   /** Timeout, 20000, ACQ.SYSTEM_ERROR, unverifiable response: the outcome is not known. */
   | { kind: "unknown"; reason: string };
 
@@ -63,6 +69,8 @@ export const EVENT = {
   tradeNoMismatch: "anomaly.trade_no_mismatch",
   /** Alipay's state contradicts ours in a way no rule resolves (e.g. closed at Alipay while paid here). */
   unexpectedStatus: "anomaly.unexpected_status",
+  /** A refund notify for an order we never recorded as paid: payment AND refund recorded, staff must look. */
+  refundWithoutPayment: "anomaly.refund_without_payment",
   paymentChecked: "payment_checked",
   closeRequested: "close_requested",
   notificationRedriven: "notification_redriven",
@@ -110,6 +118,15 @@ export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext
     }
     case "trade":
       return decideTrade(order, evidence, ctx);
+    case "refund_succeeded": {
+      if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") {
+        // Additive: the refund row's own CAS (core/refunds) guarantees this runs once per refund.
+        return refundTransition(order, Math.min(order.totalFen, order.refundedFen + evidence.refundFen), ctx,
+          `refund ${evidence.outRequestNo} of ${evidence.refundFen} fen succeeded`);
+      }
+      if (order.status === "REFUNDED") return noop(`refund ${evidence.outRequestNo} succeeded; order already REFUNDED`);
+      return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `refund ${evidence.outRequestNo} succeeded for an order ${order.status} here` };
+    }
   }
 }
 
@@ -136,7 +153,14 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
     // first we hear of the payment), so applying it again finds nothing left to do.
     const landed: OrderStatus = refundFen >= order.totalFen ? "REFUNDED" : refundFen > 0 ? "PARTIALLY_REFUNDED" : "PAID";
     const patch = refundFen > 0 ? { ...paidPatch(), refundedFen: Math.min(refundFen, order.totalFen) } : paidPatch();
-    if (order.status === "UNPAID") return transition(order, landed, EVENT.paid, patch, `${ev.tradeStatus}`);
+    if (order.status === "UNPAID") {
+      if (refundFen > 0) {
+        // The payment's own notify never reached us: record the payment and the refund, and flag it.
+        return transition(order, landed, EVENT.refundWithoutPayment, { ...patch, needsReview: true },
+          `${ev.tradeStatus} with refund_fee ${refundFen} fen for an order never recorded as paid: payment and refund recorded`, true);
+      }
+      return transition(order, landed, EVENT.paid, patch, `${ev.tradeStatus}`);
+    }
     if (LOCALLY_ENDED.includes(order.status)) {
       return transition(order, landed, EVENT.paidAfterClose, { ...patch, needsReview: true },
         `${ev.tradeStatus} for an order already ${order.status}: money arrived after a local close`, true);
@@ -151,7 +175,13 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
       // A full refund closes the trade (TRADE_CLOSED + refund_fee, docs/alipay-protocol.md §4).
       if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") return refundTransition(order, Math.max(refundFen, order.totalFen), ctx);
       if (order.status === "REFUNDED") return noop("already REFUNDED", true);
-      return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `refunded trade (refund_fee ${refundFen} fen) for an order never recorded as paid (${order.status})` };
+      // UNPAID / CLOSED / CANCELLED: the trade was paid (only a paid trade can be refunded) and the
+      // payment never reached our books. Erasing it (the next query's TRADE_CLOSED would close the
+      // order as never paid) would lose money from the books: record the payment AND the refund.
+      // A closed trade with refunds is a fully refunded one (as for PAID above).
+      return transition(order, "REFUNDED", EVENT.refundWithoutPayment,
+        { ...paidPatch(), refundedFen: order.totalFen, needsReview: true },
+        `TRADE_CLOSED with refund_fee ${refundFen} fen for an order never recorded as paid (${order.status}): payment and refund recorded`, true);
     }
     if (order.status === "UNPAID") return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, "TRADE_CLOSED at Alipay");
     if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") {
@@ -168,10 +198,10 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
   return { kind: "close_at_alipay_first", reason: "expired while WAIT_BUYER_PAY: close at Alipay before closing here" };
 }
 
-function refundTransition(order: OrderFacts, refundFen: number, ctx: DecideContext): Decision {
+function refundTransition(order: OrderFacts, refundFen: number, _ctx: DecideContext, reason?: string): Decision {
   const full = refundFen >= order.totalFen;
   return transition(order, full ? "REFUNDED" : "PARTIALLY_REFUNDED", full ? EVENT.refunded : EVENT.partiallyRefunded,
-    { refundedFen: Math.min(refundFen, order.totalFen) }, `refund_fee ${refundFen} fen of ${order.totalFen}`);
+    { refundedFen: Math.min(refundFen, order.totalFen) }, reason ?? `refund_fee ${refundFen} fen of ${order.totalFen}`);
 }
 
 function noop(reason: string, duplicate = false): Decision {

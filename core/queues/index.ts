@@ -14,6 +14,8 @@ export const QUEUE = {
   paymentCheck: "payment-check",
   /** One reconciliation sweep per tick slot: find due UNPAID orders, enqueue their checks. */
   reconcileSweep: "reconcile-sweep",
+  /** Send one refund to Alipay (alipay.trade.refund) or settle it (fastpay.refund.query): core/refunds. */
+  refund: "refund",
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -42,6 +44,14 @@ export const ReconcileSweepJob = z.object({
   intervalSeconds: z.number().int().positive(),
 });
 export type ReconcileSweepJob = z.infer<typeof ReconcileSweepJob>;
+
+export const REFUND_ACTIONS = ["submit", "check"] as const;
+export const RefundJob = z.object({
+  refundId: z.number().int().positive(),
+  action: z.enum(REFUND_ACTIONS),
+  requestId,
+});
+export type RefundJob = z.infer<typeof RefundJob>;
 
 /**
  * The tick slot for a moment: round(now / interval). Rounding (not flooring) makes replicas whose
@@ -74,6 +84,16 @@ export const JOB_OPTIONS = {
     attempts: 1,
     removeOnFail: { age: DAY_S, count: 1000 },
   },
+  [QUEUE.refund]: {
+    // An unknown outcome (timeout, 20000, ACQ.SYSTEM_ERROR) makes the submit job throw: BullMQ
+    // retries it, and the retry sends the SAME out_request_no (Alipay replays the refund instead of
+    // making a second one). After the last attempt the refund stays UNKNOWN and the sweep settles it
+    // with fastpay.refund.query. Money safety is in PostgreSQL (core/refunds), not in the job.
+    attempts: 4,
+    backoff: { type: "exponential", delay: 2000 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_S },
+  },
 } satisfies Record<QueueName, JobsOptions>;
 
 export interface Queues {
@@ -81,6 +101,7 @@ export interface Queues {
   notifyApply: Queue;
   paymentCheck: Queue;
   reconcileSweep: Queue;
+  refund: Queue;
   all(): Queue[];
   /** Enqueue the apply job of an inbox row. Rejects (within timeoutMs) when Redis cannot take it. */
   enqueueNotifyApply(data: NotifyApplyJob): Promise<string>;
@@ -93,6 +114,8 @@ export interface Queues {
   enqueuePaymentChecks(data: PaymentCheckJob[]): Promise<number>;
   /** One sweep per slot across all replicas: the job id is the slot (see docs in worker/scheduler.ts). */
   enqueueSweep(data: ReconcileSweepJob): Promise<string | undefined>;
+  /** One pending job per refund and action (deduplicated until it finishes). */
+  enqueueRefund(data: RefundJob): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -163,12 +186,14 @@ export function createQueues(config: Pick<Config, "redisUrl" | "redisPrefix">, o
   const notifyApply = make(QUEUE.notifyApply);
   const paymentCheck = make(QUEUE.paymentCheck);
   const reconcileSweep = make(QUEUE.reconcileSweep);
+  const refund = make(QUEUE.refund);
   return {
     prefix: config.redisPrefix,
     notifyApply,
     paymentCheck,
     reconcileSweep,
-    all: () => [notifyApply, paymentCheck, reconcileSweep],
+    refund,
+    all: () => [notifyApply, paymentCheck, reconcileSweep, refund],
     async enqueueNotifyApply(data) {
       const parsed = NotifyApplyJob.parse(withRequestId(data));
       const job = await withTimeout(notifyApply.add("apply", parsed, JOB_OPTIONS[QUEUE.notifyApply]), timeoutMs, "notify-apply");
@@ -199,8 +224,17 @@ export function createQueues(config: Pick<Config, "redisUrl" | "redisPrefix">, o
       );
       return job.id;
     },
+    async enqueueRefund(data) {
+      const parsed = RefundJob.parse(withRequestId(data));
+      const job = await withTimeout(
+        refund.add(`refund-${parsed.action}`, parsed, { ...JOB_OPTIONS[QUEUE.refund], deduplication: { id: `refund-${parsed.refundId}-${parsed.action}` } }),
+        timeoutMs,
+        "refund",
+      );
+      return job.id;
+    },
     async close() {
-      await Promise.allSettled([notifyApply.close(), paymentCheck.close(), reconcileSweep.close()]);
+      await Promise.allSettled([notifyApply.close(), paymentCheck.close(), reconcileSweep.close(), refund.close()]);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseYuan } from "../../core/money/index.ts";
 import type { BillDesk } from "../bill/desk.ts";
+import type { FaultStore } from "../faults.ts";
 import type { TradeService } from "../trades.ts";
 import type { SandboxApiMethod, Trade } from "../types.ts";
 import { business, CODE, type ResponseNode } from "./errors.ts";
@@ -9,6 +10,8 @@ import { business, CODE, type ResponseNode } from "./errors.ts";
 
 export interface ApiContext {
   trades: TradeService;
+  /** Fault injection for handlers that shape their answer (refund errors, async refunds, query without refund_status). */
+  faults?: FaultStore;
   /** the bill desk (bill download URL query); see sandbox/bill/desk.ts */
   bills?: BillDesk;
 }

@@ -47,7 +47,7 @@ export interface GatewayDeps {
 
 export function createGatewayRouter(deps: GatewayDeps): Router {
   const router = Router();
-  const ctx: ApiContext = { trades: deps.trades, bills: deps.bills };
+  const ctx: ApiContext = { trades: deps.trades, bills: deps.bills, faults: deps.faults };
 
   const sendJson = (res: Response, method: string | null, node: ResponseNode, opts: { corrupt?: boolean; unsigned?: GatewayError["unsigned"]; scope?: string | null } = {}) => {
     const key = method ? responseKeyFor(method) : "error_response";

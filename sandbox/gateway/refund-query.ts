@@ -22,13 +22,18 @@ export const tradeRefundQuery: ApiHandler<Biz> = {
     const outRequestNo = biz.out_request_no ?? trade.outTradeNo;
     const refund = trade.refunds.find((r) => r.outRequestNo === outRequestNo);
     if (!refund) return sortedSuccess({ out_request_no: outRequestNo, out_trade_no: trade.outTradeNo, trade_no: trade.tradeNo });
+    const processing = refund.settlesAt !== undefined && Date.now() < refund.settlesAt;
+    // Alipay fills refund_status only for asynchronous refunds; the refundQueryNoStatus fault answers a
+    // success the synchronous way (refund data, no refund_status), which merchants must read as success.
+    const noStatus = !processing && ctx.faults?.take("refundQueryNoStatus", trade.outTradeNo, "alipay.trade.fastpay.refund.query") !== undefined;
     return sortedSuccess({
+      send_back_fee: biz.query_options?.includes("send_back_fee") && !processing ? refund.refundAmount : undefined,
       gmt_refund_pay: biz.query_options?.includes("gmt_refund_pay") ? formatBeijing(refund.at) : undefined,
       out_request_no: outRequestNo,
       out_trade_no: trade.outTradeNo,
       refund_amount: refund.refundAmount,
       refund_reason: refund.reason,
-      refund_status: "REFUND_SUCCESS",
+      refund_status: noStatus ? undefined : processing ? "REFUND_PROCESSING" : "REFUND_SUCCESS",
       total_amount: trade.totalAmount,
       trade_no: trade.tradeNo,
     });

@@ -249,7 +249,8 @@ describe("the buyer's journey in a browser", { skip }, () => {
     assert.equal(await row.getAttribute("data-status"), "PAID");
     assert.equal(await row.locator(".status").textContent(), "已支付");
     assert.equal(await row.locator(".amount").textContent(), "¥498.00");
-    assert.equal(await row.locator("button").count(), 0, "a paid order offers neither pay nor cancel");
+    assert.equal(await row.locator("button.pay-again, button.cancel").count(), 0, "a paid order offers neither pay nor cancel");
+    assert.equal(await row.locator("button.request-refund").count(), 1, "within the refund window it offers 申请退款");
     assert.match((await row.locator(".subject").textContent())!, /Python 入门.*支付系统/);
 
     await page.click("#lang-switch");

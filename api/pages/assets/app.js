@@ -382,6 +382,34 @@
         });
         actions.append(payAgain, cancel);
       }
+      // Refunds: the amount refunded so far, each refund's state, and the buyer's own request
+      // (the server decides whether the refund window is still open).
+      var refunds = order.refunds || [];
+      var refundInfo = el("div", { class: "refunds" });
+      if (order.refundedFen > 0) refundInfo.append(el("span", { class: "refunded-amount", text: fmt(t.refundedAmount, { amount: order.refunded }) }));
+      refunds.forEach(function (r) {
+        if (r.state === "SUCCEEDED") return;
+        refundInfo.append(el("span", { class: "refund-state refund-" + r.state, text: fmt(t.refundState[r.state] || r.state, { amount: r.amount, reason: r.rejectionReason || "" }) }));
+      });
+      var waiting = refunds.some(function (r) { return r.state === "AWAITING_APPROVAL"; });
+      if ((order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") && !waiting) {
+        var ask = el("button", { type: "button", class: "secondary request-refund", text: t.requestRefund });
+        ask.addEventListener("click", function () {
+          var reason = window.prompt(fmt(t.refundReasonPrompt, { outTradeNo: order.outTradeNo }));
+          if (!reason || !reason.trim()) return;
+          ask.disabled = true;
+          api("POST", "/orders/" + order.id + "/refund-requests", { reason: reason.trim() })
+            .then(function (answer) {
+              replace(answer.order);
+              show(message, fmt(t.refundRequested, { outTradeNo: order.outTradeNo }));
+            })
+            .catch(function (err) {
+              ask.disabled = false;
+              show(message, problem(err));
+            });
+        });
+        actions.append(ask);
+      }
       var titles = (order.items || []).map(function (i) {
         return i.title;
       }).filter(Boolean);
@@ -389,7 +417,7 @@
         el("td", {}, [el("code", { text: order.outTradeNo })]),
         el("td", {}, [el("span", { class: "subject", text: titles.length ? titles.join(" · ") : order.subject })]),
         el("td", { class: "num amount", text: "¥" + order.total }),
-        el("td", {}, [el("span", { class: "status status-" + order.status, text: t.status[order.status] || order.status })]),
+        el("td", {}, [el("span", { class: "status status-" + order.status, text: t.status[order.status] || order.status }), refundInfo]),
         el("td", { class: "created", text: when(order.createdAt) }),
         actions,
       ]);

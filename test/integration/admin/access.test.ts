@@ -97,7 +97,7 @@ describe("an operator", () => {
     const board = await operator.request("/admin/queues");
     assert.equal(board.status, 200);
     const queues = await operator.json<{ queues: { name: string }[] }>("/admin/queues/api/queues");
-    assert.deepEqual(queues.body.queues.map((q) => q.name).sort(), ["notify-apply", "payment-check", "reconcile-sweep"]);
+    assert.deepEqual(queues.body.queues.map((q) => q.name).sort(), ["notify-apply", "payment-check", "reconcile-sweep", "refund"]);
   });
 
   test("a GET on a command only reads: nothing runs without a POST", async () => {

@@ -81,7 +81,7 @@ describe("dashboard", () => {
     assert.equal(d.reconciled.paid - (before.reconciled.paid ?? 0), 1);
     assert.equal(d.series.length, CHART_DAYS);
     assert.ok(d.series.at(-1)!.orders >= 3);
-    assert.deepEqual(d.queues?.map((q) => q.name).sort(), ["notify-apply", "payment-check", "reconcile-sweep"]);
+    assert.deepEqual(d.queues?.map((q) => q.name).sort(), ["notify-apply", "payment-check", "reconcile-sweep", "refund"]);
     assert.equal(d.queuesHref, null, "viewers get no link to the queue board");
   });
 

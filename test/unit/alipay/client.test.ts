@@ -202,6 +202,11 @@ function respond(method: string, outTradeNo: string, res: http.ServerResponse): 
       return send(signedBody(method, { code: "10000", msg: "Success", out_trade_no: outTradeNo, out_request_no: "R1" }));
     case "REFUND_DONE":
       return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, out_request_no: "R1", total_amount: "199.00", refund_amount: "50.00", refund_status: "REFUND_SUCCESS" }));
+    case "REFUND_NO_STATUS":
+      // A synchronous refund that succeeded: refund data without refund_status.
+      return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, out_request_no: "R1", total_amount: "199.00", refund_amount: "50.00" }));
+    case "REFUND_PROCESSING":
+      return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, out_request_no: "R1", total_amount: "199.00", refund_amount: "50.00", refund_status: "REFUND_PROCESSING" }));
     case "CLOSE_OK":
       return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo }));
     default:
@@ -347,11 +352,27 @@ test("closeTrade, refund, refundQuery: typed ok results and request parameters",
     refundStatus: "REFUND_SUCCESS",
     refundFen: 5000,
     totalFen: 19900,
+    statusImplied: false,
   });
   assert.equal(seen.at(-1)!.query.method, "alipay.trade.fastpay.refund.query");
   const empty = await c.refundQuery({ outTradeNo: "REFUND_EMPTY", outRequestNo: "R1" });
   assert.equal(empty.kind, "ok");
   assert.equal(empty.kind === "ok" && empty.refundStatus, null);
+  assert.equal(empty.kind === "ok" && empty.refundFen, null);
+});
+
+test("refundQuery: Alipay's rule — refund data without refund_status is a success; no data is not refunded", async () => {
+  const c = client();
+  const implied = await c.refundQuery({ outTradeNo: "REFUND_NO_STATUS", outRequestNo: "R1" });
+  assert.equal(implied.kind, "ok");
+  assert.equal(implied.kind === "ok" && implied.refundStatus, "REFUND_SUCCESS");
+  assert.equal(implied.kind === "ok" && implied.statusImplied, true);
+  assert.equal(implied.kind === "ok" && implied.refundFen, 5000);
+  const processing = await c.refundQuery({ outTradeNo: "REFUND_PROCESSING", outRequestNo: "R1" });
+  assert.equal(processing.kind === "ok" && processing.refundStatus, "REFUND_PROCESSING");
+  const none = await c.refundQuery({ outTradeNo: "REFUND_EMPTY", outRequestNo: "R1" });
+  assert.equal(none.kind === "ok" && none.refundStatus, null);
+  assert.equal(none.kind === "ok" && none.statusImplied, false);
 
   await assert.rejects(c.refund({ outTradeNo: "REFUND_OK", refundFen: 0, outRequestNo: "R1" }), TypeError);
   await assert.rejects(c.refund({ outTradeNo: "REFUND_OK", refundFen: 100, outRequestNo: "" }), TypeError);

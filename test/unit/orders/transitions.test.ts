@@ -162,6 +162,40 @@ describe("row: signature valid but amount / seller / app mismatch", () => {
   });
 });
 
+describe("refund evidence (issue 11)", () => {
+  for (const from of ["UNPAID", "CLOSED", "CANCELLED"] as const) {
+    test(`TRADE_CLOSED + refund_fee for an order never recorded as paid (${from}) → REFUNDED, payment recorded, flagged`, () => {
+      const t = expectTransition(decide(order(from), notify("TRADE_CLOSED", { refundFen: 9900 }), ctx()), "REFUNDED", EVENT.refundWithoutPayment);
+      assert.equal(t.anomaly, true);
+      assert.equal(t.patch.needsReview, true);
+      assert.equal(t.patch.refundedFen, 9900);
+      assert.equal(t.patch.tradeNo, "2026010122001400000000000001");
+      assert.deepEqual(t.patch.paidAt, minutes(4));
+    });
+  }
+  test("TRADE_SUCCESS + refund_fee for an UNPAID order → PARTIALLY_REFUNDED, payment recorded, flagged", () => {
+    const t = expectTransition(decide(order("UNPAID"), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "PARTIALLY_REFUNDED", EVENT.refundWithoutPayment);
+    assert.equal(t.patch.needsReview, true);
+    assert.equal(t.patch.refundedFen, 1000);
+  });
+  test("after it, the query's TRADE_CLOSED changes nothing (the payment is not erased)", () => {
+    expectKind(decide(order("REFUNDED", { refundedFen: 9900 }), query("TRADE_CLOSED"), ctx(minutes(60))), "noop");
+  });
+  const succeeded = (refundFen: number): Evidence => ({ kind: "refund_succeeded", refundFen, outRequestNo: "rf_1" });
+  test("our refund succeeded: PAID → PARTIALLY_REFUNDED; adds to what was refunded; reaching the total → REFUNDED", () => {
+    const a = expectTransition(decide(order("PAID"), succeeded(3000), ctx()), "PARTIALLY_REFUNDED", EVENT.partiallyRefunded);
+    assert.equal(a.patch.refundedFen, 3000);
+    const b = expectTransition(decide(order("PARTIALLY_REFUNDED", { refundedFen: 3000 }), succeeded(3000), ctx()), "PARTIALLY_REFUNDED");
+    assert.equal(b.patch.refundedFen, 6000);
+    const c = expectTransition(decide(order("PARTIALLY_REFUNDED", { refundedFen: 6000 }), succeeded(3900), ctx()), "REFUNDED", EVENT.refunded);
+    assert.equal(c.patch.refundedFen, 9900);
+  });
+  test("our refund succeeded on a REFUNDED order → no-op; on an order never paid → anomaly", () => {
+    expectKind(decide(order("REFUNDED", { refundedFen: 9900 }), succeeded(100), ctx()), "noop");
+    for (const from of ["UNPAID", "CLOSED", "CANCELLED"] as const) expectKind(decide(order(from), succeeded(100), ctx()), "anomaly");
+  });
+});
+
 // ---- properties -------------------------------------------------------------------------------
 
 const statusArb = fc.constantFrom<OrderStatus>(...ALL);

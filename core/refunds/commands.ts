@@ -1,0 +1,323 @@
+// Refund commands, in the imperative-shell style of core/orders/commands.ts: load, ask Alipay if
+// needed (never while holding a lock), let the rules decide (transitions.ts), persist through the
+// one writer (store.ts). The admin, the buyer API and the worker call these; none re-implements a rule.
+import { randomBytes } from "node:crypto";
+import type { EventSource, PrismaClient, Refund, RefundSource } from "@prisma/client";
+import type { AlipayClient } from "../alipay/client.ts";
+import type { Config } from "../config/index.ts";
+import type { Logger } from "../logging/index.ts";
+import { metrics } from "../metrics/index.ts";
+import { decide } from "../orders/transitions.ts";
+import type { Queues } from "../queues/index.ts";
+import { evidenceFromRefundAnswer, evidenceFromRefundQuery } from "./evidence.ts";
+import { failureText, refusal, RefundRefusedError } from "./messages.ts";
+import * as store from "./store.ts";
+import {
+  decideRefund, initialState, nextRefundCheckAt, refundWindowOpen, REFUND_EVENT,
+  type Actor, type EvidenceSource, type RefundCommand, type RefundDecision, type RefundEvidence, type RefundFacts, type RefundRules,
+} from "./transitions.ts";
+
+export interface RefundDeps {
+  prisma: PrismaClient;
+  alipay: Pick<AlipayClient, "appId" | "sellerId" | "refund" | "refundQuery">;
+  queues?: Queues;
+  logger?: Logger;
+  rules: RefundRules & { windowDays: number };
+  now?: () => Date;
+}
+
+// Same defaults as core/config (REFUND_APPROVAL_ABOVE_YUAN, REFUND_WINDOW_DAYS, REFUND_QUERY_DELAY_SECONDS).
+export function refundRulesFrom(config?: Pick<Config, "refunds">): RefundDeps["rules"] {
+  const r = config?.refunds ?? { approvalAboveFen: 50_000, windowDays: 7, settleDelaySeconds: 10 };
+  return { approvalAboveFen: r.approvalAboveFen, windowDays: r.windowDays, settleDelayMs: r.settleDelaySeconds * 1000 };
+}
+
+export function createRefundDeps(opts: { prisma: PrismaClient; alipay: RefundDeps["alipay"]; config?: Pick<Config, "refunds">; queues?: Queues; logger?: Logger; now?: () => Date }): RefundDeps {
+  return { prisma: opts.prisma, alipay: opts.alipay, queues: opts.queues, logger: opts.logger, rules: refundRulesFrom(opts.config), now: opts.now };
+}
+
+const nowOf = (deps: RefundDeps) => deps.now?.() ?? new Date();
+
+/** 128 random bits, made once per refund and sent with every call for it. `rf_` + 32 hex = 35 chars. */
+export function newOutRequestNo(): string {
+  return `rf_${randomBytes(16).toString("hex")}`;
+}
+
+const facts = (r: Refund): RefundFacts => ({ state: r.state, amountFen: r.amountFen, source: r.source, requestedBy: r.requestedBy, lastCallAt: r.lastCallAt });
+
+/** How long a QUEUED refund's job may take before the sweep enqueues it again (lost job, crash). */
+const QUEUED_LEASE_MS = 60_000;
+
+// ---- creating -------------------------------------------------------------------------------------
+
+export interface RequestRefundInput {
+  orderId: number;
+  /** null: everything not yet refunded */
+  amountFen: number | null;
+  reason: string;
+  source: RefundSource;
+  /** staff email or buyer:<id> */
+  actor: string;
+  /** buyers: the order must be theirs, inside the refund window */
+  buyerId?: number;
+}
+
+export async function requestRefund(deps: RefundDeps, input: RequestRefundInput): Promise<Refund> {
+  const reason = input.reason.trim().replace(/\s+/g, " ").slice(0, 256);
+  if (!reason) throw refusal("reasonRequired", 400);
+  if (input.amountFen !== null && (!Number.isSafeInteger(input.amountFen) || input.amountFen < 1)) throw refusal("badAmount", 400);
+  const order = await deps.prisma.order.findUnique({ where: { id: input.orderId }, select: { id: true, buyerId: true, totalFen: true, refundedFen: true, status: true } });
+  if (!order || (input.source === "buyer" && order.buyerId !== input.buyerId)) throw refusal("orderNotFound", 404);
+  if (input.source === "buyer") {
+    const pending = await deps.prisma.refund.count({ where: { orderId: order.id, source: "buyer", state: "AWAITING_APPROVAL" } });
+    if (pending > 0) throw refusal("pendingRequest");
+  }
+  const now = nowOf(deps);
+  // The default amount is read now; the insert re-checks it under the order's lock.
+  const amountFen = input.amountFen ?? (await store.refundableFen(deps.prisma, order));
+  if (amountFen < 1) throw refusal("nothingLeft");
+  const state = initialState(input.source, amountFen, deps.rules);
+  const eventSource: EventSource = input.source === "buyer" ? "buyer" : "staff";
+  const inserted = await store.insertRefund(
+    deps.prisma,
+    {
+      orderId: order.id, outRequestNo: newOutRequestNo(), amountFen, state, source: input.source, reason, requestedBy: input.actor, now,
+      nextCheckAt: state === "QUEUED" ? new Date(now.getTime() + QUEUED_LEASE_MS) : null,
+      event: { type: REFUND_EVENT.requested, source: eventSource, payload: { reason } },
+    },
+    (locked) => (input.source === "buyer" && !refundWindowOpen(locked.paidAt, now, deps.rules.windowDays) ? "window" : null),
+  );
+  if (!inserted.ok) {
+    if (inserted.reason === "order_not_found") throw refusal("orderNotFound", 404);
+    if (inserted.reason === "not_refundable") throw refusal("notRefundable");
+    if (inserted.reason === "refused") throw refusal("windowClosed", 403, `${deps.rules.windowDays} days`);
+    throw inserted.refundableFen > 0 ? refusal("exceeds", 409, `≤ ${(inserted.refundableFen / 100).toFixed(2)}`) : refusal("nothingLeft");
+  }
+  const refund = inserted.refund;
+  metrics.refunds.inc({ event: "requested", source: input.source });
+  deps.logger?.info({ refundId: refund.id, orderId: order.id, outRequestNo: refund.outRequestNo, amountFen, state, actor: input.actor }, "refund requested");
+  if (refund.state === "QUEUED") await enqueue(deps, refund.id, "submit");
+  return refund;
+}
+
+async function enqueue(deps: RefundDeps, refundId: number, action: "submit" | "check"): Promise<void> {
+  if (!deps.queues) return;
+  try {
+    await deps.queues.enqueueRefund({ refundId, action });
+  } catch (e) {
+    // next_check_at is set: the worker's sweep enqueues it on a later tick.
+    deps.logger?.warn({ refundId, action, err: (e as Error).message }, "refund job not enqueued; the sweep will pick the refund up");
+  }
+}
+
+// ---- four eyes ----------------------------------------------------------------------------------
+
+async function loadOrRefuse(deps: RefundDeps, refundId: number): Promise<Refund> {
+  const r = await store.loadRefund(deps.prisma, refundId);
+  if (!r) throw refusal("refundNotFound", 404);
+  return r;
+}
+
+function refusedBy(d: RefundDecision): never {
+  const reason = d.kind === "refused" ? d.reason : "not allowed";
+  throw new RefundRefusedError("notAllowed", { zh: `不允许：${reason}`, en: `Not allowed: ${reason}` }, 403);
+}
+
+export async function approveRefund(deps: RefundDeps, input: { refundId: number; actor: Actor }): Promise<Refund> {
+  const refund = await loadOrRefuse(deps, input.refundId);
+  const now = nowOf(deps);
+  const d = decideRefund(facts(refund), { kind: "approve", actor: input.actor }, { ...deps.rules, now });
+  if (d.kind !== "transition") refusedBy(d);
+  const written = await store.writeRefund(deps.prisma, {
+    refundId: refund.id, expectState: refund.state, now,
+    changes: { state: d.to, approvedBy: input.actor.email, approvedAt: now, nextCheckAt: new Date(now.getTime() + QUEUED_LEASE_MS) },
+    event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason: d.reason } },
+  });
+  if (!written) throw refusal("refundNotFound", 409, "changed meanwhile, reload");
+  deps.logger?.info({ refundId: refund.id, actor: input.actor.email }, "refund approved");
+  await enqueue(deps, refund.id, "submit");
+  return written.refund;
+}
+
+export async function rejectRefund(deps: RefundDeps, input: { refundId: number; actor: Actor; reason: string }): Promise<Refund> {
+  const refund = await loadOrRefuse(deps, input.refundId);
+  const reason = input.reason.trim().slice(0, 500);
+  if (!reason) throw refusal("reasonRequired", 400);
+  const now = nowOf(deps);
+  const d = decideRefund(facts(refund), { kind: "reject", actor: input.actor, reason }, { ...deps.rules, now });
+  if (d.kind !== "transition") refusedBy(d);
+  const written = await store.writeRefund(deps.prisma, {
+    refundId: refund.id, expectState: refund.state, now,
+    changes: { state: d.to, rejectedBy: input.actor.email, rejectedAt: now, rejectionReason: reason, nextCheckAt: null },
+    event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason } },
+  });
+  if (!written) throw refusal("refundNotFound", 409, "changed meanwhile, reload");
+  deps.logger?.info({ refundId: refund.id, actor: input.actor.email }, "refund rejected");
+  return written.refund;
+}
+
+// ---- talking to Alipay (worker) ---------------------------------------------------------------------
+
+export type SettleOutcome = "succeeded" | "failed" | "processing" | "requeued" | "unknown" | "unchanged" | "skipped";
+
+export interface SettleResult {
+  outcome: SettleOutcome;
+  refund: Refund;
+  reason: string;
+}
+
+const EVENT_SOURCE: Record<EvidenceSource, EventSource> = { call: "system", query: "reconcile", notify: "notify" };
+
+/**
+ * Apply one piece of evidence about a refund: decide, write (CAS on the refund's state, retried on
+ * the fresh row when another writer got there first). `extra` are bookkeeping columns written in
+ * any case (the answer as received, the next check time).
+ */
+export async function settleRefund(
+  deps: RefundDeps,
+  refund: Refund,
+  evidence: RefundEvidence,
+  from: EvidenceSource,
+  extra: store.RefundChanges = {},
+  notificationId?: number,
+): Promise<SettleResult> {
+  let current = refund;
+  for (let attempt = 1; attempt <= 8; attempt++) {
+    const now = nowOf(deps);
+    const d = decideRefund(facts(current), { kind: "evidence", evidence, from }, { ...deps.rules, now });
+    const changes: store.RefundChanges = { ...extra };
+    let event: store.RefundWrite["event"];
+    let orderDecision: store.RefundWrite["orderDecision"];
+    let outcome: SettleOutcome = "unchanged";
+    const base = { source: EVENT_SOURCE[from], actor: "", notificationId: notificationId ?? null };
+    if (d.kind === "transition") {
+      changes.state = d.to;
+      event = { ...base, type: d.event, payload: { reason: d.reason, from: current.state, to: d.to, evidence: from, anomaly: d.anomaly } };
+      switch (d.to) {
+        case "SUCCEEDED":
+          Object.assign(changes, { succeededAt: now, settledBy: from, nextCheckAt: null });
+          orderDecision = (o) => decide(o, { kind: "refund_succeeded", refundFen: current.amountFen, outRequestNo: current.outRequestNo }, {
+            now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: 0,
+          });
+          outcome = "succeeded";
+          break;
+        case "FAILED": {
+          const code = evidence.kind === "failed" ? evidence.code : null;
+          const message = evidence.kind === "failed" ? evidence.message : null;
+          const text = failureText(code, message);
+          Object.assign(changes, { failedAt: now, settledBy: from, nextCheckAt: null, failureCode: code?.slice(0, 64) ?? null, failureMessage: message?.slice(0, 500) ?? null });
+          event!.payload = { ...event!.payload, failureCode: code, zh: text.zh, en: text.en };
+          outcome = "failed";
+          break;
+        }
+        case "QUEUED":
+          changes.nextCheckAt = new Date(now.getTime() + QUEUED_LEASE_MS);
+          outcome = "requeued";
+          break;
+        case "UNKNOWN":
+          changes.nextCheckAt ??= nextRefundCheckAt(now, current.checks, deps.rules.settleDelayMs);
+          outcome = "unknown";
+          break;
+        case "SUBMITTED":
+          changes.nextCheckAt ??= nextRefundCheckAt(now, current.checks, deps.rules.settleDelayMs);
+          outcome = "processing";
+          break;
+      }
+    } else if (d.kind === "anomaly") {
+      event = { ...base, type: d.event, payload: { reason: d.reason }, dedupeKey: `${d.event}|${current.id}` };
+    } else {
+      outcome = evidence.kind === "unknown" ? "unknown" : evidence.kind === "processing" ? "processing" : "unchanged";
+    }
+    if (d.kind !== "transition" && Object.keys(changes).length === 0 && notificationId === undefined && !event) {
+      return { outcome, refund: current, reason: d.reason };
+    }
+    const written = await store.writeRefund(deps.prisma, {
+      refundId: current.id, expectState: current.state, changes, event, orderDecision, now,
+      orderEvent: { source: EVENT_SOURCE[from], actor: "", payload: { evidence: from } },
+      flagOrder: d.kind === "anomaly" || (d.kind === "transition" && d.anomaly),
+      notification: notificationId !== undefined ? { id: notificationId, outcome: d.kind === "transition" ? "applied" : d.kind === "anomaly" ? "anomaly" : "duplicate" } : undefined,
+    });
+    if (written) {
+      if (d.kind === "transition") {
+        metrics.refunds.inc({ event: d.to.toLowerCase(), source: from });
+        deps.logger?.info({ refundId: current.id, outRequestNo: current.outRequestNo, from: d.from, to: d.to, evidence: from, reason: d.reason,
+          orderStatus: written.order.status }, "refund state changed");
+      }
+      return { outcome, refund: written.refund, reason: d.reason };
+    }
+    const fresh = await store.loadRefund(deps.prisma, current.id);
+    if (!fresh) throw new Error(`refund ${current.id} disappeared`);
+    current = fresh;
+  }
+  throw new Error(`refund ${refund.id} kept changing while settling; retry later`);
+}
+
+/** Thrown by submitRefund when the outcome is unknown, so the job is retried (same out_request_no). */
+export class RefundOutcomeUnknownError extends Error {
+  constructor(readonly refundId: number, reason: string) {
+    super(`refund ${refundId}: outcome unknown (${reason}); retried with the same out_request_no`);
+    this.name = "RefundOutcomeUnknownError";
+  }
+}
+
+/**
+ * The worker's submit job: mark the refund SUBMITTED (attempts + 1, before the call: a crash after
+ * the call then leaves a SUBMITTED refund that the retry or the sweep settles), call
+ * alipay.trade.refund with the refund's fixed out_request_no, apply the answer.
+ */
+export async function submitRefund(deps: RefundDeps, input: { refundId: number; retryUnknown: boolean }): Promise<SettleResult> {
+  let refund = await loadOrRefuse(deps, input.refundId);
+  const now = nowOf(deps);
+  const d = decideRefund(facts(refund), { kind: "dispatch" }, { ...deps.rules, now });
+  if (d.kind !== "transition") return { outcome: "skipped", refund, reason: d.reason };
+  const order = await deps.prisma.order.findUnique({ where: { id: refund.orderId }, select: { outTradeNo: true } });
+  if (!order) throw new Error(`refund ${refund.id}: order ${refund.orderId} missing`);
+  const marked = await store.writeRefund(deps.prisma, {
+    refundId: refund.id, expectState: refund.state, now,
+    changes: {
+      state: "SUBMITTED", countAttempt: true, lastCallAt: now, submittedAt: refund.submittedAt ?? now,
+      // If this process dies now, the sweep asks Alipay after the settle delay.
+      nextCheckAt: nextRefundCheckAt(now, 0, deps.rules.settleDelayMs),
+    },
+    event: refund.state === "QUEUED"
+      ? { type: REFUND_EVENT.submitted, source: "system", actor: "", notificationId: null, payload: { reason: d.reason, attempt: refund.attempts + 1 } }
+      : undefined,
+  });
+  if (!marked) return { outcome: "skipped", refund, reason: "changed meanwhile" };
+  refund = marked.refund;
+  const answer = await deps.alipay.refund({ outTradeNo: order.outTradeNo, refundFen: refund.amountFen, outRequestNo: refund.outRequestNo, reason: refund.reason });
+  const evidence = evidenceFromRefundAnswer(answer);
+  const result = await settleRefund(deps, refund, evidence, "call", { lastCallAnswer: answerRecord(answer) });
+  if (result.outcome === "unknown" && input.retryUnknown) throw new RefundOutcomeUnknownError(refund.id, result.reason);
+  return result;
+}
+
+/**
+ * The sweep's check job: a QUEUED refund (its job was lost) is submitted; a SUBMITTED or UNKNOWN one
+ * is settled by alipay.trade.fastpay.refund.query with its out_request_no.
+ */
+export async function checkRefund(deps: RefundDeps, input: { refundId: number }): Promise<SettleResult> {
+  const refund = await loadOrRefuse(deps, input.refundId);
+  if (refund.state === "QUEUED") {
+    await enqueue(deps, refund.id, "submit");
+    return { outcome: "unchanged", refund, reason: "queued: submit job enqueued" };
+  }
+  if (refund.state !== "SUBMITTED" && refund.state !== "UNKNOWN") return { outcome: "skipped", refund, reason: `already ${refund.state}` };
+  const order = await deps.prisma.order.findUnique({ where: { id: refund.orderId }, select: { outTradeNo: true } });
+  if (!order) throw new Error(`refund ${refund.id}: order ${refund.orderId} missing`);
+  const answer = await deps.alipay.refundQuery({ outTradeNo: order.outTradeNo, outRequestNo: refund.outRequestNo });
+  const evidence = evidenceFromRefundQuery(answer, refund.amountFen);
+  const now = nowOf(deps);
+  const result = await settleRefund(deps, refund, evidence, "query", {
+    countCheck: true,
+    lastQueryAnswer: answerRecord(answer),
+    nextCheckAt: nextRefundCheckAt(now, refund.checks + 1, deps.rules.settleDelayMs),
+  });
+  if (result.outcome === "requeued") await enqueue(deps, refund.id, "submit");
+  return result;
+}
+
+/** What is kept of an answer: the verified fields (dates as ISO), never anything secret. */
+function answerRecord(answer: unknown): unknown {
+  return JSON.parse(JSON.stringify({ ...(answer as object), at: new Date().toISOString() }));
+}

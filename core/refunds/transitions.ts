@@ -1,0 +1,195 @@
+// The refund state machine: the one place that says what a staff decision or an answer from Alipay
+// means for a refund. Pure: no I/O, no clock, no randomness — core/refunds/commands.ts loads the
+// refund, calls decideRefund(), and core/refunds/store.ts persists the decision under a row lock.
+//
+//   AWAITING_APPROVAL ──approve──▶ QUEUED ──dispatch (worker calls alipay.trade.refund)──▶ SUBMITTED
+//          │                          ▲                                                     │
+//          └──reject──▶ REJECTED      └──query: no refund data (and only then)── UNKNOWN ◀───┤ timeout, 20000,
+//                                                                                │          │ ACQ.SYSTEM_ERROR,
+//                                     SUCCEEDED ◀── call fund_change=Y / query REFUND_SUCCESS│ unverifiable
+//                                                    or data without refund_status / notify  │
+//                                     FAILED    ◀── business error / query REFUND_FAIL ──────┘
+//
+// Money rules (issue 11): a refund never leaves twice — every call for it carries its own fixed
+// out_request_no, so a retry is Alipay's idempotent replay; an unknown outcome changes nothing but
+// the state name, and only a refund query that finds no refund data sends the refund back to QUEUED.
+import type { RefundSource, RefundState, StaffRole } from "@prisma/client";
+
+export type { RefundSource, RefundState };
+
+/** The parts of a refund the rules look at. */
+export interface RefundFacts {
+  state: RefundState;
+  amountFen: number;
+  source: RefundSource;
+  /** staff email or buyer:<id> */
+  requestedBy: string;
+  /** when alipay.trade.refund was last called for it (null: never) */
+  lastCallAt: Date | null;
+}
+
+/** A staff member acting on a refund. */
+export interface Actor {
+  email: string;
+  role: StaffRole;
+}
+
+/** What Alipay said about one refund (always from a verified source). */
+export type RefundEvidence =
+  /** call answered fund_change=Y; query returned refund data with refund_status REFUND_SUCCESS or none; refund notify. */
+  | { kind: "succeeded" }
+  /** Accepted, money not (yet) moved: call answered fund_change=N, or query said REFUND_PROCESSING. Ask again. */
+  | { kind: "processing" }
+  /** The refund query returned no refund data: Alipay has no such refund. */
+  | { kind: "not_refunded" }
+  /** A business error (ACQ.SELLER_BALANCE_NOT_ENOUGH, ACQ.TRADE_STATUS_ERROR…) or REFUND_FAIL. */
+  | { kind: "failed"; code: string; message: string }
+  /** Timeout, 20000, ACQ.SYSTEM_ERROR, unverifiable answer: nothing is known. */
+  | { kind: "unknown"; reason: string };
+
+export type RefundCommand =
+  | { kind: "approve"; actor: Actor }
+  | { kind: "reject"; actor: Actor; reason: string }
+  /** The worker is about to call alipay.trade.refund (first call, or a retry with the same out_request_no). */
+  | { kind: "dispatch" }
+  | { kind: "evidence"; evidence: RefundEvidence; from: EvidenceSource };
+
+export type EvidenceSource = "call" | "query" | "notify";
+
+export interface RefundRules {
+  /** Refunds above this many fen wait for a second staff member with the admin role (REFUND_APPROVAL_ABOVE_YUAN). */
+  approvalAboveFen: number;
+  /** "No refund data" is believed only this long after the last call (Alipay may not show a new refund at once). */
+  settleDelayMs: number;
+}
+
+export interface RefundContext extends RefundRules {
+  now: Date;
+}
+
+/** Refund audit events, written to OrderEvent.type (staff see them in the order's timeline). */
+export const REFUND_EVENT = {
+  requested: "refund.requested",
+  approved: "refund.approved",
+  rejected: "refund.rejected",
+  submitted: "refund.submitted",
+  unknown: "refund.unknown",
+  requeued: "refund.requeued",
+  failed: "refund.failed",
+  succeeded: "refund.succeeded",
+  /** Alipay reports a refund succeeded that we had recorded as failed: recorded, staff must look. */
+  succeededAfterFailure: "anomaly.refund_succeeded_after_failure",
+  /** Alipay reports success for a refund we never sent: nothing changes, staff must look. */
+  unexpectedSuccess: "anomaly.refund_unexpected_success",
+} as const;
+export type RefundEventType = (typeof REFUND_EVENT)[keyof typeof REFUND_EVENT];
+
+export type RefundDecision =
+  | { kind: "transition"; from: RefundState; to: RefundState; event: RefundEventType; reason: string; anomaly: boolean }
+  /** Nothing to change (a repeated answer, an answer that is moot in this state). */
+  | { kind: "noop"; reason: string }
+  /** Evidence no rule can apply: recorded for staff, the refund is left as it is. */
+  | { kind: "anomaly"; event: RefundEventType; reason: string }
+  /** The command is not allowed (wrong state, wrong person): the caller reports the reason. */
+  | { kind: "refused"; reason: string };
+
+/** States whose amount is reserved against the order's total (the guard in store.ts counts these). */
+export const COUNTED_STATES: readonly RefundState[] = ["AWAITING_APPROVAL", "QUEUED", "SUBMITTED", "UNKNOWN", "SUCCEEDED"];
+/** States the worker still has to settle (the sweep looks at them by next_check_at). */
+export const OPEN_STATES: readonly RefundState[] = ["QUEUED", "SUBMITTED", "UNKNOWN"];
+export const FINAL_STATES: readonly RefundState[] = ["SUCCEEDED", "FAILED", "REJECTED"];
+const SENT: readonly RefundState[] = ["QUEUED", "SUBMITTED", "UNKNOWN"];
+
+/** Where a new refund starts: buyers' requests and staff refunds above the threshold wait for approval. */
+export function initialState(source: RefundSource, amountFen: number, rules: Pick<RefundRules, "approvalAboveFen">): RefundState {
+  if (source === "buyer") return "AWAITING_APPROVAL";
+  return amountFen > rules.approvalAboveFen ? "AWAITING_APPROVAL" : "QUEUED";
+}
+
+/** The least role that may approve or reject a refund of this amount. */
+export function approverRole(amountFen: number, rules: Pick<RefundRules, "approvalAboveFen">): StaffRole {
+  return amountFen > rules.approvalAboveFen ? "admin" : "operator";
+}
+
+const RANK: Record<StaffRole, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Why this actor may not approve or reject this refund, or null when they may (four eyes). */
+export function approvalRefusal(refund: RefundFacts, actor: Actor, rules: Pick<RefundRules, "approvalAboveFen">): string | null {
+  const least = approverRole(refund.amountFen, rules);
+  if (!(actor.role in RANK) || RANK[actor.role] < RANK[least]) {
+    return `a refund of ${refund.amountFen} fen needs a staff member with the ${least} role (you are ${actor.role})`;
+  }
+  if (actor.email.trim().toLowerCase() === refund.requestedBy.trim().toLowerCase()) {
+    return "four eyes: the requester cannot approve or reject their own refund";
+  }
+  return null;
+}
+
+/** The buyer's refund window (REFUND_WINDOW_DAYS) is open until paidAt + days. */
+export function refundWindowOpen(paidAt: Date | null, now: Date, windowDays: number): boolean {
+  return paidAt !== null && now.getTime() <= paidAt.getTime() + windowDays * 86_400_000;
+}
+
+export function decideRefund(refund: RefundFacts, command: RefundCommand, ctx: RefundContext): RefundDecision {
+  const s = refund.state;
+  switch (command.kind) {
+    case "approve":
+    case "reject": {
+      if (s !== "AWAITING_APPROVAL") return refused(`the refund is ${s}, not awaiting approval`);
+      const why = approvalRefusal(refund, command.actor, ctx);
+      if (why) return refused(why);
+      if (command.kind === "reject") {
+        if (!command.reason.trim()) return refused("a rejection needs a reason");
+        return transition(s, "REJECTED", REFUND_EVENT.rejected, `rejected by ${command.actor.email}: ${command.reason.trim()}`);
+      }
+      return transition(s, "QUEUED", REFUND_EVENT.approved, `approved by ${command.actor.email}`);
+    }
+    case "dispatch":
+      // SUBMITTED / UNKNOWN: a retry of the same request (same out_request_no) — Alipay replays it.
+      if (SENT.includes(s)) return transition(s, "SUBMITTED", REFUND_EVENT.submitted, s === "QUEUED" ? "sent to Alipay" : `sent again with the same out_request_no (was ${s})`);
+      return refused(`the refund is ${s}: nothing to send`);
+    case "evidence":
+      return decideEvidence(refund, command.evidence, command.from, ctx);
+  }
+}
+
+function decideEvidence(refund: RefundFacts, ev: RefundEvidence, from: EvidenceSource, ctx: RefundContext): RefundDecision {
+  const s = refund.state;
+  switch (ev.kind) {
+    case "succeeded":
+      if (SENT.includes(s)) return transition(s, "SUCCEEDED", REFUND_EVENT.succeeded, `Alipay ${from}: refund succeeded`);
+      if (s === "SUCCEEDED") return noop(`already SUCCEEDED (${from})`);
+      if (s === "FAILED") {
+        return transition(s, "SUCCEEDED", REFUND_EVENT.succeededAfterFailure, `Alipay ${from} reports success for a refund recorded as FAILED: money left, recorded`, true);
+      }
+      return { kind: "anomaly", event: REFUND_EVENT.unexpectedSuccess, reason: `Alipay ${from} reports success for a refund that is ${s} (never sent)` };
+    case "processing":
+      if (s === "QUEUED" || s === "UNKNOWN") return transition(s, "SUBMITTED", REFUND_EVENT.submitted, `Alipay ${from}: accepted, not settled yet`);
+      return noop(s === "SUBMITTED" ? "still processing at Alipay" : `moot: already ${s}`);
+    case "not_refunded":
+      if (s !== "SUBMITTED" && s !== "UNKNOWN") return noop(`moot: ${s}`);
+      if (from !== "query") return noop("only a refund query can say a refund does not exist");
+      if (refund.lastCallAt && ctx.now.getTime() - refund.lastCallAt.getTime() < ctx.settleDelayMs) {
+        return noop("no refund data yet, but the call was too recent to conclude: ask again");
+      }
+      return transition(s, "QUEUED", REFUND_EVENT.requeued, "Alipay has no refund with this out_request_no: it will be sent again with the same number");
+    case "failed":
+      if (SENT.includes(s)) return transition(s, "FAILED", REFUND_EVENT.failed, `Alipay ${from}: ${ev.code} ${ev.message}`.trim());
+      return noop(`moot: already ${s}`);
+    case "unknown":
+      if (s === "QUEUED" || s === "SUBMITTED") return transition(s, "UNKNOWN", REFUND_EVENT.unknown, `outcome unknown (${from}): ${ev.reason}`);
+      return noop(`outcome unknown (${from}): ${ev.reason}`);
+  }
+}
+
+/** When to ask Alipay about an open refund next: doubling gaps from settleDelay, capped at 10 minutes. */
+export function nextRefundCheckAt(now: Date, checks: number, settleDelayMs: number, maxGapMs = 10 * 60_000): Date {
+  const gap = Math.min(Math.max(settleDelayMs, 1000) * 2 ** Math.min(Math.max(checks, 0), 20), maxGapMs);
+  return new Date(now.getTime() + gap);
+}
+
+function transition(from: RefundState, to: RefundState, event: RefundEventType, reason: string, anomaly = false): RefundDecision {
+  return { kind: "transition", from, to, event, reason, anomaly };
+}
+const noop = (reason: string): RefundDecision => ({ kind: "noop", reason });
+const refused = (reason: string): RefundDecision => ({ kind: "refused", reason });
