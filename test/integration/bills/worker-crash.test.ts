@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
 import { waitFor } from "../../support/index.ts";
+import { merchantKeyPair } from "../sandbox/helpers.ts";
 import { billWorld, type BillWorld } from "./support.ts";
 
 let w: BillWorld;
@@ -20,9 +21,12 @@ test("worker killed mid-batch → the batch finishes on the next run, no duplica
   const D = addDays(beijingDay(new Date()), -70);
   const ROWS = 60_000;
   await w.bills.synthetic({ date: D, rows: ROWS, seed: "crash" }); // no local orders: every payment row is an unknown order
+  // The child signs with this process's merchant key (the one the sandbox trusts), read from a file.
   const keyFile = path.join(w.t.dataDir, "alipay-public.pem");
   writeFileSync(keyFile, w.t.alipayPublicKeyPem);
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "run-day.ts"), w.t.url, keyFile, D], {
+  const merchantKeyFile = path.join(w.t.dataDir, "merchant-private.pem");
+  writeFileSync(merchantKeyFile, merchantKeyPair().privateKeyPem, { mode: 0o600 });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "run-day.ts"), w.t.url, keyFile, D, merchantKeyFile], {
     env: process.env, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
