@@ -77,11 +77,9 @@ for (const role of ["api", "worker", "admin"]) {
     const child = startRole(`${role}/main.ts`, { DATABASE_URL: "nonsense" });
     let stderr = "";
     child.stderr!.on("data", (b) => (stderr += b));
-    const started = Date.now();
     const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
     assert.equal(code, 1);
     assert.match(stderr, /DATABASE_URL: expected a PostgreSQL URL/);
     assert.doesNotMatch(stderr, /at .*\.ts:\d+/, "no stack trace");
-    assert.ok(Date.now() - started < 15_000);
   });
 }
