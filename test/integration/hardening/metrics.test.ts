@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
 import { startStack, waitFor, type Stack } from "../../support/index.ts";
-import { scrapeMetrics, startRole, type Metrics, type RunningRole } from "./roles.ts";
+import { scrapeMetrics, startRoles, type Metrics, type RunningRole } from "./roles.ts";
 
 let stack: Stack;
 const roles: RunningRole[] = [];
@@ -18,11 +18,11 @@ before(async () => {
   // Sweeps every second, and new orders due for their first check after a second: the worker's
   // reconciliation series fill within the test.
   stack = await startStack({ name: "metrics", worker: false, env: { RECONCILE_INTERVAL_SECONDS: "1", RECONCILE_FIRST_CHECK_SECONDS: "1" } });
-  [api, worker, admin] = await Promise.all([
-    startRole("api", stack.env, { publicApi: true }),
-    startRole("worker", stack.env),
-    startRole("admin", stack.env),
-  ]);
+  [api, worker, admin] = (await startRoles([
+    ["api", stack.env, { publicApi: true }],
+    ["worker", stack.env],
+    ["admin", stack.env],
+  ])) as [RunningRole, RunningRole, RunningRole];
   roles.push(api, worker, admin);
 });
 after(async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
 import { startStack, waitFor, type Stack } from "../../support/index.ts";
-import { startRole, type RunningRole } from "./roles.ts";
+import { startRoles, type RunningRole } from "./roles.ts";
 
 let stack: Stack;
 let api: RunningRole;
@@ -14,7 +14,7 @@ let worker: RunningRole;
 
 before(async () => {
   stack = await startStack({ name: "request-id", worker: false });
-  [api, worker] = await Promise.all([startRole("api", stack.env, { logLevel: "debug" }), startRole("worker", stack.env, { logLevel: "debug" })]);
+  [api, worker] = (await startRoles([["api", stack.env, { logLevel: "debug" }], ["worker", stack.env, { logLevel: "debug" }]])) as [RunningRole, RunningRole];
 });
 after(async () => {
   await Promise.all([api?.stop("SIGKILL"), worker?.stop("SIGKILL")]);

@@ -33,6 +33,19 @@ export interface RoleOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * Starts several roles at once. If any fails to start, the ones that did are killed before the error
+ * is thrown: a test whose before() fails never reaches the code that would stop them, and a live child
+ * keeps the test file's process (and so the whole run) from ever ending.
+ */
+export async function startRoles(specs: Array<[RoleName, NodeJS.ProcessEnv, RoleOptions?]>): Promise<RunningRole[]> {
+  const settled = await Promise.allSettled(specs.map(([role, env, opts]) => startRole(role, env, opts)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<RunningRole>).value);
+  await Promise.all(settled.map((r) => (r.status === "fulfilled" ? r.value.stop("SIGKILL") : undefined)));
+  throw failed.reason;
+}
+
 export async function startRole(role: RoleName, env: NodeJS.ProcessEnv, opts: RoleOptions = {}): Promise<RunningRole> {
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;

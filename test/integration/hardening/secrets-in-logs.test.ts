@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { startStack, waitFor, type Stack } from "../../support/index.ts";
 import { AdminClient, createStaff } from "../admin/support.ts";
-import { startRole, type RunningRole } from "./roles.ts";
+import { startRoles, type RunningRole } from "./roles.ts";
 
 const TOKEN_SECRET = `token-secret-${randomBytes(24).toString("hex")}`;
 const SESSION_SECRET = `session-secret-${randomBytes(24).toString("hex")}`;
@@ -21,10 +21,10 @@ let roles: RunningRole[] = [];
 before(async () => {
   stack = await startStack({ name: "secrets-in-logs", worker: false });
   const env = { TOKEN_SECRET, SESSION_SECRET };
-  roles = await Promise.all([
-    startRole("api", stack.env, { logLevel: "trace", publicApi: true, env }),
-    startRole("worker", stack.env, { logLevel: "trace", env }),
-    startRole("admin", stack.env, { logLevel: "trace", env }),
+  roles = await startRoles([
+    ["api", stack.env, { logLevel: "trace", publicApi: true, env }],
+    ["worker", stack.env, { logLevel: "trace", env }],
+    ["admin", stack.env, { logLevel: "trace", env }],
   ]);
 });
 after(async () => {

@@ -11,7 +11,7 @@ import { newOutTradeNo } from "../../../core/orders/index.ts";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
 import { sleep, startStack, waitFor, type Stack } from "../../support/index.ts";
 import { waitForInboxDrained } from "./drain.ts";
-import { startRole, type RunningRole } from "./roles.ts";
+import { startRole, startRoles, type RunningRole } from "./roles.ts";
 
 const NOTIFIES = Number(process.env.SIGTERM_LOAD_NOTIFIES ?? 2400);
 const CONCURRENCY = 12;
@@ -24,7 +24,7 @@ const everStarted: RunningRole[] = [];
 
 before(async () => {
   stack = await startStack({ name: "sigterm-load", worker: false });
-  [api, worker] = await Promise.all([startRole("api", stack.env), startRole("worker", stack.env)]);
+  [api, worker] = (await startRoles([["api", stack.env], ["worker", stack.env]])) as [RunningRole, RunningRole];
   everStarted.push(api, worker);
 });
 after(async () => {
