@@ -53,7 +53,12 @@ test("worker killed mid-batch → the batch finishes on the next run, no duplica
   assert.deepEqual(done.attemptLog.map((a) => a.outcome).sort(), ["differences", "running"], "the dead attempt stays in the audit as never finished");
   const trades = done.billTrades;
   assert.equal(trades + done.billRefunds, ROWS);
-  const diffs = await w.prisma.billDifference.count({ where: { batchId: done.id } });
-  assert.equal(diffs, trades, "one unknown_order difference per payment row, none twice");
+  // No local orders or refunds: every payment row is an unknown order and every refund row a refund
+  // we never made, each recorded once.
+  const byKind = await w.prisma.billDifference.groupBy({ by: ["kind"], where: { batchId: done.id }, _count: { _all: true } });
+  const count = (kind: string) => byKind.find((k) => k.kind === kind)?._count._all ?? 0;
+  assert.equal(count("unknown_order"), trades, "one unknown_order difference per payment row, none twice");
+  assert.equal(count("refund_not_here"), done.billRefunds, "one refund_not_here difference per refund row, none twice");
+  assert.equal(byKind.reduce((n, k) => n + k._count._all, 0), ROWS, "no other difference");
   assert.equal(await w.prisma.billRow.count({ where: { batchId: done.id } }), ROWS, "the rows of one attempt only");
 });
