@@ -212,7 +212,9 @@ const refundQuerySchema = z
     trade_no: optionalString,
     out_trade_no: optionalString,
     out_request_no: optionalString,
-    refund_status: z.enum(["REFUND_SUCCESS", "REFUND_PROCESSING", "REFUND_FAIL"]).optional(),
+    // Empty counts as absent (Alipay's rule: refund data with an empty refund_status is a success);
+    // refusing "" would leave such a refund "unknown" at every query, for ever.
+    refund_status: optional(z.enum(["REFUND_SUCCESS", "REFUND_PROCESSING", "REFUND_FAIL"])),
     refund_amount: optionalAmount,
     total_amount: optionalAmount,
   })
@@ -225,7 +227,7 @@ const refundQuerySchema = z
       refundStatus: found ? (n.refund_status ?? "REFUND_SUCCESS") : null,
       refundFen: n.refund_amount,
       totalFen: n.total_amount,
-      statusImplied: found && n.refund_status === undefined,
+      statusImplied: found && n.refund_status === null,
     };
   });
 

@@ -205,6 +205,8 @@ function respond(method: string, outTradeNo: string, res: http.ServerResponse): 
     case "REFUND_NO_STATUS":
       // A synchronous refund that succeeded: refund data without refund_status.
       return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, out_request_no: "R1", total_amount: "199.00", refund_amount: "50.00" }));
+    case "REFUND_EMPTY_STATUS":
+      return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, out_request_no: "R1", total_amount: "199.00", refund_amount: "50.00", refund_status: "" }));
     case "REFUND_PROCESSING":
       return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, out_request_no: "R1", total_amount: "199.00", refund_amount: "50.00", refund_status: "REFUND_PROCESSING" }));
     case "CLOSE_OK":
@@ -368,6 +370,9 @@ test("refundQuery: Alipay's rule — refund data without refund_status is a succ
   assert.equal(implied.kind === "ok" && implied.refundStatus, "REFUND_SUCCESS");
   assert.equal(implied.kind === "ok" && implied.statusImplied, true);
   assert.equal(implied.kind === "ok" && implied.refundFen, 5000);
+  const emptyStatus = await c.refundQuery({ outTradeNo: "REFUND_EMPTY_STATUS", outRequestNo: "R1" });
+  assert.equal(emptyStatus.kind === "ok" && emptyStatus.refundStatus, "REFUND_SUCCESS", "an empty refund_status is a success too");
+  assert.equal(emptyStatus.kind === "ok" && emptyStatus.statusImplied, true);
   const processing = await c.refundQuery({ outTradeNo: "REFUND_PROCESSING", outRequestNo: "R1" });
   assert.equal(processing.kind === "ok" && processing.refundStatus, "REFUND_PROCESSING");
   const none = await c.refundQuery({ outTradeNo: "REFUND_EMPTY", outRequestNo: "R1" });
