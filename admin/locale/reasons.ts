@@ -31,6 +31,12 @@ const RULES: [RegExp, Fill][] = [
     say(l, `支付宝：${trade(l, m[1])}，但订单已是“${status(l, m[2])}”：本地关闭后到账`, `Alipay: ${trade(l, m[1])} for an order already ${status(l, m[2])}: money arrived after a local close`)],
   [new RegExp(`^refunded trade \\(refund_fee (\\d+) fen\\) for an order never recorded as paid \\(${S}\\)$`), (l, m) =>
     say(l, `支付宝已退款 ${yuan(m[1])}，但订单从未记录为已支付（${status(l, m[2])}）`, `Alipay refunded ${yuan(m[1])} for an order never recorded as paid (${status(l, m[2])})`)],
+  [new RegExp(`^${T} with refund_fee (\\d+) fen for an order never recorded as paid(?: \\(${S}\\))?: payment and refund recorded$`), (l, m) => {
+    const was = m[3] ? status(l, m[3]) : "";
+    return say(l,
+      `支付宝：${trade(l, m[1])}，已退款 ${yuan(m[2])}，但订单从未记录为已支付${was ? `（${was}）` : ""}：已补记支付和退款`,
+      `Alipay: ${trade(l, m[1])}, refunded ${yuan(m[2])}, for an order never recorded as paid${was ? ` (${was})` : ""}: payment and refund recorded`);
+  }],
   [new RegExp(`^TRADE_CLOSED at Alipay while ${S} here \\(full refund\\?\\)$`), (l, m) =>
     say(l, `支付宝交易已关闭，而本系统订单为“${status(l, m[1])}”（全额退款？）`, `closed at Alipay while ${status(l, m[1])} here (a full refund?)`)],
   [/^TRADE_CLOSED at Alipay$/, (l) => say(l, `支付宝：${trade(l, "TRADE_CLOSED")}`, `Alipay: ${trade(l, "TRADE_CLOSED")}`)],
@@ -52,8 +58,13 @@ export function localizeReason(lang: Language, text: string): string {
       const m = re.exec(part);
       if (m) return fill(lang, m);
     }
-    const merchant = /^(app_id|seller_id) (\S+) is not ours$/.exec(part);
-    if (merchant) return say(lang, `${merchant[1]} ${merchant[2]} 不是本商户的`, `${merchant[1]} ${merchant[2]} is not ours`);
+    // core/alipay/protocol.ts checkMerchant: "app_id X is not ours (OURS)"; X may be "(absent)".
+    const merchant = /^(app_id|seller_id) (\(absent\)|\S+) is not ours(?: \((\S+)\))?$/.exec(part);
+    if (merchant) {
+      const got = merchant[2] === "(absent)" ? say(lang, "（缺失）", "(absent)") : merchant[2];
+      const ours = merchant[3] ? say(lang, `（本商户：${merchant[3]}）`, ` (ours: ${merchant[3]})`) : "";
+      return say(lang, `${merchant[1]} ${got} 不是本商户的${ours}`, `${merchant[1]} ${got} is not ours${ours}`);
+    }
     return part;
   };
   const whole = RULES.find(([re]) => re.test(text));
