@@ -72,7 +72,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
     componentLoader: loader,
     resources: buildResources({
       prisma, orders, components, logger,
-      commands: [...orderCommands(orderDeps), ...refundCommands(refundDeps), ...billCommands({ orderDeps, prisma, config, refundQuery: alipayFromConfig(config, logger).refundQuery })],
+      commands: [...orderCommands(orderDeps), ...refundCommands(refundDeps), ...billCommands({ orderDeps, prisma, config, refunds: refundDeps })],
       exportHref: `${ADMIN_ROOT}${EXPORT_PATH}`,
     }),
     dashboard: {

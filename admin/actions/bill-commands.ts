@@ -5,10 +5,10 @@ import type { PrismaClient } from "@prisma/client";
 import { createBillQueue, markResolved, trustAlipay } from "../../core/bills/index.ts";
 import type { Config } from "../../core/config/index.ts";
 import { CommandRefusedError, type OrderDeps } from "../../core/orders/index.ts";
-import type { AlipayClient } from "../../core/alipay/client.ts";
+import type { RefundDeps } from "../../core/refunds/index.ts";
 import type { CommandSpec } from "./command.ts";
 
-export function billCommands(deps: { orderDeps: OrderDeps; prisma: PrismaClient; config: Pick<Config, "redisUrl" | "redisPrefix">; refundQuery?: AlipayClient["refundQuery"] }): CommandSpec[] {
+export function billCommands(deps: { orderDeps: OrderDeps; prisma: PrismaClient; config: Pick<Config, "redisUrl" | "redisPrefix">; refunds: RefundDeps }): CommandSpec[] {
   return [
     {
       resourceId: "BillDifference",
@@ -17,7 +17,7 @@ export function billCommands(deps: { orderDeps: OrderDeps; prisma: PrismaClient;
       intro: "trustAlipayIntro",
       appliesTo: (record) => record.get("state") === "open" && record.get("kind") !== "unknown_order",
       run: async ({ id, staff }) => {
-        const r = await trustAlipay({ ...deps.orderDeps, refundQuery: deps.refundQuery }, { differenceId: id, actor: staff.email });
+        const r = await trustAlipay({ ...deps.orderDeps, refunds: deps.refunds }, { differenceId: id, actor: staff.email });
         return { outcome: r.resolved ? "resolved" : "stillOpen", detail: `${r.outcome}: ${r.reason}` };
       },
     },

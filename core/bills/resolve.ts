@@ -1,12 +1,17 @@
 // Staff actions on a bill difference, audited on the difference (who, when, note) and, when the
-// order changes, on its timeline through core/orders:
-//   trustAlipay  — ask Alipay now (the existing payment check: alipay.trade.query, or the refund
-//                  query for refund differences) and let the order state machine apply the answer;
-//                  the difference is resolved when the order now agrees with the bill.
+// order or the refund changes, on the order's timeline through their state machines:
+//   trustAlipay  — ask Alipay now and let the state machines apply the answer: for payments the
+//                  existing payment check (alipay.trade.query → core/orders); for refunds the refund
+//                  query (alipay.trade.fastpay.refund.query → core/refunds settleRefund, which moves
+//                  the order through core/orders). The difference is resolved when our record now
+//                  agrees with Alipay; otherwise it stays open with Alipay's answer as the reason.
 //   markResolved — close it with a required note (e.g. settled outside coursepay).
-import type { AlipayClient } from "../alipay/client.ts";
+import type { Refund } from "@prisma/client";
 import { CommandRefusedError } from "../orders/errors.ts";
 import { checkPayment, type CommandResult, type OrderDeps } from "../orders/index.ts";
+import { evidenceFromRefundQuery } from "../refunds/evidence.ts";
+import { settleRefund, type RefundDeps } from "../refunds/commands.ts";
+import { loadRefundByRequestNo } from "../refunds/store.ts";
 import { PAID_STATUSES, resolveDifference } from "./store.ts";
 
 export class DifferenceNotFoundError extends Error {
@@ -26,7 +31,7 @@ export interface TrustResult {
 const PAYMENT_KINDS = new Set(["paid_not_here", "paid_not_in_bill", "amount_differs"]);
 
 export async function trustAlipay(
-  deps: OrderDeps & { refundQuery?: AlipayClient["refundQuery"] },
+  deps: OrderDeps & { refunds?: RefundDeps },
   input: { differenceId: number; actor: string },
 ): Promise<TrustResult> {
   const d = await deps.prisma.billDifference.findUnique({ where: { id: input.differenceId } });
@@ -50,27 +55,56 @@ export async function trustAlipay(
     }
     return { resolved: settled, outcome: r.outcome, reason: r.reason };
   }
-
-  // Refund differences: ask Alipay about the refund and record its answer. Applying a refund to our
-  // books is the refund module's decision (its own state machine); this resolves the difference only
-  // when our refund record now agrees with the bill.
-  if (!deps.refundQuery || !d.outTradeNo || !d.outRequestNo) throw new CommandRefusedError("no refund query available for this difference");
-  const answer = await deps.refundQuery({ outTradeNo: d.outTradeNo, outRequestNo: d.outRequestNo });
-  const said = answer.kind === "ok" ? `${answer.refundStatus ?? "no such refund"} ${answer.refundFen ?? ""}`.trim() : answer.kind === "unknown" ? `unknown: ${answer.reason}` : `${answer.code} ${answer.subCode}`;
-  const agrees = await refundAgrees(deps, d.outRequestNo, d.kind, d.billAmountFen);
-  if (agrees) {
-    await resolveDifference(deps.prisma, { differenceId: d.id, actor: input.actor, note: `trust Alipay: refund query says ${said}; our refund record agrees now` });
-  }
-  return { resolved: agrees, outcome: answer.kind === "ok" ? "checked" : answer.kind, reason: `refund query: ${said}` };
+  return trustAlipayOnRefund(deps, { id: d.id, kind: d.kind, orderId: d.orderId, outTradeNo: d.outTradeNo, outRequestNo: d.outRequestNo, billFen: d.billAmountFen }, input.actor);
 }
 
-async function refundAgrees(deps: OrderDeps, outRequestNo: string, kind: string, billFen: number | null): Promise<boolean> {
-  const exists = await deps.prisma.$queryRaw<{ ok: boolean }[]>`SELECT to_regclass('refund') IS NOT NULL AS ok`;
-  if (!exists[0]?.ok) return false;
-  const rows = await deps.prisma.$queryRaw<{ state: string; amount_fen: number }[]>`SELECT state::text, amount_fen FROM refund WHERE out_request_no = ${outRequestNo}`;
-  const r = rows[0];
-  if (kind === "refund_not_at_alipay") return !r || r.state !== "SUCCEEDED";
-  return r?.state === "SUCCEEDED" && (billFen === null || r.amount_fen === billFen);
+/**
+ * Refund differences (refund_not_here, refund_not_at_alipay, a refund's amount_differs): the refund
+ * query for the refund's out_request_no. Our refund (a Refund row): the answer is evidence for the
+ * refund state machine (core/refunds settleRefund), which decides — an UNKNOWN or SUBMITTED refund
+ * Alipay made becomes SUCCEEDED and moves the order once; a SUCCEEDED refund stays SUCCEEDED whatever
+ * the answer (final). The difference is resolved when our record then agrees with Alipay's answer.
+ * A refund with no Refund row here (made outside coursepay, e.g. in Alipay's merchant console) is
+ * reported with Alipay's answer and left open: staff record it and mark the difference resolved.
+ */
+async function trustAlipayOnRefund(
+  deps: OrderDeps & { refunds?: RefundDeps },
+  d: { id: number; kind: string; orderId: number; outTradeNo: string | null; outRequestNo: string | null; billFen: number | null },
+  actor: string,
+): Promise<TrustResult> {
+  if (!deps.refunds || !d.outRequestNo) throw new CommandRefusedError("no refund query available for this difference");
+  const refund = await loadRefundByRequestNo(deps.prisma, d.outRequestNo);
+  const order = await deps.prisma.order.findUnique({ where: { id: refund?.orderId ?? d.orderId }, select: { outTradeNo: true } });
+  if (!order) throw new CommandRefusedError("the order of this difference no longer exists");
+  const answer = await deps.refunds.alipay.refundQuery({ outTradeNo: order.outTradeNo, outRequestNo: d.outRequestNo });
+  const said = answer.kind === "ok"
+    ? answer.refundStatus === null ? "no such refund at Alipay" : `${answer.refundStatus} ${answer.refundFen ?? "?"} fen`
+    : answer.kind === "unknown" ? `unknown: ${answer.reason}` : `${answer.code} ${answer.subCode}`.trim();
+  if (answer.kind !== "ok") return { resolved: false, outcome: "unknown", reason: `refund query: ${said}` };
+
+  if (!refund) {
+    const reason = answer.refundStatus === null
+      ? `refund query: ${said}, and no refund here either`
+      : `refund query: ${said}; no refund record here carries ${d.outRequestNo} (made outside coursepay, e.g. in Alipay's merchant console): record it, then mark this difference resolved`;
+    return { resolved: false, outcome: "checked", reason };
+  }
+  const evidence = evidenceFromRefundQuery(answer, refund.amountFen);
+  const settled = await settleRefund(deps.refunds, refund, evidence, "query", {
+    countCheck: true, lastQueryAnswer: JSON.parse(JSON.stringify({ ...answer, at: new Date().toISOString(), by: "bill difference" })),
+  });
+  const agrees = refundAgreesWithAlipay(settled.refund, answer.refundStatus, answer.refundFen);
+  const reason = `refund query: ${said}; refund ${settled.outcome} (${settled.reason}), now ${settled.refund.state}`;
+  if (agrees) {
+    await resolveDifference(deps.prisma, { differenceId: d.id, actor, note: `trust Alipay: ${reason}; our refund record agrees with Alipay now` });
+  }
+  return { resolved: agrees, outcome: settled.outcome, reason };
+}
+
+/** Our refund agrees with Alipay's answer: both say succeeded (same amount), or both say it never happened. */
+function refundAgreesWithAlipay(refund: Refund, status: string | null, fen: number | null): boolean {
+  if (status === "REFUND_SUCCESS") return refund.state === "SUCCEEDED" && (fen === null || fen === refund.amountFen);
+  if (status === null || status === "REFUND_FAIL") return refund.state !== "SUCCEEDED";
+  return false;
 }
 
 export async function markResolved(deps: Pick<OrderDeps, "prisma">, input: { differenceId: number; actor: string; note: string }): Promise<void> {

@@ -129,6 +129,7 @@ export async function loadAndMatch(
       if (!ok) await new Promise((r) => copy.once("drain", r));
     };
     let parsed: { summary: BillSummary; problems: string[] };
+    const t0 = performance.now();
     try {
       parsed = await load((row) => {
         line++;
@@ -149,7 +150,9 @@ export async function loadAndMatch(
       open = false;
       return { kind: "footer", summary: parsed.summary, problems: parsed.problems };
     }
+    const t1 = performance.now();
     const result = await match(client, claim, billDate, settings);
+    const t2 = performance.now();
     const s = parsed.summary;
     const { start, end } = beijingDayRange(billDate);
     const local = await client.query<{ trades: string; trade_fen: string }>(
@@ -176,7 +179,8 @@ export async function loadAndMatch(
         Number(l.trades), l.trade_fen, Number(localRefunds.refunds), localRefunds.refund_fen, localNet.toString(), result.differencesOpen],
     );
     if (done.rowCount === 0) throw new Error(`bill batch ${claim.batchId} attempt ${claim.attempt} was taken over before it finished`);
-    await finishAttempt(client, claim, result.state, { summary: s, found: result.found, autoClosed: result.autoClosed, differencesOpen: result.differencesOpen, refundsMatched: result.refundsMatched });
+    await finishAttempt(client, claim, result.state, { summary: s, found: result.found, autoClosed: result.autoClosed, differencesOpen: result.differencesOpen, refundsMatched: result.refundsMatched,
+      timingsMs: { loadMs: Math.round(t1 - t0), matchMs: Math.round(t2 - t1), totalsMs: Math.round(performance.now() - t2) } });
     await client.query("COMMIT");
     open = false;
     return { kind: "matched", result, summary: s };

@@ -1,0 +1,216 @@
+// Refund differences against our Refund rows (core/refunds), matched by out_request_no:
+//   refund_not_here      — the bill shows a refund that is not SUCCEEDED here (our refund whose answer
+//                          was lost, or a refund made outside coursepay);
+//   refund_not_at_alipay — a refund SUCCEEDED here that no bill shows;
+//   amount_differs       — a refund SUCCEEDED here for another amount than the bill's.
+// and their resolution: "trust Alipay" asks the refund query and hands the answer to the refund state
+// machine (which moves the order through core/orders, once); "mark resolved" closes with a note.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Refund } from "@prisma/client";
+import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
+import { markResolved, trustAlipay } from "../../../core/bills/resolve.ts";
+import { loadConfig } from "../../../core/config/index.ts";
+import type { OrderDeps } from "../../../core/orders/index.ts";
+import { createRefundDeps, requestRefund, submitRefund, type RefundDeps } from "../../../core/refunds/index.ts";
+import { coreClient } from "../sandbox/helpers.ts";
+import { billWorld, type BillWorld } from "./support.ts";
+
+let w: BillWorld;
+let orderDeps: OrderDeps;
+const today = beijingDay(new Date());
+const at = (d: string, hms: string) => `${d}T${hms}+08:00`;
+
+before(async () => {
+  w = await billWorld();
+  orderDeps = { prisma: w.prisma, alipay: coreClient(w.t.gatewayUrl), config: loadConfig(process.env, { needAlipayKeys: false }) };
+});
+after(async () => w.close());
+
+/** Refund deps on the sandbox; `alipay` overrides (a lost answer, a refund Alipay never made); the clock at `now`. */
+function refundDeps(now: string, alipay: Partial<RefundDeps["alipay"]> = {}): RefundDeps {
+  const client = coreClient(w.t.gatewayUrl);
+  return createRefundDeps({ prisma: w.prisma, alipay: Object.assign(Object.create(client), alipay) as RefundDeps["alipay"], now: () => new Date(now) });
+}
+
+/** A staff refund of ours, submitted through core/refunds with `deps`, at day D. */
+async function ourRefund(deps: RefundDeps, outTradeNo: string, amountFen: number): Promise<Refund> {
+  const order = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo } });
+  const refund = await requestRefund(deps, { orderId: order.id, amountFen, reason: "bill test", source: "staff", actor: "ops@example.com" });
+  assert.equal(refund.state, "QUEUED");
+  await submitRefund(deps, { refundId: refund.id, retryUnknown: false });
+  return w.prisma.refund.findUniqueOrThrow({ where: { id: refund.id } });
+}
+
+async function differencesOf(billDate: string) {
+  const b = await w.prisma.billBatch.findUniqueOrThrow({ where: { billType_billDate: { billType: "trade", billDate } }, include: { differences: true } });
+  return b.differences;
+}
+
+describe("refund differences", () => {
+  test("our refund whose answer was lost: refund_not_here (UNKNOWN here); trust Alipay settles it through the refund state machine, once", async () => {
+    const D = addDays(today, -80);
+    const o = await w.payment({ totalFen: 5000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    // The call reaches Alipay and the refund is made, but its answer is lost: UNKNOWN here.
+    const client = coreClient(w.t.gatewayUrl);
+    const lost = refundDeps(at(D, "15:00:00"), {
+      refund: async (req) => {
+        await client.refund(req);
+        return { kind: "unknown", reason: "read timeout (test)" };
+      },
+    });
+    const refund = await ourRefund(lost, o, 1200);
+    assert.equal(refund.state, "UNKNOWN");
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: refund.outRequestNo, at: at(D, "15:00:00") }] });
+
+    assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" })).kind, "differences");
+    const [diff, ...others] = await differencesOf(D);
+    assert.equal(others.length, 0, JSON.stringify(others));
+    assert.equal(diff!.kind, "refund_not_here");
+    assert.equal(diff!.ref, refund.outRequestNo);
+    assert.equal(diff!.outRequestNo, refund.outRequestNo);
+    assert.equal(diff!.localStatus, "UNKNOWN");
+    assert.equal(diff!.billAmountFen, 1200);
+
+    // Trust Alipay, twice at once: the refund query's answer goes through core/refunds; the order
+    // is refunded exactly once.
+    const deps = { ...orderDeps, refunds: refundDeps(at(D, "16:00:00")) };
+    const results = await Promise.allSettled([
+      trustAlipay(deps, { differenceId: diff!.id, actor: "ops@example.com" }),
+      trustAlipay(deps, { differenceId: diff!.id, actor: "ops@example.com" }),
+    ]);
+    assert.ok(results.some((r) => r.status === "fulfilled" && r.value.resolved), JSON.stringify(results));
+    const settled = await w.prisma.refund.findUniqueOrThrow({ where: { id: refund.id } });
+    assert.equal(settled.state, "SUCCEEDED");
+    assert.equal(settled.settledBy, "query");
+    const order = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o }, include: { events: true } });
+    assert.equal(order.status, "PARTIALLY_REFUNDED");
+    assert.equal(order.refundedFen, 1200, "refunded once");
+    assert.equal(order.events.filter((e) => e.type === "refund.succeeded").length, 1, "the timeline shows the refund once");
+    const closed = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });
+    assert.equal(closed.state, "resolved");
+    assert.equal(closed.resolvedBy, "ops@example.com");
+    assert.match(closed.note, /trust Alipay: refund query: REFUND_SUCCESS 1200 fen; refund succeeded/);
+
+    // A re-run of the day now matches the refund: nothing new, nothing reopened.
+    assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "staff", rerun: true })).kind, "matched");
+    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } })).state, "resolved");
+  });
+
+  test("a refund made outside coursepay (no Refund row): refund_not_here; trust Alipay reports it and leaves it open; mark resolved needs a note", async () => {
+    const D = addDays(today, -81);
+    const o = await w.payment({ totalFen: 3000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    // The merchant console's refund: Alipay makes it, coursepay never hears of it.
+    const console = await coreClient(w.t.gatewayUrl).refund({ outTradeNo: o, refundFen: 700, outRequestNo: `console_${o}` });
+    assert.equal(console.kind, "ok");
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: `console_${o}`, at: at(D, "11:00:00") }] });
+
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    const [diff, ...others] = await differencesOf(D);
+    assert.equal(others.length, 0, JSON.stringify(others));
+    assert.equal(diff!.kind, "refund_not_here");
+    assert.equal(diff!.localStatus, "none");
+    const order = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } });
+    assert.equal(diff!.orderId, order.id, "the order is found by out_trade_no");
+
+    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) }, { differenceId: diff!.id, actor: "ops@example.com" });
+    assert.equal(r.resolved, false);
+    assert.match(r.reason, /REFUND_SUCCESS 700 fen; no refund record here carries console_/);
+    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } })).state, "open");
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } })).refundedFen, 0, "nothing applied to the order");
+
+    await assert.rejects(markResolved(orderDeps, { differenceId: diff!.id, actor: "ops@example.com", note: "" }), /note is required/);
+    await markResolved(orderDeps, { differenceId: diff!.id, actor: "ops@example.com", note: "refunded in the merchant console by finance, ticket 42" });
+    const done = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });
+    assert.equal(done.state, "resolved");
+    assert.equal(done.note, "refunded in the merchant console by finance, ticket 42");
+  });
+
+  test("a refund SUCCEEDED here that Alipay never made: refund_not_at_alipay; trust Alipay changes nothing (SUCCEEDED is final) and leaves it open", async () => {
+    const D = addDays(today, -82);
+    const o = await w.payment({ totalFen: 4000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    // A wrong success answer (fund_change=Y) for a call that never reached Alipay.
+    const phantom = refundDeps(at(D, "14:00:00"), {
+      refund: async (req) => ({ kind: "ok", tradeNo: "", outTradeNo: req.outTradeNo, refundedTotalFen: req.refundFen, fundChange: true, gmtRefundPay: null }),
+    });
+    const refund = await ourRefund(phantom, o, 900);
+    assert.equal(refund.state, "SUCCEEDED");
+
+    assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" })).kind, "differences");
+    const [diff, ...others] = await differencesOf(D);
+    assert.equal(others.length, 0, JSON.stringify(others));
+    assert.equal(diff!.kind, "refund_not_at_alipay");
+    assert.equal(diff!.ref, refund.outRequestNo);
+    assert.equal(diff!.localAmountFen, 900);
+    assert.equal(diff!.billAmountFen, null);
+
+    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "16:00:00")) }, { differenceId: diff!.id, actor: "ops@example.com" });
+    assert.equal(r.resolved, false);
+    assert.match(r.reason, /no such refund at Alipay; refund unchanged \(moot: SUCCEEDED\), now SUCCEEDED/);
+    assert.equal((await w.prisma.refund.findUniqueOrThrow({ where: { id: refund.id } })).state, "SUCCEEDED", "the state machine decided: final");
+    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } })).state, "open");
+    await markResolved(orderDeps, { differenceId: diff!.id, actor: "ops@example.com", note: "refund paid to the buyer by bank transfer" });
+    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } })).state, "resolved");
+  });
+
+  test("a refund SUCCEEDED here for another amount than the bill's: amount_differs on the refund; a refund in a later bill is not flagged as missing", async () => {
+    const D = addDays(today, -87);
+    const o = await w.payment({ totalFen: 6000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    // Alipay made 1000 fen under this out_request_no; here the refund row says 1100 (SUCCEEDED).
+    const client = coreClient(w.t.gatewayUrl);
+    const skewed = refundDeps(at(D, "13:00:00"), {
+      refund: (req) => client.refund({ ...req, refundFen: req.refundFen - 100 }),
+    });
+    const refund = await ourRefund(skewed, o, 1100);
+    assert.equal(refund.state, "SUCCEEDED");
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: refund.outRequestNo, at: at(D, "13:00:00") }] });
+
+    // A refund of ours that succeeded at 23:59:58 here and 00:00:02 at Alipay: next day's bill.
+    const p = await w.payment({ totalFen: 2000, alipayAt: at(D, "10:00:00"), local: { status: "PAID", paidAt: at(D, "10:00:00") } });
+    const late = await ourRefund(refundDeps(at(D, "23:59:58")), p, 500);
+    assert.equal(late.state, "SUCCEEDED");
+    await w.bills.setCompletion(p, { refunds: [{ outRequestNo: late.outRequestNo, at: at(addDays(D, 1), "00:00:02") }] });
+
+    const deps = w.deps({ settings: { pendingDays: 1 } });
+    await reconcileBillDay(deps, { billDate: D, trigger: "test" });
+    await reconcileBillDay(deps, { billDate: addDays(D, 1), trigger: "test" });
+    const all = [...(await differencesOf(D)), ...(await differencesOf(addDays(D, 1)))];
+    assert.deepEqual(all.map((d) => `${d.kind}:${d.ref}`), [`amount_differs:refund:${refund.outRequestNo}`], "the late refund is not flagged");
+    const diff = all[0]!;
+    assert.equal(diff.billAmountFen, 1000);
+    assert.equal(diff.localAmountFen, 1100);
+    assert.equal(diff.outRequestNo, refund.outRequestNo);
+
+    // Trust Alipay: the refund query shows 1000 fen for our 1100 fen refund — nothing the state
+    // machine can apply; the difference stays open for staff.
+    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "16:00:00")) }, { differenceId: diff.id, actor: "ops@example.com" });
+    assert.equal(r.resolved, false);
+    assert.match(r.reason, /REFUND_SUCCESS 1000 fen/);
+    assert.equal((await w.prisma.refund.findUniqueOrThrow({ where: { id: refund.id } })).amountFen, 1100);
+  });
+
+  test("refund_not_here closes automatically once the refund has succeeded here, at the next run", async () => {
+    const D = addDays(today, -85);
+    const o = await w.payment({ totalFen: 5000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    const client = coreClient(w.t.gatewayUrl);
+    const refund = await ourRefund(refundDeps(at(D, "15:00:00"), {
+      refund: async (req) => {
+        await client.refund(req);
+        return { kind: "unknown", reason: "read timeout (test)" };
+      },
+    }), o, 800);
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: refund.outRequestNo, at: at(D, "15:00:00") }] });
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    const [diff] = await differencesOf(D);
+    assert.equal(diff!.kind, "refund_not_here");
+    // The worker's own refund query settles it (as the refund sweep would).
+    const { checkRefund } = await import("../../../core/refunds/index.ts");
+    assert.equal((await checkRefund(refundDeps(at(D, "16:00:00")), { refundId: refund.id })).outcome, "succeeded");
+    const E = addDays(today, -84);
+    await w.payment({ totalFen: 100, alipayAt: at(E, "10:00:00"), local: { status: "PAID", paidAt: at(E, "10:00:00") } });
+    await reconcileBillDay(w.deps(), { billDate: E, trigger: "test" });
+    const closed = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });
+    assert.equal(closed.state, "auto_closed");
+    assert.match(closed.note, /the refund succeeded here now/);
+  });
+});
