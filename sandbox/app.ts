@@ -12,6 +12,7 @@ import { createControlRouter } from "./control.ts";
 import { createGatewayRouter } from "./gateway/index.ts";
 import { SandboxGateway } from "./gateway-state.ts";
 import { loadOrCreateAlipayKeys, type AlipayKeyPair } from "./keys.ts";
+import { SandboxCertAuthority } from "./certs.ts";
 import type { Buyer } from "./trades.ts";
 
 // The local Alipay gateway emulator as an express app (docs/architecture.md; never used in production).
@@ -19,6 +20,7 @@ import type { Buyer } from "./trades.ts";
 //   GET|POST /gateway.do                 OpenAPI v2 gateway (page.pay, trade.query/close/refund, refund query)
 //   GET      /sandbox/cashier/:tradeNo   cashier page; POST …/pay, …/cancel
 //   GET      /sandbox/alipay-public-key  the sandbox's Alipay public key (PEM) for the merchant config
+//   GET      /sandbox/certs/{app,alipay,root}.crt  certificate mode: the three files for the merchant config
 //   …        /sandbox/control/*          control API for tests and demos (control.ts)
 //   GET      /healthz, /readyz
 
@@ -32,6 +34,12 @@ export interface SandboxOptions {
   dataDir: string | null;
   /** Use this Alipay key pair instead of the one in dataDir. */
   alipayKeys?: AlipayKeyPair;
+  /**
+   * Certificate mode (公钥证书模式): the sandbox's own CA issues Alipay's certificate and the app
+   * certificate (kept in <dataDir>/certs/, created on first start; see certs.ts). Requests must carry
+   * app_cert_sn and alipay_root_cert_sn; answers and notifies name alipay_cert_sn.
+   */
+  certMode?: boolean;
   /** default LOCAL_MERCHANT.appId (core/config) */
   appId?: string;
   /** default LOCAL_MERCHANT.sellerId (core/config) */
@@ -69,8 +77,12 @@ export const DEFAULT_BUYER: Buyer = { id: "2088102000000001", logonId: "sandbox-
 export function createSandbox(options: SandboxOptions): Sandbox {
   const log = options.logger ?? createLogger("sandbox");
   const keys = options.alipayKeys ?? (options.dataDir ? loadOrCreateAlipayKeys(options.dataDir) : generateRsaKeyPair());
+  const appId = options.appId ?? LOCAL_MERCHANT.appId;
+  const certs = options.certMode
+    ? new SandboxCertAuthority({ appId, merchantPublicKey: options.merchantPublicKey, dataDir: options.dataDir, alipayKeys: keys })
+    : null;
   const gateway = new SandboxGateway({
-    appId: options.appId ?? LOCAL_MERCHANT.appId,
+    appId,
     sellerId: options.sellerId ?? LOCAL_MERCHANT.sellerId,
     sellerEmail: options.sellerEmail ?? "sandbox-seller@example.com",
     buyer: options.buyer ?? DEFAULT_BUYER,
@@ -86,6 +98,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       // Normalised once: a malformed merchant key fails here, at start, not on the first request.
       merchantPublicKey: publicKeyPem(options.merchantPublicKey),
     },
+    certs,
     log,
     publicUrl: options.publicUrl ?? "http://127.0.0.1:3003",
   });
@@ -96,6 +109,12 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.get("/healthz", (_req, res) => void res.json({ ok: true, role: "sandbox" }));
   app.get("/readyz", (_req, res) => void res.json({ ok: true, role: "sandbox" }));
   app.get("/sandbox/alipay-public-key", (_req, res) => void res.type("text/plain").send(gateway.alipayPublicKeyPem));
+  app.get("/sandbox/certs/:file", (req, res) => {
+    const c = gateway.certInfo();
+    const pem = c && ({ "app.crt": c.appCertPem, "alipay.crt": c.alipayCertPem, "root.crt": c.alipayRootCertPem } as Record<string, string>)[req.params.file];
+    if (!pem) return void res.status(404).json({ error: { code: "not_found", message: c ? "one of app.crt, alipay.crt, root.crt" : "the sandbox is in key mode (SANDBOX_CERT_MODE=1 for certificate mode)" } });
+    res.type("application/x-x509-ca-cert").send(pem);
+  });
   app.use(createGatewayRouter({ trades: gateway.trades, faults: gateway.faults, signer: gateway.signer, appId: gateway.appId, buyer: gateway.buyer, log, hung: gateway.hung, bills: gateway.bills }));
   app.use(createBillDownloadRouter(gateway.bills));
   app.use(CASHIER_PREFIX, createCashierRouter(gateway.trades, gateway.buyer));

@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   SANDBOX_APP_ID: z.string().regex(/^\d{16}$/, "expected a 16-digit app id").default(LOCAL_MERCHANT.appId),
   SANDBOX_SELLER_ID: z.string().regex(/^2088\d{12}$/, "expected 2088 followed by 12 digits").default(LOCAL_MERCHANT.sellerId),
   SANDBOX_PUBLIC_URL: httpUrl.optional(),
+  SANDBOX_CERT_MODE: z.enum(["0", "1", "true", "false"], { error: "expected 1/true (certificate mode) or 0/false (key mode)" }).default("0"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -36,6 +37,8 @@ export interface SandboxEnvConfig {
   merchantPublicKeyFile: string;
   appId: string;
   sellerId: string;
+  /** certificate mode (公钥证书模式): certificates in <dataDir>/certs/ */
+  certMode: boolean;
   /** how merchants and browsers reach the sandbox; default http://<host>:<port> */
   publicUrl: string;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
@@ -66,6 +69,7 @@ export function loadSandboxEnv(env: NodeJS.ProcessEnv = process.env): SandboxEnv
     merchantPublicKeyFile: e.SANDBOX_MERCHANT_PUBLIC_KEY_FILE,
     appId: e.SANDBOX_APP_ID,
     sellerId: e.SANDBOX_SELLER_ID,
+    certMode: e.SANDBOX_CERT_MODE === "1" || e.SANDBOX_CERT_MODE === "true",
     publicUrl: e.SANDBOX_PUBLIC_URL ?? `http://${e.SANDBOX_HOST}:${e.SANDBOX_PORT}`,
     logLevel: e.LOG_LEVEL,
   };

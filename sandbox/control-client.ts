@@ -1,4 +1,4 @@
-import type { ActiveFault, FaultBodyInput, NotifyAttempt, NotifyRecord, SandboxInfo, Trade } from "./types.ts";
+import type { ActiveFault, FaultBodyInput, NotifyAttempt, NotifyRecord, SandboxCertInfo, SandboxInfo, Trade } from "./types.ts";
 
 // Typed client of the sandbox control API (control.ts), for tests, benches and demo scripts.
 // Uses only fetch and type imports, so it loads nothing of the server.
@@ -130,6 +130,16 @@ export class SandboxControl {
   async clearFaults(outTradeNo?: string): Promise<ActiveFault[]> {
     const q = outTradeNo === undefined ? "" : `?outTradeNo=${encodeURIComponent(outTradeNo)}`;
     return (await this.call<{ removed: ActiveFault[] }>("DELETE", `/faults${q}`)).removed;
+  }
+
+  /** Certificate mode: serial numbers, file paths and PEMs of the three certificates (409 in key mode). */
+  certs(): Promise<SandboxCertInfo> {
+    return this.call("GET", "/certs");
+  }
+
+  /** Certificate mode: Alipay rotates its certificate; returns the previous and the new SN. */
+  rotateAlipayCert(): Promise<{ previousSn: string; sn: string }> {
+    return this.call("POST", "/certs/rotate", {});
   }
 
   async reset(): Promise<void> {

@@ -121,6 +121,20 @@ export function createControlRouter(gw: SandboxGateway): Router {
     res.json({ removed: gw.faults.clear(out) });
   });
 
+  router.get("/certs", (_req, res) => {
+    const info = gw.certInfo();
+    if (!info) return problem(res, 409, "key_mode", "the sandbox is in key mode (start it with SANDBOX_CERT_MODE=1 / certMode: true)");
+    res.json(info);
+  });
+
+  // Alipay rotates its certificate: from now on every answer and notify (retries of older ones
+  // included) is signed by the new certificate and names it in alipay_cert_sn.
+  router.post("/certs/rotate", (_req, res) => {
+    const rotated = gw.rotateAlipayCert();
+    if (!rotated) return problem(res, 409, "key_mode", "the sandbox is in key mode (start it with SANDBOX_CERT_MODE=1 / certMode: true)");
+    res.json(rotated);
+  });
+
   router.post("/reset", async (_req, res) => {
     await gw.reset();
     res.json({ ok: true });

@@ -13,6 +13,7 @@ export const API_METHODS = [
   "alipay.trade.refund",
   "alipay.trade.fastpay.refund.query",
   "alipay.data.dataservice.bill.downloadurl.query",
+  "alipay.open.app.alipaycert.download",
 ] as const;
 export type SandboxApiMethod = (typeof API_METHODS)[number];
 
@@ -66,6 +67,8 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("aopSubCodes"), methods, times }).strict(),
   /** Answers and notifications in GBK (charset=GBK, signed over the GBK bytes), like an app configured for GBK. */
   z.object({ kind: z.literal("gbkCharset"), times }).strict(),
+  /** Certificate mode: notifies carry alipay_cert_sn inside the signed text, or not at all (default: outside it). */
+  z.object({ kind: z.literal("notifyCertSn"), placement: z.enum(["signed", "absent"]), times }).strict(),
   /** The next payment is by a buyer known by buyer_open_id (newer apps) instead of buyer_id / buyer_user_id. */
   z.object({ kind: z.literal("buyerOpenId"), openId: z.string().min(1).max(128).optional(), times: times.default(1) }).strict(),
 ]);

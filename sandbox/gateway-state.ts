@@ -1,13 +1,14 @@
 import type { Response } from "express";
 import type { Logger } from "pino";
 import { BillDesk } from "./bill/desk.ts";
+import type { SandboxCertAuthority } from "./certs.ts";
 import { FaultStore } from "./faults.ts";
 import { TradeLedger } from "./ledger.ts";
 import { ALIPAY_RETRY_SCHEDULE_MS, NotifyDelivery } from "./notify-delivery.ts";
 import { SandboxSigner, type SandboxKeys } from "./signing.ts";
 import { Timers } from "./timers.ts";
 import { TradeService, type Buyer } from "./trades.ts";
-import type { SandboxInfo } from "./types.ts";
+import type { SandboxCertInfo, SandboxInfo } from "./types.ts";
 
 // Everything the emulator knows and does, without HTTP: trades, notifications, faults, timers, keys.
 // The express app (app.ts) is a thin layer over this; tests and benches can reach it directly as
@@ -29,6 +30,8 @@ export interface SandboxGatewayOptions {
   /** JSON file of the trade ledger; null = memory only */
   ledgerFile: string | null;
   keys: SandboxKeys;
+  /** certificate mode (certs.ts); null: key mode */
+  certs?: SandboxCertAuthority | null;
   log: Logger;
   publicUrl: string;
 }
@@ -50,7 +53,7 @@ export class SandboxGateway {
   constructor(private readonly o: SandboxGatewayOptions) {
     this.publicUrl = o.publicUrl;
     this.ledger = new TradeLedger(o.ledgerFile, o.log);
-    this.signer = new SandboxSigner(o.keys);
+    this.signer = new SandboxSigner(o.keys, o.certs ?? null);
     this.retryScheduleMs = (o.retryScheduleMs ?? ALIPAY_RETRY_SCHEDULE_MS).map((ms) => Math.max(1, Math.round(ms * o.timeFactor)));
     this.delivery = new NotifyDelivery({
       ledger: this.ledger,
@@ -93,12 +96,45 @@ export class SandboxGateway {
   }
 
   get alipayPublicKeyPem(): string {
-    return this.o.keys.alipayPublicKeyPem;
+    return this.signer.alipayPublicKeyPem;
   }
 
-  /** The sandbox's Alipay private key, for tests and benchmarks that forge notifications (buildSignedNotify). */
+  /**
+   * The sandbox's Alipay private key, for tests and benchmarks that forge notifications (buildSignedNotify).
+   * Certificate mode: the current certificate's key (it changes when the certificate is rotated).
+   */
   get alipayPrivateKeyPem(): string {
-    return this.o.keys.alipayPrivateKeyPem;
+    return this.signer.alipayPrivateKeyPem;
+  }
+
+  /** Certificate mode: the CA, Alipay's certificates and the app certificate; null in key mode. */
+  get certs(): SandboxCertAuthority | null {
+    return this.signer.certs;
+  }
+
+  /** Certificate mode (control API): what a merchant configures, and which certificate signs now. */
+  certInfo(): SandboxCertInfo | null {
+    const c = this.signer.certs;
+    if (!c) return null;
+    return {
+      appCertSn: c.appCertSn,
+      alipayRootCertSn: c.rootCertSn,
+      alipayCertSn: c.current.sn,
+      alipayCerts: c.generations.map((g) => ({ sn: g.sn, createdAt: g.createdAt })),
+      ...c.files(),
+      appCertPem: c.appCertPem,
+      alipayCertPem: c.current.chainPem,
+      alipayRootCertPem: c.rootBundlePem,
+    };
+  }
+
+  /** Certificate mode: Alipay rotates its certificate; answers and notifies are signed by the new one from now on. */
+  rotateAlipayCert(): { previousSn: string; sn: string } | null {
+    const c = this.signer.certs;
+    if (!c) return null;
+    const { previousSn, sn } = c.rotate();
+    this.o.log.info({ previousSn, sn }, "sandbox: Alipay certificate rotated");
+    return { previousSn, sn };
   }
 
   info(): SandboxInfo {
@@ -108,8 +144,9 @@ export class SandboxGateway {
       gatewayUrl: `${this.publicUrl}/gateway.do`,
       publicUrl: this.publicUrl,
       timeFactor: this.o.timeFactor,
-      alipayPublicKeyPem: this.o.keys.alipayPublicKeyPem,
+      alipayPublicKeyPem: this.alipayPublicKeyPem,
       retryScheduleMs: this.retryScheduleMs,
+      certMode: this.signer.certs ? { appCertSn: this.signer.certs.appCertSn, alipayRootCertSn: this.signer.certs.rootCertSn, alipayCertSn: this.signer.certs.current.sn } : null,
     };
   }
 

@@ -38,6 +38,7 @@ try {
     appId: config.appId,
     sellerId: config.sellerId,
     timeFactor: config.timeFactor,
+    certMode: config.certMode,
     publicUrl: process.env.SANDBOX_PUBLIC_URL ? config.publicUrl : undefined,
     logger: log,
   });
@@ -55,6 +56,13 @@ log.info(
 );
 // One plain line for launchers and humans (the URL matters when SANDBOX_PORT=0).
 process.stdout.write(`sandbox listening on ${url}\n`);
+const certs = sandbox.gateway.certInfo();
+if (certs) {
+  // What the merchant's configuration needs in certificate mode (docs/operations.md, go-live checklist).
+  process.stdout.write(
+    `sandbox certificate mode: ALIPAY_APP_CERT_FILE=${certs.appCertFile} ALIPAY_CERT_FILE=${certs.alipayCertFile} ALIPAY_ROOT_CERT_FILE=${certs.alipayRootCertFile}\n`,
+  );
+}
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

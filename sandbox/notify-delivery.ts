@@ -139,7 +139,9 @@ export class NotifyDelivery {
       params.charset = "GBK";
       applied.push("gbk");
     }
-    params = this.o.signer.signCallback(params, gbk ? "gbk" : "utf-8");
+    const certSn = this.o.signer.certs ? faults.take("notifyCertSn", scope) : undefined;
+    if (certSn) applied.push(`alipay_cert_sn ${certSn.placement}`);
+    params = this.o.signer.signCallback(params, gbk ? "gbk" : "utf-8", certSn?.placement ?? "unsigned");
     if (faults.take("corruptNotifySignature", scope)) {
       params.sign = corruptBase64(params.sign!);
       applied.push("corruptSignature");

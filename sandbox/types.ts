@@ -108,4 +108,25 @@ export interface SandboxInfo {
   timeFactor: number;
   alipayPublicKeyPem: string;
   retryScheduleMs: number[];
+  /** certificate mode: the serial numbers in force; null in key mode */
+  certMode: { appCertSn: string; alipayRootCertSn: string; alipayCertSn: string } | null;
+}
+
+/** GET /sandbox/control/certs: the certificate-mode files and serial numbers. */
+export interface SandboxCertInfo {
+  appCertSn: string;
+  /** what alipay_root_cert_sn must be: the RSA-signed certificates of the bundle, "_"-joined */
+  alipayRootCertSn: string;
+  /** the certificate that signs now */
+  alipayCertSn: string;
+  /** every certificate issued, oldest first (all downloadable) */
+  alipayCerts: { sn: string; createdAt: number }[];
+  /** paths in the sandbox's data dir (null when it keeps nothing on disk) */
+  appCertFile: string | null;
+  alipayCertFile: string | null;
+  alipayRootCertFile: string | null;
+  appCertPem: string;
+  /** the current certificate followed by its intermediate CA */
+  alipayCertPem: string;
+  alipayRootCertPem: string;
 }

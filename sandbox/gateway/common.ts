@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseYuan } from "../../core/money/index.ts";
 import type { BillDesk } from "../bill/desk.ts";
+import type { SandboxCertAuthority } from "../certs.ts";
 import type { FaultStore } from "../faults.ts";
 import type { TradeService } from "../trades.ts";
 import type { SandboxApiMethod, Trade } from "../types.ts";
@@ -14,6 +15,8 @@ export interface ApiContext {
   faults?: FaultStore;
   /** the bill desk (bill download URL query); see sandbox/bill/desk.ts */
   bills?: BillDesk;
+  /** certificate mode: the sandbox's CA (alipaycert.download) */
+  certs?: SandboxCertAuthority | null;
 }
 
 /** One API method: its biz_content schema, the trade it concerns (for per-trade faults), and the answer. */

@@ -25,6 +25,12 @@ export type UnsignedAnswer = "absent" | "empty";
 export class GatewayError extends Error {
   /** set for the refusals Alipay does not sign */
   unsigned?: UnsignedAnswer;
+  /**
+   * Certificate mode: signed, but without alipay_cert_sn. A public capture of a real 40002
+   * isv.missing-app-cert-sn answer has the method's node and a sign, and no alipay_cert_sn: the
+   * certificate refusals are signed the way a key-mode answer is.
+   */
+  withoutCertSn?: boolean;
 
   constructor(
     readonly code: string,
@@ -53,6 +59,13 @@ export function unknownResultError(kind: "isp.unknow-error" | "ACQ.SYSTEM_ERROR"
   return kind === "isp.unknow-error"
     ? new GatewayError(CODE.unavailable.code, CODE.unavailable.msg, "isp.unknow-error", "系统繁忙")
     : business(kind, "系统错误");
+}
+
+/** A refusal about the certificate parameters: signed, not naming a certificate (see withoutCertSn). */
+export function certRefusal(subCode: string, subMsg: string): GatewayError {
+  const err = invalid(subCode, subMsg);
+  err.withoutCertSn = true;
+  return err;
 }
 
 /** An error answered without a signature. */

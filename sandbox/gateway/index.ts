@@ -8,6 +8,7 @@ import type { Buyer, TradeService } from "../trades.ts";
 import type { SandboxApiMethod } from "../types.ts";
 import type { BillDesk } from "../bill/desk.ts";
 import { billDownloadUrlQuery } from "./bill-download.ts";
+import { alipayCertDownload } from "./cert-download.ts";
 import { tradeClose } from "./close.ts";
 import type { AnyApiHandler, ApiContext } from "./common.ts";
 import iconv from "iconv-lite";
@@ -31,6 +32,7 @@ const HANDLERS: Record<Exclude<SandboxApiMethod, "alipay.trade.page.pay">, AnyAp
   "alipay.trade.refund": tradeRefund,
   "alipay.trade.fastpay.refund.query": tradeRefundQuery,
   "alipay.data.dataservice.bill.downloadurl.query": billDownloadUrlQuery,
+  "alipay.open.app.alipaycert.download": alipayCertDownload,
 };
 
 export interface GatewayDeps {
@@ -47,9 +49,9 @@ export interface GatewayDeps {
 
 export function createGatewayRouter(deps: GatewayDeps): Router {
   const router = Router();
-  const ctx: ApiContext = { trades: deps.trades, bills: deps.bills, faults: deps.faults };
+  const ctx: ApiContext = { trades: deps.trades, bills: deps.bills, faults: deps.faults, certs: deps.signer.certs };
 
-  const sendJson = (res: Response, method: string | null, node: ResponseNode, opts: { corrupt?: boolean; unsigned?: GatewayError["unsigned"]; scope?: string | null } = {}) => {
+  const sendJson = (res: Response, method: string | null, node: ResponseNode, opts: { corrupt?: boolean; unsigned?: GatewayError["unsigned"]; withoutCertSn?: boolean; scope?: string | null } = {}) => {
     const key = method ? responseKeyFor(method) : "error_response";
     const m = (method ?? undefined) as SandboxApiMethod | undefined;
     const scope = opts.scope ?? null;
@@ -58,7 +60,7 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
       node = { ...node, sub_code: `aop.${node.sub_code}` };
     }
     const gbk = m !== undefined && deps.faults.take("gbkCharset", scope) !== undefined;
-    const text = deps.signer.signResponse(key, node, { corruptSignature: opts.corrupt, unsigned: opts.unsigned, charset: gbk ? "gbk" : "utf-8" });
+    const text = deps.signer.signResponse(key, node, { corruptSignature: opts.corrupt, unsigned: opts.unsigned, withoutCertSn: opts.withoutCertSn, charset: gbk ? "gbk" : "utf-8" });
     if (gbk) res.status(200).type("application/json; charset=GBK").send(iconv.encode(text, "gbk"));
     else res.status(200).type("application/json; charset=utf-8").send(text);
   };
@@ -104,7 +106,7 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
       // A browser opening a page-pay URL gets an error page, like Alipay's, instead of JSON.
       const isPage = (params?.method ?? PAGE_PAY_IN_URL.exec(req.originalUrl)?.[1]) === "alipay.trade.page.pay";
       if (isPage) res.status(400).type("html").send(renderGatewayErrorPage(err));
-      else sendJson(res, method, err.node(), { unsigned: err.unsigned, scope: scopeOfError(params) });
+      else sendJson(res, method, err.node(), { unsigned: err.unsigned, withoutCertSn: err.withoutCertSn, scope: scopeOfError(params) });
     }
   });
 

@@ -5,7 +5,7 @@ import { isSignType, type SignType } from "../../core/alipay/signature.ts";
 import { API_METHODS } from "../faults.ts";
 import type { SandboxSigner } from "../signing.ts";
 import type { SandboxApiMethod } from "../types.ts";
-import { business, invalid, missing, unsignedError } from "./errors.ts";
+import { business, certRefusal, invalid, missing, unsignedError } from "./errors.ts";
 
 // Reading a gateway.do request the way Alipay does (docs/alipay-protocol.md §1.4): system parameters in the query,
 // biz_content (and the SDK's alipay_sdk) in the urlencoded body — or everything in one of them (page pay
@@ -74,6 +74,7 @@ export function checkPublicParams(params: Record<string, string>, appId: string,
   if (!TIMESTAMP.test(params.timestamp!)) throw invalid("isv.invalid-timestamp", "非法的时间戳参数");
   if (params.version !== "1.0") throw invalid("isv.invalid-parameter", "版本号错误");
   if (params.app_id !== appId) throw unsignedError(invalid("isv.invalid-app-id", "无效的AppID参数"), "absent");
+  if (signer.certs) checkCertParams(params, signer.certs);
 
   const verified = signer.verifyRequest(params, signType);
   if (!verified.valid) {
@@ -86,6 +87,21 @@ export function checkPublicParams(params: Record<string, string>, appId: string,
     ), "empty");
   }
   return { params, method, signType };
+}
+
+/**
+ * Certificate mode (docs/alipay-protocol.md §1.1): the app certificate named by app_cert_sn carries the
+ * key the request is verified with, so these come before the signature. The root SN must be exactly
+ * what the official SDKs compute: the RSA-signed certificates of the bundle only; a merchant that also
+ * counts the bundle's non-RSA root sends a longer value and is refused, as a wrong root would be.
+ */
+function checkCertParams(params: Record<string, string>, certs: { appCertSn: string; rootCertSn: string }): void {
+  const appCertSn = params.app_cert_sn ?? "";
+  const rootCertSn = params.alipay_root_cert_sn ?? "";
+  if (appCertSn === "") throw certRefusal("isv.missing-app-cert-sn", "缺少应用公钥证书序列号");
+  if (appCertSn !== certs.appCertSn) throw certRefusal("isv.app-cert-not-exist", `应用公钥证书不存在: app_cert_sn=${appCertSn.slice(0, 64)}`);
+  if (rootCertSn === "") throw certRefusal("isv.missing-alipay-root-cert-sn", "缺少支付宝根证书序列号");
+  if (rootCertSn !== certs.rootCertSn) throw certRefusal("isv.invalid-alipay-root-cert-sn", `支付宝根证书序列号无效: alipay_root_cert_sn=${rootCertSn.slice(0, 200)}`);
 }
 
 /** biz_content as JSON, validated by the method's schema; failures are 40004 ACQ.INVALID_PARAMETER. */
