@@ -61,7 +61,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   // Refund commands only write rows and enqueue: the worker talks to Alipay.
   const refundDeps = createRefundDeps({
     prisma, config, logger, queues,
-    alipay: "refund" in orderDeps.alipay ? (orderDeps.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger),
+    alipay: "refund" in orderDeps.alipay ? (orderDeps.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma),
   });
   const { loader, components } = createComponents();
   const orders = createOrderResource(prisma);

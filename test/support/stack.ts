@@ -10,6 +10,9 @@
 //   await stack.close();
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Course, Order, OrderStatus, PrismaClient } from "@prisma/client";
 import type { Logger } from "pino";
 import { createApiApp, createApiServices, type ApiServices } from "../../api/app.ts";
@@ -38,6 +41,12 @@ export interface StackOptions {
   sandbox?: Partial<Pick<SandboxOptions, "timeFactor" | "notifyTimeoutMs" | "retryScheduleMs">>;
   /** PostgreSQL pool size of the in-process roles (default 10). */
   poolSize?: number;
+  /**
+   * Certificate mode (公钥证书模式): the sandbox runs its CA (files in a temp data dir) and the roles
+   * are configured with ALIPAY_APP_CERT_FILE / ALIPAY_CERT_FILE / ALIPAY_ROOT_CERT_FILE instead of
+   * ALIPAY_PUBLIC_KEY.
+   */
+  certMode?: boolean;
 }
 
 export interface TestBuyer {
@@ -114,6 +123,13 @@ function deferredServer(): { server: Server; setHandler(h: (req: IncomingMessage
   return { server, setHandler: (h) => (handler = h) };
 }
 
+/** The Alipay half of the roles' configuration: the three certificate files, or the Alipay public key. */
+function certModeEnv(sandbox: Sandbox): Record<string, string> {
+  const certs = sandbox.gateway.certInfo();
+  if (!certs) return { ALIPAY_PUBLIC_KEY: sandbox.gateway.alipayPublicKeyPem };
+  return { ALIPAY_APP_CERT_FILE: certs.appCertFile!, ALIPAY_CERT_FILE: certs.alipayCertFile!, ALIPAY_ROOT_CERT_FILE: certs.alipayRootCertFile! };
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const keys = throwawayKeys();
   const logLevel = (process.env.LOG_LEVEL ?? "silent") as Config["logLevel"];
@@ -124,9 +140,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
+    // Certificate mode keeps its certificate files in a data dir the roles' config reads.
+    const certDir = options.certMode ? mkdtempSync(join(tmpdir(), `coursepay-certs-${options.name.replace(/[^A-Za-z0-9_-]/g, "_")}-`)) : null;
+    if (certDir) closers.push(async () => rmSync(certDir, { recursive: true, force: true }));
     const sandbox = createSandbox({
       merchantPublicKey: keys.app.publicKeyPem,
-      dataDir: null,
+      dataDir: certDir,
+      certMode: options.certMode,
       alipayKeys: keys.alipay,
       timeFactor: options.sandbox?.timeFactor ?? 0.001,
       notifyTimeoutMs: options.sandbox?.notifyTimeoutMs ?? 5000,
@@ -163,7 +183,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       SANDBOX_PUBLIC_URL: sb.url,
       ALIPAY_GATEWAY: "sandbox",
       ALIPAY_APP_PRIVATE_KEY: keys.app.privateKeyPem,
-      ALIPAY_PUBLIC_KEY: keys.alipay.publicKeyPem,
+      ...certModeEnv(sandbox),
       ALIPAY_TIMEOUT_MS: "3000",
       ...options.env,
     };
