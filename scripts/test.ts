@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, statSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { deleteRedisPrefix, dropDatabase, ensureDatabaseExists, ensureLocalServices } from "./local-services.ts";
+import { cloneDatabase, deleteRedisPrefix, dropDatabasesStartingWith, ensureDatabaseExists, ensureLocalServices } from "./local-services.ts";
 import { ensurePrismaClient, migrateDeploy } from "./prisma-cli.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -90,6 +90,12 @@ try {
   };
   mkdirSync(env.COURSEPAY_ARTIFACTS_DIR!, { recursive: true });
   await migrateDeploy(env);
+  // An untouched copy of the migrated database: a test file that needs a database of its own (every
+  // e2e file: test/support/database.ts) clones it, since nobody is ever connected to it.
+  const templateUrl = new URL(databaseUrl);
+  templateUrl.pathname = `/coursepay_test_${runId}_template`;
+  await cloneDatabase(databaseUrl, templateUrl.toString());
+  env.COURSEPAY_TEST_TEMPLATE_DATABASE_URL = templateUrl.toString();
   step(`${files.length} test files (${suites[suite].join(", ")})`);
   exitCode = await run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...extra, ...files], env);
 } catch (e) {
@@ -97,7 +103,8 @@ try {
   exitCode = 1;
 } finally {
   if (!process.env.KEEP_TEST_DATA) {
-    await dropDatabase(databaseUrl).catch((e) => process.stderr.write(`[test] could not drop the test database: ${e.message}\n`));
+    // The run's database, its template and any per-file clone a crashed file left behind.
+    await dropDatabasesStartingWith(databaseUrl, `coursepay_test_${runId}`).catch((e) => process.stderr.write(`[test] could not drop the test databases: ${e.message}\n`));
     await deleteRedisPrefix(services.redisUrl, redisPrefix).catch((e) => process.stderr.write(`[test] could not clean Redis keys: ${e.message}\n`));
   }
   await services.stop();

@@ -60,7 +60,9 @@ export function orderResourceOptions(deps: {
     options: {
       navigation: { name: "payments", icon: "ShoppingCart" },
       sort: { sortBy: "createdAt", direction: "desc" },
-      listProperties: ["id", "outTradeNo", "buyer", "subject", "totalFen", "status", "tradeNo", "createdAt"],
+      // No Alipay trade number here: 28 digits wide, it pushed the row and its actions menu past a
+      // laptop window's edge. It is on the order page, and the search box finds an order by it.
+      listProperties: ["id", "outTradeNo", "buyer", "subject", "totalFen", "status", "createdAt"],
       filterProperties: ["q", "status", "createdAt", "buyer", "outTradeNo", "tradeNo", "needsReview"],
       // "What happened to this order and why" first: the identity, the status, then the timeline.
       showProperties: [

@@ -6,3 +6,4 @@ export { waitFor, sleep, type WaitOptions } from "./wait.ts";
 export { provisionServices, type ProvisionedServices } from "./services.ts";
 export { cpuMeter, cpuSeconds, rssBytes } from "./proc.ts";
 export { statementStats, type StatementStats } from "./pg-statements.ts";
+export { useOwnDatabase } from "./database.ts";
