@@ -16,7 +16,8 @@ import AdminJS, { Router as AdminRouter, type BrandingOptions, type PageContext 
 import { buildRoutes } from "@adminjs/express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
 import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
-import { httpMetrics, metricsRoute, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
+import { readSweepHealth } from "../core/health/sweep.ts";
+import { httpMetrics, metricsRoute, queueDepthOf, setQueueDepthSource, setSweepHealthSource } from "../core/metrics/index.ts";
 import { alipayFromConfig, createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
@@ -56,6 +57,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   const queues = options.queues ?? createQueues(config);
   if (!options.queues) lifecycle.onShutdown("admin queues", () => queues.close());
   setQueueDepthSource(queueDepthOf(queues.all())); // coursepay_queue_jobs on the admin's /metrics too
+  setSweepHealthSource(() => readSweepHealth(redis, config.redisPrefix)); // and whether reconciliation is failing now
   const orderDeps = options.orderDeps ?? createOrderDeps({ prisma, config, logger, queues });
 
   // Refund commands only write rows and enqueue: the worker talks to Alipay.

@@ -1,6 +1,7 @@
 import express from "express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
 import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
+import { rateLimitStore } from "../core/http/rate-limit.ts";
 import { httpMetrics, metricsRoute } from "../core/metrics/index.ts";
 import { createOrderDeps, type IntakeDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
@@ -33,6 +34,8 @@ export function createApiServices(ctx: RoleContext, overrides: Partial<Pick<Orde
 
 export function createApiApp(ctx: RoleContext, services: ApiServices = createApiServices(ctx)): express.Express {
   const app = express();
+  // Every limiter counts in Redis, shared by all api replicas (core/http/rate-limit.ts).
+  const stores = (name: string) => rateLimitStore({ redis: ctx.redis, redisPrefix: ctx.config.redisPrefix, logger: ctx.logger }, name);
   app.disable("x-powered-by");
   app.disable("etag");
   // https public URL ⇒ a TLS-terminating proxy in front (as in admin/app.ts): believe its
@@ -45,10 +48,10 @@ export function createApiApp(ctx: RoleContext, services: ApiServices = createApi
   app.use(accessLog(ctx.logger));
   app.use(httpMetrics());
   // Before the JSON parser: the notify body must reach intake as untouched bytes.
-  app.use(alipayRoutes({ intake: services.orders, notifyBodyBytes: ctx.config.limits.notifyBodyBytes, logger: ctx.logger }));
+  app.use(alipayRoutes({ intake: services.orders, notifyBodyBytes: ctx.config.limits.notifyBodyBytes, logger: ctx.logger, limits: ctx.config.limits, stores }));
   app.use(express.json({ limit: "16kb" }));
   app.use(openApiRoutes(ctx.config.urls.api));
-  app.use(buyerRateLimits({ tokenSecret: ctx.config.secrets.token }));
+  app.use(buyerRateLimits({ tokenSecret: ctx.config.secrets.token, limits: { registerPerAddress: ctx.config.limits.registerPerAddress }, stores }));
   // HTML for browsers; API clients asking the same paths fall through to the JSON routes.
   app.use(buyerPages({ prisma: ctx.prisma }));
   app.use(accountRoutes({ prisma: ctx.prisma, tokenSecret: ctx.config.secrets.token }));

@@ -52,9 +52,9 @@ export const OPERATIONS: OperationSpec[] = [
   // ---- accounts ----
   {
     method: "post", path: "/auth/register", tag: "accounts", summary: "Create a buyer account",
-    description: "Answers a session: the bearer token for the order routes.",
+    description: "Answers a session: the bearer token for the order routes. Rate-limited per client address (every attempt).",
     body: { json: S.RegisterRequest },
-    responses: { 201: { description: "Account created", content: [json(S.Session)] }, 400: invalid, 409: error("An account with this email already exists") },
+    responses: { 201: { description: "Account created", content: [json(S.Session)] }, 400: invalid, 409: error("An account with this email already exists"), 429: rateLimited },
   },
   {
     method: "post", path: "/auth/login", tag: "accounts", summary: "Log in",
@@ -132,13 +132,17 @@ export const OPERATIONS: OperationSpec[] = [
       200: { description: "Recorded", content: [{ text: "`success`" }] },
       400: { description: "Not verified (forged, corrupted, unparseable)", content: [{ text: "`failure`" }] },
       413: { description: "Body larger than NOTIFY_BODY_LIMIT_BYTES", content: [{ text: "`failure`" }] },
+      429: { description: "Not verified, and the sender's address is over NOTIFY_REJECTED_LIMIT_PER_ADDRESS: not recorded (a verified notify is never refused)", content: [{ text: "`failure`" }] },
       503: { description: "Not recorded (database or Redis unavailable): Alipay retries", content: [{ text: "`failure`" }] },
     },
   },
   {
     method: "get", path: "/alipay/return", tag: "alipay", summary: "Buyer's return from the Alipay cashier",
     description: "The browser is redirected here with signed query parameters. Never marks an order paid; prompts a payment check.",
-    responses: { 200: { description: "\"Confirming payment\" page", content: [page] }, 400: { description: "The return did not verify", content: [page] } },
+    responses: {
+      200: { description: "\"Confirming payment\" page", content: [page] }, 400: { description: "The return did not verify", content: [page] },
+      429: { description: "The address is over RETURN_LIMIT_PER_ADDRESS: not recorded", content: [{ text: "too many requests; try again later" }] },
+    },
   },
   // ---- pages ----
   { method: "get", path: "/", tag: "pages", summary: "Course catalog (page)", responses: { 200: { description: "HTML", content: [page] } } },

@@ -4,7 +4,8 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
 import { ZodError } from "zod";
 import { runWithWork } from "../core/logging/index.ts";
-import { metrics, queueDepthOf, setQueueDepthSource } from "../core/metrics/index.ts";
+import { readSweepHealth, recordSweepResult } from "../core/health/sweep.ts";
+import { metrics, queueDepthOf, setQueueDepthSource, setSweepHealthSource } from "../core/metrics/index.ts";
 import {
   alipayFromConfig, applyNotification, checkPayment, createOrderDeps, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
 } from "../core/orders/index.ts";
@@ -126,6 +127,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
         );
         const rr = await runRefundSweep({ prisma, queues, logger }, { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds });
         metrics.sweeps.inc({ result: "ok" });
+        await recordSweepResult(ctx.redis, config.redisPrefix, true).catch((e) => logger.warn({ err: (e as Error).message }, "could not record the sweep's success"));
         metrics.sweepOrders.inc(r.enqueued);
         if (r.enqueued) logger.info({ slot: data.slot, ...r }, "reconciliation sweep enqueued payment checks");
         // The same tick keeps the callback inbox settled (one sweep job per slot across replicas).
@@ -141,6 +143,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
         return { ...r, ...rr, inbox, slot: data.slot, worker: process.pid };
       } catch (e) {
         metrics.sweeps.inc({ result: "error" });
+        await recordSweepResult(ctx.redis, config.redisPrefix, false).catch(() => {});
         throw e;
       } finally {
         end();
@@ -168,6 +171,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   const workers = [notifyWorker, checkWorker, sweepWorker, refundWorker];
   for (const w of workers) w.on("error", (err) => logger.warn({ queue: w.name, err: err.message }, "queue worker error (reconnecting)"));
   setQueueDepthSource(queueDepthOf(queues.all()));
+  setSweepHealthSource(() => readSweepHealth(ctx.redis, config.redisPrefix));
 
   const ticks: SweepTicks | null = options.ticks === false ? null : startSweepTicks({ queues, intervalSeconds: config.reconcile.intervalSeconds, logger });
   await Promise.all(workers.map((w) => w.waitUntilReady()));

@@ -89,6 +89,13 @@ const EnvSchema = z.object({
   TOKEN_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   SESSION_SECRET: z.string().min(32, "expected at least 32 characters").optional(),
   NOTIFY_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
+  // Per-address limits of the api (docs/operations.md "Rate limits"), counted in Redis across replicas.
+  REGISTER_LIMIT_PER_ADDRESS: positiveInt(20),
+  REGISTER_LIMIT_WINDOW_MINUTES: positiveInt(60),
+  // Notifies that fail verification; a verified notify is never counted nor refused.
+  NOTIFY_REJECTED_LIMIT_PER_ADDRESS: positiveInt(30),
+  RETURN_LIMIT_PER_ADDRESS: positiveInt(60),
+  CALLBACK_LIMIT_WINDOW_MINUTES: positiveInt(10),
   // The callback inbox (docs/operations.md "Callback inbox"): refused callbacks that failed
   // verification are deleted after this many days; verified rows (evidence) are kept.
   INBOX_REJECTED_RETENTION_DAYS: positiveInt(30),
@@ -154,11 +161,25 @@ export interface Config {
   worker: { concurrency: number; lockMs: number };
   refunds: { approvalAboveFen: number; windowDays: number; settleDelaySeconds: number };
   secrets: { token: string; session: string };
-  limits: { notifyBodyBytes: number };
+  limits: {
+    notifyBodyBytes: number;
+    /** POST /auth/register per client address. */
+    registerPerAddress: RateLimit;
+    /** POST /alipay/notify bodies that fail verification, per client address. */
+    notifyRejectedPerAddress: RateLimit;
+    /** GET /alipay/return per client address. */
+    returnPerAddress: RateLimit;
+  };
   inbox: { rejectedRetentionDays: number; settleAfterSeconds: number };
   /** How times are shown to staff. */
   display: { timeZone: string };
   bills: BillSettings;
+}
+
+/** At most `limit` requests per client per `windowMs`. */
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
 }
 
 export interface BillSettings {
@@ -362,7 +383,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       settleDelaySeconds: env.REFUND_QUERY_DELAY_SECONDS,
     },
     secrets: { token, session },
-    limits: { notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES },
+    limits: {
+      notifyBodyBytes: env.NOTIFY_BODY_LIMIT_BYTES,
+      registerPerAddress: { limit: env.REGISTER_LIMIT_PER_ADDRESS, windowMs: env.REGISTER_LIMIT_WINDOW_MINUTES * 60_000 },
+      notifyRejectedPerAddress: { limit: env.NOTIFY_REJECTED_LIMIT_PER_ADDRESS, windowMs: env.CALLBACK_LIMIT_WINDOW_MINUTES * 60_000 },
+      returnPerAddress: { limit: env.RETURN_LIMIT_PER_ADDRESS, windowMs: env.CALLBACK_LIMIT_WINDOW_MINUTES * 60_000 },
+    },
     inbox: { rejectedRetentionDays: env.INBOX_REJECTED_RETENTION_DAYS, settleAfterSeconds: env.INBOX_SETTLE_AFTER_SECONDS },
     bills: {
       fetchAt: env.BILL_FETCH_AT,

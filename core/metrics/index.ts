@@ -38,6 +38,16 @@ export const metrics = {
   ),
   httpDuration: histogram("coursepay_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
     [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+  sweepConsecutiveFailures: new client.Gauge({
+    name: "coursepay_reconcile_sweep_consecutive_failures",
+    help: "Reconciliation sweeps failed in a row since the last success, across all workers (0 = healthy; sampled at scrape)",
+    registers: [registry],
+  }),
+  sweepLastSuccess: new client.Gauge({
+    name: "coursepay_reconcile_sweep_last_success_timestamp_seconds",
+    help: "When the last reconciliation sweep succeeded, on any worker (Unix seconds; sampled at scrape)",
+    registers: [registry],
+  }),
   queueDepth: new client.Gauge({
     name: "coursepay_queue_jobs", help: "Jobs in each queue by state (sampled at scrape)", labelNames: ["queue", "state"],
     registers: [registry],
@@ -49,6 +59,13 @@ let depthSource: DepthSource | null = null;
 /** Roles that can see the queues register how to count them; counted when /metrics is scraped. */
 export function setQueueDepthSource(source: DepthSource): void {
   depthSource = source;
+}
+
+type SweepHealthSource = () => Promise<{ consecutiveFailures: number; lastSuccessAt: number | null }>;
+let sweepHealthSource: SweepHealthSource | null = null;
+/** Roles that can see Redis register how to read the sweeps' health (core/health/sweep.ts); read at scrape. */
+export function setSweepHealthSource(source: SweepHealthSource): void {
+  sweepHealthSource = source;
 }
 
 /** A BullMQ queue as far as counting goes (structural: this module does not depend on bullmq). */
@@ -70,6 +87,15 @@ export const metricsRoute: RequestHandler = async (_req, res) => {
       for (const { queue, counts } of await depthSource()) {
         for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue, state }, n);
       }
+    } catch {
+      /* Redis down: keep the last sample; /readyz reports the outage */
+    }
+  }
+  if (sweepHealthSource) {
+    try {
+      const h = await sweepHealthSource();
+      metrics.sweepConsecutiveFailures.set(h.consecutiveFailures);
+      if (h.lastSuccessAt !== null) metrics.sweepLastSuccess.set(h.lastSuccessAt / 1000);
     } catch {
       /* Redis down: keep the last sample; /readyz reports the outage */
     }

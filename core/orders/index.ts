@@ -12,6 +12,6 @@ export {
   applyNotification, applyTradeStatus, cancelOrder, checkPayment, closeOrder, createOrder, newOutTradeNo, orderSubject, payUrlFor,
   recordApplyFailure, redriveNotification, settleInbox, AUTO_REDRIVE_LIMIT, type InboxUpkeepPolicy, type CheckSource, type CommandOutcome, type CommandResult, type OrderWithDetails,
 } from "./commands.ts";
-export { receiveNotify, receiveReturn, type IntakeDeps, type NotifyReply, type ReturnResult } from "./intake.ts";
+export { receiveNotify, receiveReturn, verifyNotify, type IntakeDeps, type NotifyReply, type ReturnResult, type VerifiedNotify } from "./intake.ts";
 export { claimDueOrders, leaseMs, type DueOrder, type Keyset } from "./reconcile.ts";
 export { CommandRefusedError, ConcurrentChangeError, NotificationNotFoundError, OrderInputError, OrderNotFoundError } from "./errors.ts";

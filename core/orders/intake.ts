@@ -49,7 +49,8 @@ function fen(value: string | undefined): number | null {
   return v !== null && v <= INT4_MAX ? v : null;
 }
 
-interface Verified {
+/** A notify body after parsing and signature verification (verifyNotify). */
+export interface VerifiedNotify {
   params: Record<string, string>;
   verified: boolean;
   /** Machine code then text, e.g. "signature wrong_key_or_tampered: …" */
@@ -70,7 +71,7 @@ async function keyForCallback(deps: IntakeDeps, params: Record<string, string>):
 const OPTIONAL_SIGNED = ["alipay_cert_sn"];
 
 /** Parse once, verify (rule V1), then type the fields. Nothing is believed before `verified`. */
-async function verifyBody(raw: Buffer | string, deps: IntakeDeps): Promise<Verified> {
+export async function verifyNotify(deps: IntakeDeps, raw: Buffer | string): Promise<VerifiedNotify> {
   // GBK apps get GBK notifies: the body's own charset parameter says how to decode it (charset.ts).
   const declared = declaredFormCharset(raw);
   const charset = normalizeCharset(declared);
@@ -87,7 +88,7 @@ async function verifyBody(raw: Buffer | string, deps: IntakeDeps): Promise<Verif
 }
 
 /** Inbox outcome and reason of a notify, given the order it names (null: none of ours). */
-function classify(v: Verified, order: { totalFen: number } | null, merchant: Merchant): { outcome: NotificationOutcome; reason: string } {
+function classify(v: VerifiedNotify, order: { totalFen: number } | null, merchant: Merchant): { outcome: NotificationOutcome; reason: string } {
   // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
   const outcome = intakeOutcome("notify", v.verified, order !== null, v.fields !== null);
   if (!v.verified || !v.fields) return { outcome, reason: v.reason };
@@ -97,9 +98,13 @@ function classify(v: Verified, order: { totalFen: number } | null, merchant: Mer
   return { outcome, reason: problems.length ? `merchant check failed: ${problems.join("; ")}` : v.reason };
 }
 
-export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer): Promise<NotifyReply> {
+/**
+ * `verified`: this body's verifyNotify result, when the caller verified it first (the api does, to
+ * count only unverified notifies against an address's limit without verifying twice).
+ */
+export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?: VerifiedNotify): Promise<NotifyReply> {
   metrics.callbacksReceived.inc({ kind: "notify" });
-  const v = await verifyBody(rawBody, deps);
+  const v = verified ?? (await verifyNotify(deps, rawBody));
   const claimed = fitColumn(v.params.out_trade_no, 64);
   if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
   else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });

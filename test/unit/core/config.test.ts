@@ -73,6 +73,19 @@ test("the inbox's retention and settle delay are validated positive whole number
   }
 });
 
+test("per-address limits: product defaults, overridable, validated positive whole numbers", () => {
+  const { notifyBodyBytes: _bytes, ...limits } = loadConfig(base).limits;
+  assert.deepEqual(limits, {
+    registerPerAddress: { limit: 20, windowMs: 3_600_000 },
+    notifyRejectedPerAddress: { limit: 30, windowMs: 600_000 },
+    returnPerAddress: { limit: 60, windowMs: 600_000 },
+  });
+  const set = loadConfig({ ...base, REGISTER_LIMIT_PER_ADDRESS: "5", REGISTER_LIMIT_WINDOW_MINUTES: "2", NOTIFY_REJECTED_LIMIT_PER_ADDRESS: "3", RETURN_LIMIT_PER_ADDRESS: "4", CALLBACK_LIMIT_WINDOW_MINUTES: "1" }).limits;
+  assert.deepEqual([set.registerPerAddress, set.notifyRejectedPerAddress, set.returnPerAddress], [{ limit: 5, windowMs: 120_000 }, { limit: 3, windowMs: 60_000 }, { limit: 4, windowMs: 60_000 }]);
+  const vars = ["REGISTER_LIMIT_PER_ADDRESS", "REGISTER_LIMIT_WINDOW_MINUTES", "NOTIFY_REJECTED_LIMIT_PER_ADDRESS", "RETURN_LIMIT_PER_ADDRESS", "CALLBACK_LIMIT_WINDOW_MINUTES"];
+  for (const v of vars) for (const bad of ["0", "-1", "1.5", "abc"]) assert.deepEqual(problemsOf({ ...base, [v]: bad }), [v], `${v}=${bad}`);
+});
+
 test("DISPLAY_TIME_ZONE: Asia/Shanghai by default, any IANA zone, an unknown name is named", () => {
   assert.equal(loadConfig(base).display.timeZone, "Asia/Shanghai");
   assert.equal(loadConfig({ ...base, DISPLAY_TIME_ZONE: "Europe/Berlin" }).display.timeZone, "Europe/Berlin");
