@@ -88,7 +88,7 @@ export function billResourceOptions(deps: { prisma: PrismaClient; components: Co
               const row = await prisma.billRow.findFirst({
                 where: { batchId: d.batchId, ...(d.outRequestNo ? { outRequestNo: d.outRequestNo } : { outTradeNo: d.outTradeNo ?? "", kind: "trade" }) },
               });
-              params.billRow = JSON.stringify(row ? { ...row, id: String(row.id) } : null);
+              params.billRow = JSON.stringify(row);
               if (d.orderId) {
                 const order = await prisma.order.findUnique({ where: { id: d.orderId }, select: { id: true, outTradeNo: true } });
                 if (order) params.timeline = JSON.stringify((await loadOrderView(prisma, order)).timeline);

@@ -4,7 +4,7 @@ export * from "./format.ts";
 export { BillFormatError, parseBill, parseBillFile, type BillParseResult } from "./parse.ts";
 export { fetchBill, isBillNotExist, type BillAlipay } from "./fetch.ts";
 export * from "./transitions.ts";
-export { claimBatch, PAID_STATUSES, resolveDifference, UNPAID_STATUSES } from "./store.ts";
+export { claimBatch, orderFees, PAID_STATUSES, resolveDifference, UNPAID_STATUSES } from "./store.ts";
 export { billMetrics, billTick, daysToTry, reconcileBillDay, type BillDeps, type BillRunOutcome, type BillRunRequest } from "./reconcile.ts";
 export { DifferenceNotFoundError, markResolved, trustAlipay, type TrustResult } from "./resolve.ts";
 export { BILL_QUEUE, createBillQueue, type BillQueue } from "./queue.ts";

@@ -178,27 +178,56 @@ async function parseBillZip(file: string, onRow: RowSink): Promise<BillParseResu
 }
 
 /**
- * CSV records from decoded text, one per line. Alipay's bill has one record per line (no field holds
+ * Lines of decoded text: one CSV record per line. Alipay's bill has one record per line (no field holds
  * a line break); fields may be quoted ("a, b" / doubled quotes). csv-parse was tried first: the whole
  * `bill parse` of a million-row bill took 45 s of CPU with it and 5.8 s with this splitter on this
  * machine, and the benchmark target (docs/benchmarks.md) allows 60 s for download, parse and match.
  */
-async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<string[]> {
+async function* csvLines(text: AsyncIterable<string>): AsyncGenerator<string[]> {
+  // One batch of lines per decoded chunk: a million rows are not a million trips through the
+  // async iterator (each one a promise and a microtask turn).
   let carry = "";
   for await (const chunk of text) {
     const data = carry + chunk;
+    const lines: string[] = [];
     let start = 0;
     for (;;) {
       const nl = data.indexOf("\n", start);
       if (nl < 0) break;
       const end = nl > start && data.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      if (end > start) yield splitCsvLine(data.slice(start, end));
+      if (end > start) lines.push(data.slice(start, end));
       start = nl + 1;
     }
     carry = data.slice(start);
+    if (lines.length) yield lines;
   }
   if (carry.endsWith("\r")) carry = carry.slice(0, -1);
-  if (carry) yield splitCsvLine(carry);
+  if (carry) yield [carry];
+}
+
+/**
+ * The fields at `wanted` column indexes of a CSV line. A line without quotes (every row of a real
+ * bill but one with a quoted 商品名称/备注) is cut at its commas without making a string of every
+ * field; a line with quotes goes through splitCsvLine.
+ */
+function fieldsOf(line: string, wanted: readonly number[], maxIndex: number): string[] {
+  if (line.includes('"')) {
+    const all = splitCsvLine(line);
+    return wanted.map((i) => all[i] ?? "");
+  }
+  const ends = new Array<number>(maxIndex + 2);
+  ends[0] = -1;
+  let n = 0;
+  let p = -1;
+  while (n <= maxIndex) {
+    p = line.indexOf(",", p + 1);
+    if (p < 0) {
+      ends[++n] = line.length;
+      break;
+    }
+    ends[++n] = p;
+  }
+  return wanted.map((i) => (i < n ? line.slice(ends[i]! + 1, ends[i + 1]) : ""));
 }
 
 export function splitCsvLine(line: string): string[] {
@@ -264,7 +293,7 @@ export async function parseDetailCsv(input: Readable, onRow: RowSink): Promise<B
   const decoder = iconv.decodeStream(encoding, { stripBOM: true }) as unknown as Transform;
   rest.on("error", (e) => decoder.destroy(e));
   rest.pipe(decoder);
-  const parser = csvRecords(decoder);
+  const parser = csvLines(decoder);
 
   let cols: Columns | null = null;
   let phase: "preamble" | "rows" | "footer" = "preamble";
@@ -275,26 +304,28 @@ export async function parseDetailCsv(input: Readable, onRow: RowSink): Promise<B
   const sum = { trades: 0, refunds: 0, tradeFen: 0, refundFen: 0, feeFen: 0 };
   const bad = (why: string) => new BillFormatError(`line ${line}: ${why}`);
 
+  // The row's columns in one order: type, received, fee, completedAt, outTradeNo, tradeNo, outRequestNo.
+  let wanted: number[] = [];
+  let maxIndex = 0;
   try {
-    for await (const record of parser) {
+    for await (const batch of parser) for (const text of batch) {
       line++;
-      const first = record[0] ?? "";
-      if (first.startsWith("#")) {
-        // Meta lines never contain ASCII commas; join in case a variant does.
-        const text = record.join(",").trim();
+      if (text.startsWith("#")) {
+        const record = splitCsvLine(text);
+        const joined = record.join(",").trim();
         if (phase === "preamble") {
-          const acct = ACCOUNT_LINE.exec(text);
+          const acct = ACCOUNT_LINE.exec(joined);
           if (acct) sellerId = acct[1]!;
-          const period = PERIOD_LINE.exec(text);
+          const period = PERIOD_LINE.exec(joined);
           if (period) billDate = `${period[1]}-${period[2]}-${period[3]}`;
         } else {
           phase = "footer";
-          let m = FOOTER_TRADES.exec(text);
+          let m = FOOTER_TRADES.exec(joined);
           if (m) {
             footer.trades = Number(m[1]);
             footer.tradeFen = signedYuanToFen(m[2]!) ?? Number.NaN;
           }
-          m = FOOTER_REFUNDS.exec(text);
+          m = FOOTER_REFUNDS.exec(joined);
           if (m) {
             footer.refunds = Number(m[1]);
             footer.refundFen = Math.abs(signedYuanToFen(m[2]!) ?? Number.NaN);
@@ -303,27 +334,30 @@ export async function parseDetailCsv(input: Readable, onRow: RowSink): Promise<B
         continue;
       }
       if (phase === "preamble") {
+        const record = splitCsvLine(text);
         cols = mapColumns(record);
         if (!cols) throw bad(`expected the header row (${COL.tradeNo},${COL.outTradeNo},…), got ${JSON.stringify(record.slice(0, 3))}`);
+        wanted = [cols.type, cols.received, cols.fee, cols.completedAt, cols.outTradeNo, cols.tradeNo, cols.outRequestNo];
+        maxIndex = Math.max(...wanted);
         phase = "rows";
         continue;
       }
       if (phase === "footer") throw bad("data row after the end of the detail list");
-      const c = cols!;
-      const type = clean(record[c.type]);
+      const [typeText, receivedText, feeField, completedText, outTradeText, tradeText, requestText] = fieldsOf(text, wanted, maxIndex);
+      const type = clean(typeText);
       const kind = type === ROW_TYPE.trade ? "trade" : type === ROW_TYPE.refund ? "refund" : null;
       if (!kind) throw bad(`unknown 业务类型 ${JSON.stringify(type)}`);
-      const received = signedYuanToFen(clean(record[c.received]));
-      if (received === null) throw bad(`商家实收 is not an amount: ${JSON.stringify(record[c.received])}`);
-      const feeText = clean(record[c.fee]);
+      const received = signedYuanToFen(clean(receivedText));
+      if (received === null) throw bad(`商家实收 is not an amount: ${JSON.stringify(receivedText)}`);
+      const feeText = clean(feeField);
       const fee = feeText === "" ? 0 : signedYuanToFen(feeText);
-      if (fee === null) throw bad(`服务费 is not an amount: ${JSON.stringify(record[c.fee])}`);
-      const completedAt = billTimeToIso(clean(record[c.completedAt]));
-      if (!completedAt) throw bad(`完成时间 is not yyyy-MM-dd HH:mm:ss: ${JSON.stringify(record[c.completedAt])}`);
-      const outTradeNo = clean(record[c.outTradeNo]);
-      const tradeNo = clean(record[c.tradeNo]);
+      if (fee === null) throw bad(`服务费 is not an amount: ${JSON.stringify(feeField)}`);
+      const completedAt = billTimeToIso(clean(completedText));
+      if (!completedAt) throw bad(`完成时间 is not yyyy-MM-dd HH:mm:ss: ${JSON.stringify(completedText)}`);
+      const outTradeNo = clean(outTradeText);
+      const tradeNo = clean(tradeText);
       if (!outTradeNo && !tradeNo) throw bad("row has neither 支付宝交易号 nor 商户订单号");
-      const requestNo = clean(record[c.outRequestNo]);
+      const requestNo = clean(requestText);
       const row: BillRow = {
         kind,
         tradeNo,

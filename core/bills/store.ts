@@ -1,4 +1,4 @@
-// The one module that writes bill_batch, bill_attempt, bill_row, bill_difference and order_fee.
+// The one module that writes bill_batch, bill_attempt, bill_row and bill_difference.
 // Every state change is a guarded statement built from transitions.ts; the load and the match of
 // one attempt are one transaction (COPY into bill_row, then set-based joins in PostgreSQL), so a
 // worker killed mid-batch leaves nothing half-written: the next attempt starts clean.
@@ -68,7 +68,8 @@ export async function finishWithoutMatch(
 }
 
 async function finishAttempt(db: pg.Pool | pg.PoolClient, claim: Claim, outcome: string, detail: Record<string, unknown>): Promise<void> {
-  await db.query(`UPDATE bill_attempt SET outcome = $3, detail = $4::jsonb, finished_at = now() WHERE batch_id = $1 AND attempt = $2`, [
+  // clock_timestamp(), not now(): inside the load-and-match transaction now() is when it began.
+  await db.query(`UPDATE bill_attempt SET outcome = $3, detail = $4::jsonb, finished_at = clock_timestamp() WHERE batch_id = $1 AND attempt = $2`, [
     claim.batchId, claim.attempt, outcome, JSON.stringify(detail),
   ]);
 }
@@ -89,7 +90,8 @@ export interface MatchResult {
   differencesOpen: number;
   found: Record<string, number>;
   autoClosed: number;
-  refundsMatched: boolean;
+  /** milliseconds per matching step (bill_attempt.detail.timingsMs) */
+  timingsMs: Record<string, number>;
 }
 
 /**
@@ -160,17 +162,15 @@ export async function loadAndMatch(
        WHERE paid_at >= $1 AND paid_at < $2 AND status = ANY($3::"OrderStatus"[])`,
       [start, end, PAID_STATUSES],
     );
-    const localRefunds = result.refundsMatched
-      ? (await client.query<{ refunds: string; refund_fen: string }>(
-          `SELECT count(*) AS refunds, COALESCE(sum(amount_fen), 0) AS refund_fen FROM refund WHERE state = 'SUCCEEDED' AND succeeded_at >= $1 AND succeeded_at < $2`,
-          [start, end],
-        )).rows[0]!
-      : { refunds: "0", refund_fen: "0" };
+    const localRefunds = (await client.query<{ refunds: string; refund_fen: string }>(
+      `SELECT count(*) AS refunds, COALESCE(sum(amount_fen), 0) AS refund_fen FROM refund WHERE state = 'SUCCEEDED' AND succeeded_at >= $1 AND succeeded_at < $2`,
+      [start, end],
+    )).rows[0]!;
     const l = local.rows[0]!;
     const localNet = BigInt(l.trade_fen) - BigInt(localRefunds.refund_fen) - BigInt(s.feeFen);
     // Fees are Alipay's alone: the local side shows the fees recorded per order from this bill.
     const done = await client.query(
-      `UPDATE bill_batch SET state = $3::"BillBatchState", lease_until = NULL, last_error = '', finished_at = now(), updated_at = now(),
+      `UPDATE bill_batch SET state = $3::"BillBatchState", lease_until = NULL, last_error = '', finished_at = clock_timestamp(), updated_at = clock_timestamp(),
          bill_trades = $4, bill_trade_fen = $5, bill_refunds = $6, bill_refund_fen = $7, bill_fee_fen = $8, bill_net_fen = $9,
          local_trades = $10, local_trade_fen = $11, local_refunds = $12, local_refund_fen = $13, local_fee_fen = $8, local_net_fen = $14,
          differences_open = $15
@@ -179,8 +179,8 @@ export async function loadAndMatch(
         Number(l.trades), l.trade_fen, Number(localRefunds.refunds), localRefunds.refund_fen, localNet.toString(), result.differencesOpen],
     );
     if (done.rowCount === 0) throw new Error(`bill batch ${claim.batchId} attempt ${claim.attempt} was taken over before it finished`);
-    await finishAttempt(client, claim, result.state, { summary: s, found: result.found, autoClosed: result.autoClosed, differencesOpen: result.differencesOpen, refundsMatched: result.refundsMatched,
-      timingsMs: { loadMs: Math.round(t1 - t0), matchMs: Math.round(t2 - t1), totalsMs: Math.round(performance.now() - t2) } });
+    await finishAttempt(client, claim, result.state, { summary: s, found: result.found, autoClosed: result.autoClosed, differencesOpen: result.differencesOpen,
+      timingsMs: { loadMs: Math.round(t1 - t0), ...result.timingsMs, matchMs: Math.round(t2 - t1), totalsMs: Math.round(performance.now() - t2) } });
     await client.query("COMMIT");
     open = false;
     return { kind: "matched", result, summary: s };
@@ -194,141 +194,125 @@ export async function loadAndMatch(
 
 const UPSERT_DIFFERENCE = `
   INSERT INTO bill_difference (batch_id, kind, ref, out_trade_no, out_request_no, order_id, bill_amount_fen, local_amount_fen, local_status, last_seen_attempt)
-  SELECT $1, d.kind::"BillDifferenceKind", d.ref, d.out_trade_no, d.out_request_no, d.order_id, d.bill_amount_fen, d.local_amount_fen, d.local_status, $2
+  SELECT DISTINCT ON (d.kind, d.ref) $1, d.kind::"BillDifferenceKind", d.ref, d.out_trade_no, d.out_request_no, d.order_id, d.bill_amount_fen,
+    d.local_amount_fen, d.local_status, $2
   FROM (%SELECT%) d
+  WHERE d.kind IS NOT NULL
+  ORDER BY d.kind, d.ref
   ON CONFLICT (batch_id, kind, ref) DO UPDATE SET
     last_seen_attempt = EXCLUDED.last_seen_attempt, order_id = EXCLUDED.order_id, bill_amount_fen = EXCLUDED.bill_amount_fen,
     local_amount_fen = EXCLUDED.local_amount_fen, local_status = EXCLUDED.local_status, updated_at = now(),
     state = CASE WHEN bill_difference.state = ANY($3::"BillDifferenceState"[]) THEN 'open'::"BillDifferenceState" ELSE bill_difference.state END,
-    note = CASE WHEN bill_difference.state = 'auto_closed' THEN 'seen again by attempt ' || EXCLUDED.last_seen_attempt ELSE bill_difference.note END`;
+    note = CASE WHEN bill_difference.state = 'auto_closed' THEN 'seen again by attempt ' || EXCLUDED.last_seen_attempt ELSE bill_difference.note END
+  RETURNING kind::text`;
 
-/** Set-based matching of the batch's loaded rows against orders and refunds. */
+/**
+ * Set-based matching of the batch's loaded rows against orders and refunds: one pass over the
+ * bill's payment rows and one over its refund rows (each a hash join that yields only the rows that
+ * differ), then one anti-join per side for what we have and the bills do not. The planner needs
+ * bill_row's statistics to pick hash joins over a million fresh rows: ANALYZE first (it sees this
+ * transaction's own rows).
+ */
 async function match(client: pg.PoolClient, claim: Claim, billDate: string, settings: MatchSettings): Promise<MatchResult> {
   const b = claim.batchId;
   const found: Record<string, number> = {};
+  const timingsMs: Record<string, number> = {};
   const seenAgain = differenceStatesFor("seen");
-  const upsert = async (kind: BillDifferenceKind, select: string, params: unknown[] = []) => {
-    const sql = UPSERT_DIFFERENCE.replace("%SELECT%", select);
-    const r = await client.query(sql, [b, claim.attempt, seenAgain, ...params]);
-    found[kind] = (found[kind] ?? 0) + (r.rowCount ?? 0);
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await run();
+    } finally {
+      timingsMs[name] = Math.round(performance.now() - t);
+    }
   };
+  const upsert = (name: string, select: string, params: unknown[] = []) =>
+    step(name, async () => {
+      const r = await client.query<{ kind: string }>(UPSERT_DIFFERENCE.replace("%SELECT%", select), [b, claim.attempt, seenAgain, ...params]);
+      for (const row of r.rows) found[row.kind] = (found[row.kind] ?? 0) + 1;
+    });
 
-  // Payments: each trade row with the order its 商户订单号 names (or, failing that, its 支付宝交易号).
-  await client.query(`
-    CREATE TEMP TABLE bill_trade_match ON COMMIT DROP AS
-    SELECT r.out_trade_no, r.trade_no, r.amount_fen, COALESCE(o.id, o2.id) AS order_id,
-           COALESCE(o.status, o2.status)::text AS status, COALESCE(o.total_fen, o2.total_fen) AS total_fen
+  await step("analyze", () => client.query(`ANALYZE bill_row`));
+
+  // Payments: each payment row with the order its 商户订单号 names (or, failing that, its 支付宝交易号):
+  // unknown order, paid at Alipay but not here, or another amount.
+  await upsert("payments", `
+    SELECT CASE WHEN o.id IS NULL THEN 'unknown_order'
+                WHEN o.status = ANY($4::"OrderStatus"[]) THEN 'paid_not_here'
+                WHEN o.status = ANY($5::"OrderStatus"[]) AND o.total_fen <> r.amount_fen THEN 'amount_differs' END AS kind,
+      r.out_trade_no AS ref, r.out_trade_no, NULL::varchar AS out_request_no, o.id AS order_id, r.amount_fen AS bill_amount_fen,
+      o.total_fen AS local_amount_fen, o.status::text AS local_status
     FROM bill_row r
-    LEFT JOIN "order" o ON o.out_trade_no = r.out_trade_no
-    LEFT JOIN "order" o2 ON o.id IS NULL AND r.trade_no <> '' AND o2.trade_no = r.trade_no
-    WHERE r.batch_id = $1 AND r.kind = 'trade'`, [b]);
+    LEFT JOIN "order" o1 ON o1.out_trade_no = r.out_trade_no
+    LEFT JOIN LATERAL (SELECT id, status, total_fen FROM "order" WHERE o1.id IS NULL AND r.trade_no <> '' AND trade_no = r.trade_no LIMIT 1) o2 ON true
+    CROSS JOIN LATERAL (SELECT COALESCE(o1.id, o2.id) AS id, COALESCE(o1.status, o2.status) AS status, COALESCE(o1.total_fen, o2.total_fen) AS total_fen) o
+    WHERE r.batch_id = $1 AND r.kind = 'trade'`, [UNPAID_STATUSES, PAID_STATUSES]);
 
-  await upsert("unknown_order", `
-    SELECT DISTINCT ON (out_trade_no) 'unknown_order' AS kind, out_trade_no AS ref, out_trade_no, NULL::varchar AS out_request_no,
-      NULL::int AS order_id, amount_fen AS bill_amount_fen, NULL::int AS local_amount_fen, NULL::varchar AS local_status
-    FROM bill_trade_match WHERE order_id IS NULL`);
-  await upsert("paid_not_here", `
-    SELECT DISTINCT ON (out_trade_no) 'paid_not_here' AS kind, out_trade_no AS ref, out_trade_no, NULL::varchar AS out_request_no,
-      order_id, amount_fen AS bill_amount_fen, total_fen AS local_amount_fen, status AS local_status
-    FROM bill_trade_match WHERE status = ANY($4::text[])`, [UNPAID_STATUSES]);
-  await upsert("amount_differs", `
-    SELECT DISTINCT ON (out_trade_no) 'amount_differs' AS kind, out_trade_no AS ref, out_trade_no, NULL::varchar AS out_request_no,
-      order_id, amount_fen AS bill_amount_fen, total_fen AS local_amount_fen, status AS local_status
-    FROM bill_trade_match WHERE status = ANY($4::text[]) AND total_fen <> amount_fen`, [PAID_STATUSES]);
-
-  // Refunds: by out_request_no against the refund table (owned by core/refunds), when it exists.
-  const hasRefunds = (await client.query<{ ok: boolean }>(`SELECT to_regclass('refund') IS NOT NULL AS ok`)).rows[0]!.ok;
-  if (hasRefunds) {
-    await client.query(`
-      CREATE TEMP TABLE bill_refund_match ON COMMIT DROP AS
-      SELECT COALESCE(r.out_request_no, r.out_trade_no) AS request_no, r.out_trade_no, r.amount_fen, f.order_id AS refund_order_id,
-             f.state::text AS refund_state, f.amount_fen AS local_fen, o.id AS order_id, o.status::text AS order_status
-      FROM bill_row r
-      LEFT JOIN refund f ON f.out_request_no = COALESCE(r.out_request_no, r.out_trade_no)
-      LEFT JOIN "order" o ON o.out_trade_no = r.out_trade_no
-      WHERE r.batch_id = $1 AND r.kind = 'refund'`, [b]);
-    await upsert("refund_not_here", `
-      SELECT DISTINCT ON (request_no) 'refund_not_here' AS kind, request_no AS ref, out_trade_no, request_no AS out_request_no,
-        COALESCE(refund_order_id, order_id) AS order_id, amount_fen AS bill_amount_fen, local_fen AS local_amount_fen,
-        COALESCE(refund_state, 'none') AS local_status
-      FROM bill_refund_match WHERE refund_state IS DISTINCT FROM 'SUCCEEDED'`);
-    await upsert("amount_differs", `
-      SELECT DISTINCT ON (request_no) 'amount_differs' AS kind, 'refund:' || request_no AS ref, out_trade_no, request_no AS out_request_no,
-        COALESCE(refund_order_id, order_id) AS order_id, amount_fen AS bill_amount_fen, local_fen AS local_amount_fen, refund_state AS local_status
-      FROM bill_refund_match WHERE refund_state = 'SUCCEEDED' AND local_fen <> amount_fen`);
-  }
+  // Refunds: by out_request_no against our Refund rows (core/refunds). Not SUCCEEDED here (or no row
+  // at all: a refund made outside coursepay) → refund_not_here; SUCCEEDED for another amount →
+  // amount_differs on the refund.
+  await upsert("refunds", `
+    SELECT CASE WHEN f.state IS DISTINCT FROM 'SUCCEEDED' THEN 'refund_not_here'
+                WHEN f.amount_fen <> r.amount_fen THEN 'amount_differs' END AS kind,
+      CASE WHEN f.state IS DISTINCT FROM 'SUCCEEDED' THEN q.no ELSE 'refund:' || q.no END AS ref,
+      r.out_trade_no, q.no AS out_request_no, COALESCE(f.order_id, (SELECT id FROM "order" WHERE out_trade_no = r.out_trade_no)) AS order_id,
+      r.amount_fen AS bill_amount_fen, f.amount_fen AS local_amount_fen, COALESCE(f.state::text, 'none') AS local_status
+    FROM bill_row r
+    CROSS JOIN LATERAL (SELECT COALESCE(r.out_request_no, r.out_trade_no) AS no) q
+    LEFT JOIN refund f ON f.out_request_no = q.no
+    WHERE r.batch_id = $1 AND r.kind = 'refund' AND (f.state IS DISTINCT FROM 'SUCCEEDED' OR f.amount_fen <> r.amount_fen)`);
 
   // Our side, after the cross-midnight allowance: payments (and refunds) of day X = D − pending
   // that no bill of X−1 … X+1 shows. Only when X's own bill has been loaded.
   const x = addDays(billDate, -settings.pendingDays);
-  const xLoaded = x === billDate || (await client.query(
-    `SELECT 1 FROM bill_batch WHERE bill_type = 'trade' AND bill_date = $1 AND state IN ('matched', 'differences')`, [x],
-  )).rowCount! > 0;
-  if (xLoaded) {
+  const days = [addDays(x, -1), x, addDays(x, 1)].filter((d) => d <= billDate);
+  const loaded = await client.query<{ id: number; bill_date: string }>(
+    `SELECT id, bill_date FROM bill_batch WHERE bill_type = 'trade' AND bill_date = ANY($1::varchar[]) AND (id = $2 OR state IN ('matched', 'differences'))`,
+    [days, b],
+  );
+  if (loaded.rows.some((r) => r.bill_date === x)) {
     const { start, end } = beijingDayRange(x);
-    const days = [addDays(x, -1), x, addDays(x, 1)].filter((d) => d <= billDate);
-    await upsert("paid_not_in_bill", `
+    const batches = loaded.rows.map((r) => r.id);
+    await upsert("paidNotInBill", `
       SELECT 'paid_not_in_bill' AS kind, o.out_trade_no AS ref, o.out_trade_no, NULL::varchar AS out_request_no, o.id AS order_id,
         NULL::int AS bill_amount_fen, o.total_fen AS local_amount_fen, o.status::text AS local_status
       FROM "order" o
       WHERE o.paid_at >= $4 AND o.paid_at < $5 AND o.status = ANY($6::"OrderStatus"[])
-        AND NOT EXISTS (
-          SELECT 1 FROM bill_row r JOIN bill_batch bb ON bb.id = r.batch_id
-          WHERE r.out_trade_no = o.out_trade_no AND r.kind = 'trade' AND bb.bill_type = 'trade' AND bb.bill_date = ANY($7::varchar[]))`,
-      [start, end, PAID_STATUSES, days]);
-    if (hasRefunds) {
-      await upsert("refund_not_at_alipay", `
-        SELECT 'refund_not_at_alipay' AS kind, f.out_request_no AS ref, o.out_trade_no, f.out_request_no, f.order_id,
-          NULL::int AS bill_amount_fen, f.amount_fen AS local_amount_fen, f.state::text AS local_status
-        FROM refund f JOIN "order" o ON o.id = f.order_id
-        WHERE f.state = 'SUCCEEDED' AND f.succeeded_at >= $4 AND f.succeeded_at < $5
-          AND NOT EXISTS (
-            SELECT 1 FROM bill_row r JOIN bill_batch bb ON bb.id = r.batch_id
-            WHERE r.out_request_no = f.out_request_no AND r.kind = 'refund' AND bb.bill_type = 'trade' AND bb.bill_date = ANY($6::varchar[]))`,
-        [start, end, days]);
-    }
+        AND NOT EXISTS (SELECT 1 FROM bill_row r WHERE r.batch_id = ANY($7::int[]) AND r.kind = 'trade' AND r.out_trade_no = o.out_trade_no)`,
+      [start, end, PAID_STATUSES, batches]);
+    await upsert("refundNotAtAlipay", `
+      SELECT 'refund_not_at_alipay' AS kind, f.out_request_no AS ref, o.out_trade_no, f.out_request_no, f.order_id,
+        NULL::int AS bill_amount_fen, f.amount_fen AS local_amount_fen, f.state::text AS local_status
+      FROM refund f JOIN "order" o ON o.id = f.order_id
+      WHERE f.state = 'SUCCEEDED' AND f.succeeded_at >= $4 AND f.succeeded_at < $5
+        AND NOT EXISTS (SELECT 1 FROM bill_row r WHERE r.batch_id = ANY($6::int[]) AND r.kind = 'refund' AND r.out_request_no = f.out_request_no)`,
+      [start, end, batches]);
   }
-
-  // Alipay's fee per order for this bill day (payment fees minus fees returned with refunds).
-  await client.query(`
-    INSERT INTO order_fee (order_id, batch_id, fee_fen)
-    SELECT o.id, $1, sum(CASE WHEN r.kind = 'trade' THEN r.fee_fen ELSE -r.fee_fen END)
-    FROM bill_row r JOIN "order" o ON o.out_trade_no = r.out_trade_no
-    WHERE r.batch_id = $1 GROUP BY o.id
-    ON CONFLICT (order_id, batch_id) DO UPDATE SET fee_fen = EXCLUDED.fee_fen`, [b]);
 
   // Differences of this batch that this attempt no longer sees close by themselves, saying so.
   const notSeenFrom = differenceStatesFor("not_seen");
-  const closed = await client.query(
+  const closed = await step("autoClose", () => client.query(
     `UPDATE bill_difference SET state = 'auto_closed', resolved_by = 'system', resolved_at = now(), updated_at = now(),
        note = 'not seen by attempt ' || $2::int || ' of this batch: closed automatically'
      WHERE batch_id = $1 AND state = ANY($3::"BillDifferenceState"[]) AND last_seen_attempt < $2`,
     [b, claim.attempt, notSeenFrom],
-  );
+  ));
   // Open differences of earlier batches whose cause is gone now (the order got paid, the payment
-  // showed up in a later bill, the refund succeeded) close too.
-  const earlier = await client.query(
+  // showed up in a later bill, the refund succeeded here) close too.
+  const earlier = await step("autoCloseEarlier", () => client.query(
     `UPDATE bill_difference d SET state = 'auto_closed', resolved_by = 'system', resolved_at = now(), updated_at = now(),
        note = 'closed automatically by the run of ' || $2::text || ': ' || CASE d.kind
          WHEN 'paid_not_here' THEN 'the order is paid here now'
          WHEN 'paid_not_in_bill' THEN 'the payment is in a bill now'
-         ELSE 'the refund is recorded now' END
+         ELSE 'the refund succeeded here now' END
      WHERE d.batch_id <> $1 AND d.state = ANY($3::"BillDifferenceState"[]) AND (
        (d.kind = 'paid_not_here' AND EXISTS (SELECT 1 FROM "order" o WHERE o.id = d.order_id AND o.status = ANY($4::"OrderStatus"[])))
        OR (d.kind = 'paid_not_in_bill' AND EXISTS (SELECT 1 FROM bill_row r WHERE r.out_trade_no = d.out_trade_no AND r.kind = 'trade'))
+       OR (d.kind = 'refund_not_here'
+           AND EXISTS (SELECT 1 FROM refund f WHERE f.out_request_no = d.out_request_no AND f.state = 'SUCCEEDED' AND f.amount_fen = d.bill_amount_fen))
      )`,
     [b, billDate, notSeenFrom, PAID_STATUSES],
-  );
-  if (hasRefunds) {
-    const r = await client.query(
-      `UPDATE bill_difference d SET state = 'auto_closed', resolved_by = 'system', resolved_at = now(), updated_at = now(),
-         note = 'closed automatically by the run of ' || $2::text || ': the refund succeeded here now'
-       WHERE d.batch_id <> $1 AND d.state = ANY($3::"BillDifferenceState"[]) AND d.kind = 'refund_not_here'
-         AND EXISTS (SELECT 1 FROM refund f WHERE f.out_request_no = d.out_request_no AND f.state = 'SUCCEEDED' AND f.amount_fen = d.bill_amount_fen)`,
-      [b, billDate, notSeenFrom],
-    );
-    earlier.rowCount = (earlier.rowCount ?? 0) + (r.rowCount ?? 0);
-  }
+  ));
   const open = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM bill_difference WHERE batch_id = $1 AND state = 'open'`, [b]);
   const differencesOpen = open.rows[0]!.n;
   return {
@@ -336,8 +320,20 @@ async function match(client: pg.PoolClient, claim: Claim, billDate: string, sett
     differencesOpen,
     found,
     autoClosed: (closed.rowCount ?? 0) + (earlier.rowCount ?? 0),
-    refundsMatched: hasRefunds,
+    timingsMs,
   };
+}
+
+/** Alipay's fee per order (bill_row: fees on payments minus fees returned with refunds), by bill day. */
+export async function orderFees(prisma: PrismaClient, outTradeNo: string): Promise<{ billDate: string; feeFen: number }[]> {
+  const { rows } = await sqlPoolOf(prisma).query<{ bill_date: string; fee_fen: number }>(
+    `SELECT bb.bill_date, sum(CASE WHEN r.kind = 'trade' THEN r.fee_fen ELSE -r.fee_fen END)::int AS fee_fen
+     FROM bill_row r JOIN bill_batch bb ON bb.id = r.batch_id
+     WHERE r.out_trade_no = $1 AND bb.state IN ('matched', 'differences')
+     GROUP BY bb.bill_date ORDER BY bb.bill_date`,
+    [outTradeNo],
+  );
+  return rows.map((r) => ({ billDate: r.bill_date, feeFen: r.fee_fen }));
 }
 
 /** Staff closes a difference (mark resolved with a note, or after trusting Alipay). Guarded: open only. */

@@ -66,6 +66,12 @@ export class BillDesk {
   private faults: StoredFault[] = [];
   private readonly links = new Map<string, IssuedLink>();
   private readonly synthetic = new Map<string, SyntheticDay>();
+  /**
+   * The last synthetic day's zip as built. Alipay produces a day's bill once, overnight, and every
+   * link serves that file; a synthetic day (up to millions of rows) is likewise built once per
+   * content (its rows and faults) and replayed, so a download costs what Alipay's does.
+   */
+  private built: { key: string; chunks: Buffer[] } | null = null;
 
   constructor(
     private readonly o: { ledger: TradeLedger; sellerId: string; publicUrl: () => string; now?: () => number },
@@ -103,6 +109,7 @@ export class BillDesk {
     this.faults = [];
     this.links.clear();
     this.synthetic.clear();
+    this.built = null;
     this.readyAfterMinutes = 9 * 60;
     this.linkTtlMs = 30_000;
   }
@@ -164,8 +171,35 @@ export class BillDesk {
     const faults = this.faultsFor(day);
     const skew = faults.reduce((s, f) => (f.kind === "footerDisagrees" ? s + f.deltaFen : s), 0);
     const corrupt = this.takeCorrupt(day);
-    const bytes = billZip({ pid: this.o.sellerId, day, rows: this.rowsOf(day, faults), exportedAt: this.now(), footerSkewFen: skew });
+    const bytes = this.synthetic.has(day) ? this.builtOnce(day, faults, skew) : this.zipOf(day, faults, skew);
     return { ok: true, day, fileName: billZipName(this.o.sellerId, day), bytes: corrupt ? flipBytes(bytes) : bytes };
+  }
+
+  /** Build a synthetic day's bill file now (as Alipay does before anyone asks), so that downloads replay it. */
+  async prepare(day: string): Promise<number> {
+    if (!this.synthetic.has(day)) throw new Error(`no synthetic day ${day}`);
+    const faults = this.faultsFor(day);
+    let bytes = 0;
+    for await (const chunk of this.builtOnce(day, faults, faults.reduce((s, f) => (f.kind === "footerDisagrees" ? s + f.deltaFen : s), 0))) bytes += chunk.length;
+    return bytes;
+  }
+
+  private zipOf(day: string, faults: BillFault[], skew: number): AsyncGenerator<Buffer> {
+    return billZip({ pid: this.o.sellerId, day, rows: this.rowsOf(day, faults), exportedAt: this.now(), footerSkewFen: skew });
+  }
+
+  private async *builtOnce(day: string, faults: BillFault[], skew: number): AsyncGenerator<Buffer> {
+    const key = JSON.stringify({ day: this.synthetic.get(day), faults: faults.filter((f) => f.kind !== "corruptZip" && f.kind !== "notReady") });
+    if (this.built?.key === key) {
+      yield* this.built.chunks;
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.zipOf(day, faults, skew)) {
+      chunks.push(chunk);
+      yield chunk;
+    }
+    this.built = { key, chunks };
   }
 
   private takeCorrupt(day: string): boolean {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createPrisma } from "../../../core/db/index.ts";
-import { addDays, beijingDay, reconcileBillDay, type BillDeps } from "../../../core/bills/index.ts";
+import { addDays, beijingDay, orderFees, reconcileBillDay, type BillDeps } from "../../../core/bills/index.ts";
 import { billWorld, type BillWorld } from "./support.ts";
 
 let w: BillWorld;
@@ -52,9 +52,7 @@ describe("bill reconciliation", () => {
     assert.equal(batch.billTradeFen, 9900n + 1200n + 1300n + 4999n + 4321n);
     assert.equal(batch.localTrades, 3); // ok, amount, omitted
     assert.equal(batch.localTradeFen, 9900n + 5000n + 700n);
-    const okOrder = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: ok } });
-    const fee = await w.prisma.orderFee.findUniqueOrThrow({ where: { orderId_batchId: { orderId: okOrder.id, batchId: batch.id } } });
-    assert.equal(fee.feeFen, 59, "0.6 % of 99.00 yuan");
+    assert.deepEqual(await orderFees(w.prisma, ok), [{ billDate: D, feeFen: 59 }], "0.6 % of 99.00 yuan, per order and bill day");
     assert.ok(!batch.differences.some((d) => d.outTradeNo === ok));
     assert.equal(batch.attemptLog.length, 1);
     assert.equal(batch.attemptLog[0]!.trigger, "test");
