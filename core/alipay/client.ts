@@ -441,6 +441,13 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     const { code, msg = "", sub_code: rawSubCode = "", sub_msg: subMsg = "" } = envelope.data;
     const subCode = normalizeSubCode(rawSubCode);
     if (code === "10000") return { node: verified.node as Record<string, unknown> };
+    // Signed refusals of our configuration (certificate mode's 40002 isv.missing-app-cert-sn,
+    // isv.app-cert-not-exist, isv.invalid-alipay-root-cert-sn… are signed): the call was not
+    // executed, nothing about the trade is said. Reported with the hint, as an unknown outcome, so
+    // the operation is retried once the configuration is fixed rather than recorded as failed.
+    if (/^400(01|02|03|06)$/.test(code) && Object.hasOwn(REFUSAL_HINTS, subCode)) {
+      return { kind: "unknown", reason: `Alipay refused the call: ${code} ${subCode} (signed answer)${subMsg ? ` (${subMsg.slice(0, 200)})` : ""}; hint: ${refusalHint(code, subCode)}` };
+    }
     // Other 1xxxx codes (10003 "processing") are not a final answer for these APIs either.
     if (UNKNOWN_CODES.has(code) || UNKNOWN_SUB_CODES.has(subCode) || /^1\d{4}$/.test(code)) {
       return { kind: "unknown", reason: `gateway_${code}: ${subCode || msg} ${subMsg}`.trim() };

@@ -207,6 +207,25 @@ describe("sandbox certificate mode: refusals", () => {
     const forged = await postWithRootSn(sdk, allSns);
     assert.equal(forged.json.alipay_trade_query_response.sub_code, "isv.invalid-alipay-root-cert-sn");
   });
+
+  test("core's client: a certificate refusal is reported as \"Alipay refused the call\" with the hint, never as evidence", async () => {
+    const keyMode = createAlipayClient({
+      appId: APP_ID, appPrivateKey: merchantKeyPair().privateKeyPem, alipayPublicKey: alipayKeyPair().publicKeyPem,
+      gatewayUrl: t.gatewayUrl, sellerId: SELLER_ID, timeoutMs: 5000,
+    });
+    const missing = await keyMode.queryTrade("whatever");
+    assert.equal(missing.kind, "unknown");
+    assert.match(missing.kind === "unknown" ? missing.reason : "", /^Alipay refused the call: 40002 isv\.missing-app-cert-sn \(signed answer\).*hint: the app is in certificate mode: set ALIPAY_APP_CERT_FILE/);
+
+    const wrongRoot = createAlipayClient({
+      appId: APP_ID, appPrivateKey: merchantKeyPair().privateKeyPem, alipayPublicKey: certs.alipayCertPem,
+      // The app certificate as the "root": a root SN Alipay does not know.
+      certs: { appCert: certs.appCertPem, alipayRootCert: certs.appCertPem },
+      gatewayUrl: t.gatewayUrl, sellerId: SELLER_ID, timeoutMs: 5000,
+    });
+    const refused = await wrongRoot.queryTrade("whatever");
+    assert.match(refused.kind === "unknown" ? refused.reason : JSON.stringify(refused), /isv\.invalid-alipay-root-cert-sn .*hint: ALIPAY_ROOT_CERT_FILE is not Alipay's root certificate bundle/);
+  });
 });
 
 /** The SDK's request with alipay_root_cert_sn replaced (and signed again by the SDK's own signer). */
