@@ -119,6 +119,20 @@ test("Alipay rotates its certificate mid-run: no notify and no query is lost, th
   assert.equal(delta("downloaded") + delta("from_store"), 3, `api + 2 workers each resolve the SN once: ${JSON.stringify({ before, afterCounts })}`);
 });
 
+test("after a rotation, a notify that names no alipay_cert_sn cannot be verified with ALIPAY_CERT_FILE: refused, and the query it prompts pays the order", async () => {
+  const order = await openOrder();
+  await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "notifyCertSn", placement: "absent" }] });
+  await stack.control.pay(order.outTradeNo);
+  await stack.waitForStatus(order.id, "PAID", 30_000);
+  const inbox = await stack.prisma.paymentNotification.findMany({ where: { outTradeNo: order.outTradeNo, kind: "notify" } });
+  assert.ok(inbox.length >= 1 && inbox.every((n) => !n.verified), JSON.stringify(inbox.map((n) => [n.verified, n.reason])));
+  const events = await stack.prisma.orderEvent.findMany({ where: { orderId: order.id, toStatus: "PAID" } });
+  assert.equal(events.length, 1);
+  // A check prompted by the notify (source "notify") but applied from the verified query answer, not from an inbox row.
+  assert.equal(events[0]!.notificationId, null, "paid by the query, not by an unverified notify");
+  await stack.control.clearFaults(order.outTradeNo);
+});
+
 test("the rotation log line says what happened and what the operator should do", async () => {
   // A fresh client (as after a restart of a replica with no database): it downloads the current certificate.
   const lines: string[] = [];

@@ -194,7 +194,7 @@ function respond(method: string, outTradeNo: string, res: http.ServerResponse): 
     case "HTTP_502":
       return send("bad gateway", 502);
     case "SLOW":
-      setTimeout(() => send(signedBody(method, paid)), 1500).unref();
+      setTimeout(() => send(signedBody(method, paid)), 10_000).unref();
       return;
     case "REFUND_OK":
       return send(signedBody(method, { code: "10000", msg: "Success", trade_no: paid.trade_no, out_trade_no: outTradeNo, buyer_logon_id: "abc***", fund_change: "Y", refund_fee: "50.00", gmt_refund_pay: "2024-05-02 09:00:00" }));
@@ -238,7 +238,7 @@ after(() => {
   server.close();
 });
 
-const client = () => createAlipayClient({ ...baseConfig, gatewayUrl, timeoutMs: 500 });
+const client = () => createAlipayClient({ ...baseConfig, gatewayUrl, timeoutMs: 3000 });
 
 test("queryTrade ok: typed fields, request signed and laid out like the SDK's exec", async () => {
   const before = seen.length;
