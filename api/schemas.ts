@@ -72,7 +72,7 @@ export const Refund = z
     amountFen: z.number().int(),
     amount: Yuan,
     state: z.enum(REFUND_STATES).meta({ description: "AWAITING_APPROVAL (staff decide), QUEUED/SUBMITTED/UNKNOWN (being refunded), SUCCEEDED, FAILED, REJECTED" }),
-    source: z.enum(["staff", "buyer"]),
+    source: z.enum(["staff", "buyer", "external"]).meta({ description: "staff, buyer, or external (made outside coursepay, e.g. in Alipay's merchant console)" }),
     reason: z.string(),
     rejectionReason: z.string().nullable(),
     createdAt: Timestamp,

@@ -1,4 +1,4 @@
-import type { ActiveFault, FaultBodyInput, NotifyAttempt, NotifyRecord, SandboxCertInfo, SandboxInfo, Trade } from "./types.ts";
+import type { ActiveFault, FaultBodyInput, NotifyAttempt, NotifyRecord, RefundRecord, SandboxCertInfo, SandboxInfo, Trade } from "./types.ts";
 
 // Typed client of the sandbox control API (control.ts), for tests, benches and demo scripts.
 // Uses only fetch and type imports, so it loads nothing of the server.
@@ -93,6 +93,11 @@ export class SandboxControl {
     /** Expires an unpaid trade now: TRADE_CLOSED + notify, as if time_expire had passed. */
   async expire(outTradeNo: string): Promise<Trade> {
     return (await this.call<{ trade: Trade }>("POST", `/trades/${encodeURIComponent(outTradeNo)}/expire`, {})).trade;
+  }
+
+  /** A refund made in Alipay's merchant console (not through alipay.trade.refund): applied and notified. */
+  async consoleRefund(outTradeNo: string, body: { refundFen: number; outRequestNo?: string; withoutOutBizNo?: boolean }): Promise<{ trade: Trade; refund: RefundRecord }> {
+    return this.call("POST", `/trades/${encodeURIComponent(outTradeNo)}/refund`, body);
   }
 
   /** Redelivers the latest (or given) notification now; `fresh` sends a new notification of the current state. */

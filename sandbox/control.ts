@@ -17,6 +17,17 @@ const PayBody = z
   })
   .strict();
 
+/** A refund made outside the merchant's API (Alipay's merchant console): applied and notified like any other. */
+const ConsoleRefundBody = z
+  .object({
+    refundFen: z.number().int().min(1),
+    /** default: a console-made number */
+    outRequestNo: z.string().min(1).max(64).optional(),
+    /** its notify carries no out_biz_no */
+    withoutOutBizNo: z.boolean().optional(),
+  })
+  .strict();
+
 const RenotifyBody = z
   .object({
     /** a notification's internal id (from GET /notifies); default: the trade's latest notification */
@@ -86,6 +97,18 @@ export function createControlRouter(gw: SandboxGateway): Router {
   router.post("/trades/:outTradeNo/expire", (req, res) => {
     const t = tradeOr404(req, res);
     if (t) answer(res, gw.trades.expire(t));
+  });
+
+  router.post("/trades/:outTradeNo/refund", (req, res) => {
+    const body = parseBody(req, res, ConsoleRefundBody);
+    const t = body && tradeOr404(req, res);
+    if (!body || !t) return;
+    const r = gw.trades.refund(t, {
+      refundFen: body.refundFen, outRequestNo: body.outRequestNo ?? `console${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+      reason: "merchant console", notifyWithoutOutBizNo: body.withoutOutBizNo,
+    });
+    if (!r.ok) return problem(res, 409, r.subCode, r.subMsg);
+    res.json({ trade: r.value.trade, refund: r.value.refund });
   });
 
   router.post("/trades/:outTradeNo/renotify", async (req, res) => {

@@ -45,10 +45,15 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("asyncRefund"), ms: z.number().int().min(1).max(3_600_000), times }).strict(),
   /** fastpay.refund.query answers a successful refund WITHOUT refund_status (Alipay's synchronous-refund answer). */
   z.object({ kind: z.literal("refundQueryNoStatus"), times }).strict(),
-  /** alipay.trade.refund fails with this business error (nothing is refunded). */
+  /**
+   * alipay.trade.refund fails with this business error (nothing is refunded). With onReplay, only a
+   * resend of an existing out_request_no gets it (the refund stays made): a merchant must not take
+   * an error on a resend as "not refunded".
+   */
   z.object({
     kind: z.literal("refundError"),
     error: z.enum(["ACQ.SELLER_BALANCE_NOT_ENOUGH", "ACQ.TRADE_STATUS_ERROR", "ACQ.REASON_TRADE_REFUND_FEE_ERR", "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"]),
+    onReplay: z.boolean().optional(),
     times,
   }).strict(),
   /** The response is signed wrongly: the client must reject it. */

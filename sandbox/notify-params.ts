@@ -62,7 +62,7 @@ export function buildNotifyParams(trade: Trade, ctx: NotifyContext): Record<stri
     trade_no: trade.tradeNo,
     out_trade_no: trade.outTradeNo,
   };
-  if (ctx.refund) p.out_biz_no = ctx.refund.outRequestNo;
+  if (ctx.refund && !ctx.refund.notifyWithoutOutBizNo) p.out_biz_no = ctx.refund.outRequestNo;
   if (paid && trade.buyerId) p.buyer_id = trade.buyerId;
   if (paid && trade.buyerOpenId) p.buyer_open_id = trade.buyerOpenId;
   if (paid && trade.buyerLogonId) p.buyer_logon_id = maskLogonId(trade.buyerLogonId);

@@ -165,7 +165,7 @@ export class TradeService {
    * same amount returns the earlier refund (fund_change N); with another amount it is
    * ACQ.DISCORDANT_REPEAT_REQUEST. Refunds add up to at most total_amount; reaching it closes the trade.
    */
-  refund(trade: Trade, req: { refundFen: number; outRequestNo: string; reason?: string; processingMs?: number }): Outcome<RefundResult> {
+  refund(trade: Trade, req: { refundFen: number; outRequestNo: string; reason?: string; processingMs?: number; notifyWithoutOutBizNo?: boolean }): Outcome<RefundResult> {
     const previous = trade.refunds.find((r) => r.outRequestNo === req.outRequestNo);
     if (previous) {
       if (previous.refundFen !== req.refundFen) return fail("ACQ.DISCORDANT_REPEAT_REQUEST", "请求信息不一致");
@@ -179,6 +179,7 @@ export class TradeService {
     if (trade.refundedFen + req.refundFen > trade.totalFen) return fail("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
     const now = Date.now();
     const refund: RefundRecord = { outRequestNo: req.outRequestNo, refundFen: req.refundFen, refundAmount: fenToYuan(req.refundFen), reason: req.reason, at: now };
+    if (req.notifyWithoutOutBizNo) refund.notifyWithoutOutBizNo = true;
     trade.refunds.push(refund);
     trade.refundedFen += req.refundFen;
     if (req.processingMs !== undefined) {

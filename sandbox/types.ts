@@ -16,6 +16,8 @@ export interface RefundRecord {
   at: number;
   /** Asynchronous refund (asyncRefund fault): REFUND_PROCESSING until this epoch ms, then settled and notified. */
   settlesAt?: number;
+  /** Its notify carries no out_biz_no (seen for refunds made outside the merchant's API, e.g. the console). */
+  notifyWithoutOutBizNo?: boolean;
 }
 
 export interface Trade {

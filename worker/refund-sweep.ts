@@ -6,12 +6,12 @@ import type { PrismaClient } from "@prisma/client";
 import type { Logger } from "pino";
 import { leaseMs } from "../core/orders/index.ts";
 import type { Queues } from "../core/queues/index.ts";
-import { claimDueRefunds } from "../core/refunds/index.ts";
+import { applyRefundEvidence, claimDueRefunds, ordersWithUnaccountedRefunds, type RefundDeps } from "../core/refunds/index.ts";
 
 export async function runRefundSweep(
-  deps: { prisma: PrismaClient; queues: Queues; logger?: Logger },
+  deps: { prisma: PrismaClient; queues: Queues; logger?: Logger; refundDeps?: RefundDeps },
   opts: { batchSize: number; intervalSeconds: number; now?: Date },
-): Promise<{ refundChecks: number }> {
+): Promise<{ refundChecks: number; externalRecorded?: number }> {
   const now = opts.now ?? new Date();
   const leaseUntil = new Date(now.getTime() + leaseMs(opts.intervalSeconds));
   let total = 0;
@@ -21,5 +21,14 @@ export async function runRefundSweep(
     total += due.length;
     if (due.length < opts.batchSize) break;
   }
-  return { refundChecks: total };
+  // Backstop: orders where Alipay reports more refunded than refund rows account for (a crash between
+  // applying a refund notify and recording the external refund it revealed). Idempotent.
+  let externalRecorded = 0;
+  if (deps.refundDeps) {
+    for (const orderId of await ordersWithUnaccountedRefunds(deps.prisma, opts.batchSize)) {
+      const r = await applyRefundEvidence(deps.refundDeps, { orderId, source: "reconcile" });
+      externalRecorded += r?.external.length ?? 0;
+    }
+  }
+  return { refundChecks: total, ...(externalRecorded ? { externalRecorded } : {}) };
 }

@@ -83,8 +83,8 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
     QUEUE.notifyApply,
     timed(QUEUE.notifyApply, async (job) => {
       const data = NotifyApplyJob.parse(job.data);
-      // A refund notify naming one of our refunds settles that refund (core/refunds); the rest is order evidence.
-      return (await applyRefundNotification(refundDeps, data)) ?? applyNotification(deps, data);
+      // Refund notifies are applied by core/refunds (our refund settled, external ones recorded); the rest is order evidence.
+      return applyRefundNotification(refundDeps, data, () => applyNotification(deps, data));
     }),
     { ...common, concurrency: config.worker.concurrency },
   );
@@ -125,7 +125,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
           { prisma, queues, logger },
           { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds, onProgress: (n) => job.updateProgress({ enqueued: n }) },
         );
-        const rr = await runRefundSweep({ prisma, queues, logger }, { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds });
+        const rr = await runRefundSweep({ prisma, queues, logger, refundDeps }, { batchSize: config.reconcile.batchSize, intervalSeconds: data.intervalSeconds });
         metrics.sweeps.inc({ result: "ok" });
         await recordSweepResult(ctx.redis, config.redisPrefix, true).catch((e) => logger.warn({ err: (e as Error).message }, "could not record the sweep's success"));
         metrics.sweepOrders.inc(r.enqueued);

@@ -43,6 +43,16 @@ const RULES: [RegExp, Fill][] = [
   [new RegExp(`^${T}; (?:order )?already ${S}$`), (l, m) => say(l, `支付宝：${trade(l, m[1])}；订单已是“${status(l, m[2])}”`, `Alipay: ${trade(l, m[1])}; order already ${status(l, m[2])}`)],
   [/^waiting for the buyer to pay$/, (l) => say(l, "等待买家付款", "waiting for the buyer to pay")],
   [/^expired while WAIT_BUYER_PAY: close at Alipay before closing here$/, (l) => say(l, "订单已过期而买家仍未付款：先在支付宝关闭交易，再关闭订单", "expired while unpaid: close at Alipay before closing here")],
+  [new RegExp(`^${T} with refund_fee (\\d+) fen: Alipay reports (\\d+) of (\\d+) fen refunded in all$`), (l, m) =>
+    say(l, `支付宝：${trade(l, m[1])}，累计退款 ${yuan(m[2])}：支付宝报告共退款 ${yuan(m[3])}（订单金额 ${yuan(m[4])}）`,
+      `Alipay: ${trade(l, m[1])}, refund_fee ${yuan(m[2])}: Alipay reports ${yuan(m[3])} of ${yuan(m[4])} refunded in all`)],
+  [new RegExp(`^already ${S}; refund_fee (\\d+) fen already known \\(${T}\\)$`), (l, m) =>
+    say(l, `订单已是“${status(l, m[1])}”；累计退款 ${yuan(m[2])} 已记录（支付宝：${trade(l, m[3])}）`,
+      `order already ${status(l, m[1])}; refund_fee ${yuan(m[2])} already known (Alipay: ${trade(l, m[3])})`)],
+  [/^refund (\S+) of (\d+) fen succeeded$/, (l, m) => say(l, `退款 ${m[1]}（${yuan(m[2])}）成功`, `refund ${m[1]} of ${yuan(m[2])} succeeded`)],
+  [new RegExp(`^refund (\\S+) of (\\d+) fen succeeded for an order ${S} here with (\\d+) of (\\d+) fen refunded$`), (l, m) =>
+    say(l, `退款 ${m[1]}（${yuan(m[2])}）成功，但订单为“${status(l, m[3])}”且已退款 ${yuan(m[4])}（订单金额 ${yuan(m[5])}）：需人工核对`,
+      `refund ${m[1]} of ${yuan(m[2])} succeeded for an order ${status(l, m[3])} here with ${yuan(m[4])} of ${yuan(m[5])} refunded: staff must check`)],
   [/^refund_fee (\d+) fen of (\d+)$/, (l, m) => say(l, `已退款 ${yuan(m[1])}（订单金额 ${yuan(m[2])}）`, `refunded ${yuan(m[1])} of ${yuan(m[2])}`)],
   [/^Alipay still shows the trade open$/, (l) => say(l, "支付宝显示交易仍未完成", "Alipay still shows the trade open")],
   [/^job (\S+)$/, (l, m) => say(l, `任务 ${m[1]}`, `job ${m[1]}`)],

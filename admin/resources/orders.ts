@@ -68,13 +68,14 @@ export function orderResourceOptions(deps: {
       showProperties: [
         "outTradeNo", "status", "totalFen", "buyer", "tradeNo", "createdAt", "paidAt", "needsReview",
         "refunds", "timeline", "lines", "callbacks",
-        "id", "subject", "refundedFen", "buyerAlipayId", "expiresAt", "closedAt", "checkAttempts", "nextCheckAt", "updatedAt",
+        "id", "subject", "refundedFen", "alipayRefundFeeFen", "buyerAlipayId", "expiresAt", "closedAt", "checkAttempts", "nextCheckAt", "updatedAt",
       ],
       editProperties: [],
       properties: propertiesOf(resource, {
         outTradeNo: { isTitle: true },
         totalFen: money,
         refundedFen: money,
+        alipayRefundFeeFen: money,
         status: { components: { list: C.StatusBadge, show: C.StatusBadge }, isVisible: NOT_EDITABLE },
         q: { type: "string", isVisible: FILTER_ONLY },
         lines: { type: "string", isVisible: SHOW_ONLY, components: { show: C.OrderCourses } },

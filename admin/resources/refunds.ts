@@ -30,7 +30,7 @@ export function refundResourceOptions(deps: { prisma: PrismaClient; components: 
       filterProperties: ["state", "createdAt", "requestedBy", "order", "source", "outRequestNo"],
       showProperties: [
         "id", "order", "amountFen", "state", "source", "reason", "requestedBy", "createdAt", "approvedBy", "approvedAt", "rejectedBy", "rejectedAt",
-        "rejectionReason", "failureCode", "failureMessage", "outRequestNo", "attempts", "checks", "lastCallAt", "nextCheckAt", "submittedAt",
+        "rejectionReason", "failureCode", "failureMessage", "outRequestNo", "attempts", "checks", "unsettledCalls", "lastCallAt", "nextCheckAt", "submittedAt",
         "succeededAt", "failedAt", "settledBy", "lastCallAnswer", "lastQueryAnswer", "updatedAt",
       ],
       editProperties: [],

@@ -82,7 +82,7 @@ function planFor(deps: OrderDeps, order: Order, decision: Decision, evidence: Ev
   const outcome = notificationId !== null ? outcomeOfDecision(decision) : null;
   const notification = outcome ? { id: notificationId!, outcome } : undefined;
   if (!event && !notification && Object.keys(changes).length === 0) return null;
-  return { orderId: order.id, seen: { status: order.status, refundedFen: order.refundedFen }, changes, event, notification, now };
+  return { orderId: order.id, seen: { status: order.status, refundedFen: order.refundedFen, alipayRefundFeeFen: order.alipayRefundFeeFen }, changes, event, notification, now };
 }
 
 /**

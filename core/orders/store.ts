@@ -20,6 +20,7 @@ import type { EventSource, NotificationOutcome, Order, OrderDetail, OrderEvent, 
 import type pg from "pg";
 import { loadFullDmmf, sqlPoolOf } from "../db/index.ts";
 import { movesInto } from "./inbox.ts";
+import type { Decision } from "./transitions.ts";
 
 // ---- plumbing ---------------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ export async function readSnapshot(prisma: PrismaClient, ref: { id: number } | {
 }
 
 /** Order columns a decision may set (a whitelist: column names never come from input). */
-export type OrderChanges = Partial<Pick<Order, "status" | "tradeNo" | "buyerAlipayId" | "paidAt" | "closedAt" | "refundedFen" | "needsReview" | "nextCheckAt">> & {
+export type OrderChanges = Partial<Pick<Order, "status" | "tradeNo" | "buyerAlipayId" | "paidAt" | "closedAt" | "refundedFen" | "alipayRefundFeeFen" | "needsReview" | "nextCheckAt">> & {
   /** check_attempts = check_attempts + 1 */
   countCheck?: boolean;
 };
@@ -313,7 +314,7 @@ export type NewEvent = Pick<OrderEvent, "type" | "fromStatus" | "toStatus" | "so
 export interface WritePlan {
   orderId: number;
   /** The snapshot the decision was made on; the write applies only if the order still matches it. */
-  seen: Pick<Order, "status" | "refundedFen">;
+  seen: Pick<Order, "status" | "refundedFen" | "alipayRefundFeeFen">;
   changes: OrderChanges;
   event?: NewEvent;
   notification?: { id: number; outcome: NotificationOutcome };
@@ -331,17 +332,17 @@ export interface WriteResult {
 /**
  * Write a decision as ONE statement (atomic, one round trip): the guarded order update — or, with
  * nothing to change, a guarded row lock — its event, and the inbox row's outcome, each conditional
- * on the guard. `WHERE status = <seen> AND refunded_fen = <seen>` is the compare-and-set: a
+ * on the guard. `WHERE status = <seen> AND refunded_fen = <seen> AND alipay_refund_fee_fen = <seen>` is the compare-and-set: a
  * concurrent writer holds the row until it commits, then PostgreSQL re-checks the guard on the new
  * row version. Returns null when the guard failed: the caller re-reads and decides again.
  */
 export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Promise<WriteResult | null> {
-  const values: unknown[] = [plan.orderId, plan.seen.status, plan.seen.refundedFen];
+  const values: unknown[] = [plan.orderId, plan.seen.status, plan.seen.refundedFen, plan.seen.alipayRefundFeeFen];
   const param = (v: unknown, cast = "") => {
     values.push(v);
     return `$${values.length}${cast}`;
   };
-  const guard = `id = $1 AND status = $2::"OrderStatus" AND refunded_fen = $3`;
+  const guard = `id = $1 AND status = $2::"OrderStatus" AND refunded_fen = $3 AND alipay_refund_fee_fen = $4`;
 
   const sets: string[] = [];
   for (const [key, value] of Object.entries(plan.changes) as [keyof OrderChanges, unknown][]) {
@@ -389,4 +390,83 @@ export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Prom
   const [order, rest] = split<Order, Record<string, unknown>>(r, "n.");
   const [orderOnly, event] = split<Order, OrderEvent>(order as unknown as Record<string, unknown>, "e.");
   return { order: orderOnly, event: e && event.id !== null ? event : null, notificationMarked: (rest.marked as number) > 0 };
+}
+
+// ---- inside another module's transaction (core/refunds) ----------------------------------------------
+//
+// A refund changes its own row and the order in ONE transaction (core/refunds/store.ts opens it and
+// locks the order first). These functions are the order half of such a transaction: the caller passes
+// its transaction client, and the order, its events and inbox rows are still written only here.
+
+/** The order row, locked (FOR NO KEY UPDATE) until the caller's transaction ends. */
+export async function lockOrderInTransaction(c: pg.ClientBase, orderId: number): Promise<Order | null> {
+  const { rows } = await c.query<Order>(`SELECT ${selectList("Order", "o")} FROM "order" o WHERE o.id = $1 FOR NO KEY UPDATE`, [orderId]);
+  return rows[0] ?? null;
+}
+
+/** An event on the order's timeline (audit or transition), in the caller's transaction. */
+export async function insertOrderEventInTransaction(c: pg.ClientBase, orderId: number, e: NewEvent, now: Date): Promise<void> {
+  await c.query(
+    `INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at, dedupe_key)
+     VALUES ($1, $2, $3::"OrderStatus", $4::"OrderStatus", $5::"EventSource", $6, $7, $8::jsonb, $9::timestamptz, $10)
+     ON CONFLICT (order_id, dedupe_key) DO NOTHING`,
+    [orderId, e.type, e.fromStatus, e.toStatus, e.source, e.actor, e.notificationId, JSON.stringify(e.payload), now, e.dedupeKey ?? null],
+  );
+}
+
+/**
+ * Apply a state-machine decision to an order locked by lockOrderInTransaction, in the caller's
+ * transaction: a transition's status and patch (settled orders leave the payment sweep), an anomaly's
+ * review flag, and the decision's event. Returns the order as it now is.
+ */
+export async function writeLockedDecision(
+  c: pg.ClientBase,
+  order: Order,
+  decision: Decision,
+  meta: { source: EventSource; actor: string; notificationId: number | null; payload: Record<string, unknown>; dedupeKey?: string },
+  now: Date,
+): Promise<Order> {
+  let changes: OrderChanges = {};
+  let event: NewEvent | undefined;
+  const base = { source: meta.source, actor: meta.actor, notificationId: meta.notificationId };
+  if (decision.kind === "transition") {
+    changes = { ...decision.patch, status: decision.to, ...(decision.to !== order.status ? { nextCheckAt: null } : {}) };
+    event = { ...base, type: decision.event, fromStatus: decision.from, toStatus: decision.to, payload: { ...meta.payload, reason: decision.reason, anomaly: decision.anomaly } };
+  } else if (decision.kind === "anomaly") {
+    if (!order.needsReview) changes.needsReview = true;
+    event = { ...base, type: decision.event, fromStatus: order.status, toStatus: order.status, payload: { ...meta.payload, reason: decision.reason }, dedupeKey: meta.dedupeKey };
+  }
+  const updated = await updateLockedOrder(c, order, changes, now);
+  if (event) await insertOrderEventInTransaction(c, order.id, event, now);
+  return updated;
+}
+
+/** Set columns of an order locked by lockOrderInTransaction (a whitelist, as writeDecision's). */
+export async function updateLockedOrder(c: pg.ClientBase, order: Order, changes: OrderChanges, now: Date): Promise<Order> {
+  const values: unknown[] = [order.id];
+  const sets: string[] = [];
+  for (const [key, value] of Object.entries(changes) as [keyof OrderChanges, unknown][]) {
+    if (value === undefined || key === "countCheck") continue;
+    const col = columnsOf("Order").find((x) => x.field === key);
+    if (!col) throw new Error(`order has no field ${key}`);
+    values.push(value);
+    sets.push(`"${col.column}" = $${values.length}${col.cast}`);
+  }
+  if (!sets.length) return order;
+  values.push(now);
+  const { rows } = await c.query<Order>(
+    `UPDATE "order" SET ${sets.join(", ")}, updated_at = $${values.length}::timestamptz WHERE id = $1 RETURNING ${selectList("Order", `"order"`)}`,
+    values,
+  );
+  return rows[0]!;
+}
+
+/** Record an inbox row's outcome in the caller's transaction (only from an outcome the inbox table allows). */
+export async function markNotificationInTransaction(c: pg.ClientBase, id: number, outcome: NotificationOutcome, orderId: number, now: Date): Promise<boolean> {
+  const r = await c.query(
+    `UPDATE payment_notification SET outcome = $2::"NotificationOutcome", processed_at = $3::timestamptz, attempts = attempts + 1, last_error = NULL, order_id = $4
+     WHERE id = $1 AND outcome = ANY($5${OUTCOME_ARRAY})`,
+    [id, outcome, now, orderId, movesInto(outcome)],
+  );
+  return (r.rowCount ?? 0) > 0;
 }

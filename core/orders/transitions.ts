@@ -14,7 +14,13 @@ export { isPaidTradeStatus, type TradeStatus };
 export interface OrderFacts {
   status: OrderStatus;
   totalFen: number;
+  /** The sum of the order's SUCCEEDED refund rows (ours and external ones): moved only by refund_succeeded. */
   refundedFen: number;
+  /**
+   * The largest cumulative refund_fee Alipay has reported for the trade that went beyond the refunded
+   * amount here when it came (what Alipay claims, not our books; core/refunds compares the two).
+   */
+  alipayRefundFeeFen: number;
   expiresAt: Date;
   tradeNo: string | null;
 }
@@ -39,9 +45,11 @@ export type Evidence =
   /** Our alipay.trade.close succeeded, or Alipay had nothing open to close: nothing can be paid any more. */
   | { kind: "closed_at_alipay"; target: "CLOSED" | "CANCELLED" }
   /**
-   * One of OUR refunds (a Refund row) is now known to have succeeded at Alipay — from the refund
-   * call's answer, the refund query or the refund notify, whichever came first. core/refunds applies
-   * it in the same transaction that marks the refund SUCCEEDED, so each refund counts exactly once.
+   * A Refund row is now known to have succeeded at Alipay — one of ours (from the refund call's answer,
+   * the refund query or the refund notify, whichever came first), or an external one (a refund made
+   * outside coursepay, recorded by core/refunds from Alipay's cumulative refund_fee). core/refunds
+   * applies it in the same transaction that makes the row SUCCEEDED, so each row counts exactly once:
+   * refunded_fen is the sum of SUCCEEDED rows, and nothing else moves it.
    */
   | { kind: "refund_succeeded"; refundFen: number; outRequestNo: string }
   /** Timeout, 20000, ACQ.SYSTEM_ERROR, unverifiable response: the outcome is not known. */
@@ -62,6 +70,11 @@ export const EVENT = {
   cancelled: "cancelled",
   refunded: "refunded",
   partiallyRefunded: "partially_refunded",
+  /**
+   * Alipay reports a higher cumulative refund_fee for the trade (a refund notify): recorded as Alipay's
+   * claim; the order's refunded amount moves only when refund rows account for it (core/refunds).
+   */
+  refundReported: "refund_reported",
   /** Money arrived for an order we had already closed or cancelled: PAID, and staff must look. */
   paidAfterClose: "anomaly.paid_after_close",
   amountMismatch: "anomaly.amount_mismatch",
@@ -89,6 +102,7 @@ export interface OrderPatch {
   paidAt?: Date;
   closedAt?: Date;
   refundedFen?: number;
+  alipayRefundFeeFen?: number;
   needsReview?: boolean;
 }
 
@@ -119,13 +133,16 @@ export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext
     case "trade":
       return decideTrade(order, evidence, ctx);
     case "refund_succeeded": {
-      if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") {
-        // Additive: the refund row's own CAS (core/refunds) guarantees this runs once per refund.
-        return refundTransition(order, Math.min(order.totalFen, order.refundedFen + evidence.refundFen), ctx,
-          `refund ${evidence.outRequestNo} of ${evidence.refundFen} fen succeeded`);
+      // Additive: the refund row's own CAS (core/refunds) guarantees this runs once per row, so
+      // refunded_fen stays the sum of SUCCEEDED rows.
+      const sum = order.refundedFen + evidence.refundFen;
+      if ((order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") && sum <= order.totalFen) {
+        return refundTransition(order, sum, ctx, `refund ${evidence.outRequestNo} of ${evidence.refundFen} fen succeeded`);
       }
-      if (order.status === "REFUNDED") return noop(`refund ${evidence.outRequestNo} succeeded; order already REFUNDED`);
-      return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `refund ${evidence.outRequestNo} succeeded for an order ${order.status} here` };
+      // A REFUNDED order (or refunds beyond the total) cannot take more: Alipay's answers contradict each
+      // other or our books. Nothing is changed on the order; staff must look.
+      return { kind: "anomaly", event: EVENT.unexpectedStatus,
+        reason: `refund ${evidence.outRequestNo} of ${evidence.refundFen} fen succeeded for an order ${order.status} here with ${order.refundedFen} of ${order.totalFen} fen refunded` };
     }
   }
 }
@@ -147,40 +164,50 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
     ...(ev.buyerAlipayId ? { buyerAlipayId: ev.buyerAlipayId } : {}),
     paidAt: ev.paidAt ?? ctx.now,
   });
+  // refund_fee is Alipay's running total of the trade's refunds. It is Alipay's claim, kept as such
+  // (alipayRefundFeeFen, only ever raised): the order's refunded amount moves only by refund rows,
+  // ours or the external ones core/refunds records for what ours cannot account for. A closed trade
+  // with refunds is a fully refunded one (only a full refund closes a paid trade).
+  // Kept only when it goes beyond both what Alipay said before and what our rows already account for
+  // (a notify of a refund we have already settled teaches nothing: a duplicate, no event).
+  const reported = refundFen > 0 ? (ev.tradeStatus === "TRADE_CLOSED" ? order.totalFen : Math.min(refundFen, order.totalFen)) : 0;
+  const news = reported > order.alipayRefundFeeFen && reported > order.refundedFen;
+  const reportPatch = (): OrderPatch => (news ? { alipayRefundFeeFen: reported } : {});
+  const reportRefunds = (): Decision =>
+    news
+      ? transition(order, order.status, EVENT.refundReported, reportPatch(),
+        `${ev.tradeStatus} with refund_fee ${refundFen} fen: Alipay reports ${reported} of ${order.totalFen} fen refunded in all`)
+      : noop(`already ${order.status}; refund_fee ${refundFen} fen already known (${ev.tradeStatus})`, true);
 
   if (isPaidTradeStatus(ev.tradeStatus)) {
-    // Paid evidence lands where it says, refunds included (a partial-refund notify may be the
-    // first we hear of the payment), so applying it again finds nothing left to do.
-    const landed: OrderStatus = refundFen >= order.totalFen ? "REFUNDED" : refundFen > 0 ? "PARTIALLY_REFUNDED" : "PAID";
-    const patch = refundFen > 0 ? { ...paidPatch(), refundedFen: Math.min(refundFen, order.totalFen) } : paidPatch();
     if (order.status === "UNPAID") {
       if (refundFen > 0) {
-        // The payment's own notify never reached us: record the payment and the refund, and flag it.
-        return transition(order, landed, EVENT.refundWithoutPayment, { ...patch, needsReview: true },
+        // The payment's own notify never reached us: record the payment (and Alipay's refund total,
+        // which core/refunds turns into a refund row), and flag it.
+        return transition(order, "PAID", EVENT.refundWithoutPayment, { ...paidPatch(), ...reportPatch(), needsReview: true },
           `${ev.tradeStatus} with refund_fee ${refundFen} fen for an order never recorded as paid: payment and refund recorded`, true);
       }
-      return transition(order, landed, EVENT.paid, patch, `${ev.tradeStatus}`);
+      return transition(order, "PAID", EVENT.paid, paidPatch(), `${ev.tradeStatus}`);
     }
     if (LOCALLY_ENDED.includes(order.status)) {
-      return transition(order, landed, EVENT.paidAfterClose, { ...patch, needsReview: true },
+      return transition(order, "PAID", EVENT.paidAfterClose, { ...paidPatch(), ...reportPatch(), needsReview: true },
         `${ev.tradeStatus} for an order already ${order.status}: money arrived after a local close`, true);
     }
     // PAID / PARTIALLY_REFUNDED / REFUNDED. A TRADE_SUCCESS carrying refund_fee is a partial refund (docs/alipay-protocol.md §4).
-    if (refundFen > order.refundedFen && order.status !== "REFUNDED") return refundTransition(order, refundFen, ctx);
+    if (refundFen > 0) return reportRefunds();
     return noop(`already ${order.status} (${ev.tradeStatus})`, true);
   }
 
   if (ev.tradeStatus === "TRADE_CLOSED") {
     if (refundFen > 0) {
       // A full refund closes the trade (TRADE_CLOSED + refund_fee, docs/alipay-protocol.md §4).
-      if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") return refundTransition(order, Math.max(refundFen, order.totalFen), ctx);
-      if (order.status === "REFUNDED") return noop("already REFUNDED", true);
+      if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED" || order.status === "REFUNDED") return reportRefunds();
       // UNPAID / CLOSED / CANCELLED: the trade was paid (only a paid trade can be refunded) and the
       // payment never reached our books. Erasing it (the next query's TRADE_CLOSED would close the
-      // order as never paid) would lose money from the books: record the payment AND the refund.
-      // A closed trade with refunds is a fully refunded one (as for PAID above).
-      return transition(order, "REFUNDED", EVENT.refundWithoutPayment,
-        { ...paidPatch(), refundedFen: order.totalFen, needsReview: true },
+      // order as never paid) would lose money from the books: record the payment AND Alipay's refund
+      // total (core/refunds records the refund row that makes the order REFUNDED), and flag it.
+      return transition(order, "PAID", EVENT.refundWithoutPayment,
+        { ...paidPatch(), ...reportPatch(), needsReview: true },
         `TRADE_CLOSED with refund_fee ${refundFen} fen for an order never recorded as paid (${order.status}): payment and refund recorded`, true);
     }
     if (order.status === "UNPAID") return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, "TRADE_CLOSED at Alipay");

@@ -2,12 +2,12 @@
 // needed (never while holding a lock), let the rules decide (transitions.ts), persist through the
 // one writer (store.ts). The admin, the buyer API and the worker call these; none re-implements a rule.
 import { randomBytes } from "node:crypto";
-import type { EventSource, PrismaClient, Refund, RefundSource } from "@prisma/client";
+import type { EventSource, Order, PrismaClient, Refund, RefundSource } from "@prisma/client";
 import type { AlipayClient } from "../alipay/client.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { metrics } from "../metrics/index.ts";
-import { decide } from "../orders/transitions.ts";
+import { decide, type Decision, type Evidence } from "../orders/transitions.ts";
 import type { Queues } from "../queues/index.ts";
 import { evidenceFromRefundAnswer, evidenceFromRefundQuery } from "./evidence.ts";
 import { failureText, refusal, RefundRefusedError } from "./messages.ts";
@@ -43,7 +43,22 @@ export function newOutRequestNo(): string {
   return `rf_${randomBytes(16).toString("hex")}`;
 }
 
-const facts = (r: Refund): RefundFacts => ({ state: r.state, amountFen: r.amountFen, source: r.source, requestedBy: r.requestedBy, lastCallAt: r.lastCallAt });
+/** The refund as the rules see it; otherRefundsFen matters only to approve / reject (the four-eyes threshold). */
+const facts = (r: Refund, otherRefundsFen = 0): RefundFacts => ({
+  state: r.state, amountFen: r.amountFen, source: r.source, requestedBy: r.requestedBy, lastCallAt: r.lastCallAt, unsettledCalls: r.unsettledCalls,
+  otherRefundsFen,
+});
+
+/** The order state machine's context for refund evidence (no expiry rule applies to paid orders). */
+const orderContext = (deps: RefundDeps, now: Date) => ({ now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: 0 });
+
+/** A SUCCEEDED refund row (ours or external) as evidence for its order: refunded_fen grows by exactly its amount, once. */
+const succeededDecision = (deps: RefundDeps, now: Date) => (o: Order, r: Refund): Decision =>
+  decide(o, { kind: "refund_succeeded", refundFen: r.amountFen, outRequestNo: r.outRequestNo }, orderContext(deps, now));
+
+/** External refunds revealed by Alipay's refund_fee, recorded in the same transaction (store.ts). */
+const externalRefunds = (deps: RefundDeps, now: Date, source: EventSource, outBizNo?: string | null): store.ExternalRefunds =>
+  ({ decide: succeededDecision(deps, now), source, outBizNo });
 
 /** How long a QUEUED refund's job may take before the sweep enqueues it again (lost job, crash). */
 const QUEUED_LEASE_MS = 60_000;
@@ -76,13 +91,13 @@ export async function requestRefund(deps: RefundDeps, input: RequestRefundInput)
   // The default amount is read now; the insert re-checks it under the order's lock.
   const amountFen = input.amountFen ?? (await store.refundableFen(deps.prisma, order));
   if (amountFen < 1) throw refusal("nothingLeft");
-  const state = initialState(input.source, amountFen, deps.rules);
   const eventSource: EventSource = input.source === "buyer" ? "buyer" : "staff";
   const inserted = await store.insertRefund(
     deps.prisma,
     {
-      orderId: order.id, outRequestNo: newOutRequestNo(), amountFen, state, source: input.source, reason, requestedBy: input.actor, now,
-      nextCheckAt: state === "QUEUED" ? new Date(now.getTime() + QUEUED_LEASE_MS) : null,
+      orderId: order.id, outRequestNo: newOutRequestNo(), amountFen, source: input.source, reason, requestedBy: input.actor, now,
+      stateFor: (otherRefundsFen) => initialState(input.source, amountFen, otherRefundsFen, deps.rules),
+      nextCheckAtFor: (state) => (state === "QUEUED" ? new Date(now.getTime() + QUEUED_LEASE_MS) : null),
       event: { type: REFUND_EVENT.requested, source: eventSource, payload: { reason } },
     },
     (locked) => (input.source === "buyer" && !refundWindowOpen(locked.paidAt, now, deps.rules.windowDays) ? "window" : null),
@@ -95,7 +110,7 @@ export async function requestRefund(deps: RefundDeps, input: RequestRefundInput)
   }
   const refund = inserted.refund;
   metrics.refunds.inc({ event: "requested", source: input.source });
-  deps.logger?.info({ refundId: refund.id, orderId: order.id, outRequestNo: refund.outRequestNo, amountFen, state, actor: input.actor }, "refund requested");
+  deps.logger?.info({ refundId: refund.id, orderId: order.id, outRequestNo: refund.outRequestNo, amountFen, state: refund.state, actor: input.actor }, "refund requested");
   if (refund.state === "QUEUED") await enqueue(deps, refund.id, "submit");
   return refund;
 }
@@ -126,17 +141,20 @@ function refusedBy(d: RefundDecision): never {
 export async function approveRefund(deps: RefundDeps, input: { refundId: number; actor: Actor }): Promise<Refund> {
   const refund = await loadOrRefuse(deps, input.refundId);
   const now = nowOf(deps);
-  const d = decideRefund(facts(refund), { kind: "approve", actor: input.actor }, { ...deps.rules, now });
+  const d = decideRefund(facts(refund, await store.otherRefundsFen(deps.prisma, refund)), { kind: "approve", actor: input.actor }, { ...deps.rules, now });
   if (d.kind !== "transition") refusedBy(d);
   const written = await store.writeRefund(deps.prisma, {
-    refundId: refund.id, expectState: refund.state, now,
-    changes: { state: d.to, approvedBy: input.actor.email, approvedAt: now, nextCheckAt: new Date(now.getTime() + QUEUED_LEASE_MS) },
-    event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason: d.reason } },
+    now,
+    refund: {
+      id: refund.id, expectState: refund.state,
+      changes: { state: d.to, approvedBy: input.actor.email, approvedAt: now, nextCheckAt: new Date(now.getTime() + QUEUED_LEASE_MS) },
+      event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason: d.reason } },
+    },
   });
   if (!written) throw refusal("refundNotFound", 409, "changed meanwhile, reload");
   deps.logger?.info({ refundId: refund.id, actor: input.actor.email }, "refund approved");
   await enqueue(deps, refund.id, "submit");
-  return written.refund;
+  return written.refund!;
 }
 
 export async function rejectRefund(deps: RefundDeps, input: { refundId: number; actor: Actor; reason: string }): Promise<Refund> {
@@ -144,16 +162,19 @@ export async function rejectRefund(deps: RefundDeps, input: { refundId: number; 
   const reason = input.reason.trim().slice(0, 500);
   if (!reason) throw refusal("reasonRequired", 400);
   const now = nowOf(deps);
-  const d = decideRefund(facts(refund), { kind: "reject", actor: input.actor, reason }, { ...deps.rules, now });
+  const d = decideRefund(facts(refund, await store.otherRefundsFen(deps.prisma, refund)), { kind: "reject", actor: input.actor, reason }, { ...deps.rules, now });
   if (d.kind !== "transition") refusedBy(d);
   const written = await store.writeRefund(deps.prisma, {
-    refundId: refund.id, expectState: refund.state, now,
-    changes: { state: d.to, rejectedBy: input.actor.email, rejectedAt: now, rejectionReason: reason, nextCheckAt: null },
-    event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason } },
+    now,
+    refund: {
+      id: refund.id, expectState: refund.state,
+      changes: { state: d.to, rejectedBy: input.actor.email, rejectedAt: now, rejectionReason: reason, nextCheckAt: null },
+      event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason } },
+    },
   });
   if (!written) throw refusal("refundNotFound", 409, "changed meanwhile, reload");
   deps.logger?.info({ refundId: refund.id, actor: input.actor.email }, "refund rejected");
-  return written.refund;
+  return written.refund!;
 }
 
 // ---- talking to Alipay (worker) ---------------------------------------------------------------------
@@ -168,10 +189,19 @@ export interface SettleResult {
 
 const EVENT_SOURCE: Record<EvidenceSource, EventSource> = { call: "system", query: "reconcile", notify: "notify" };
 
+/** What a refund notify carries besides "this refund succeeded": the trade evidence (refund_fee) for the order. */
+export interface NotifyContext {
+  notificationId: number;
+  /** The notify as order evidence (core/orders evidenceFromNotify). */
+  evidence: Evidence;
+  outBizNo: string | null;
+}
+
 /**
  * Apply one piece of evidence about a refund: decide, write (CAS on the refund's state, retried on
  * the fresh row when another writer got there first). `extra` are bookkeeping columns written in
- * any case (the answer as received, the next check time).
+ * any case (the answer as received, the next check time). Each write also records the external
+ * refunds Alipay's refund_fee reveals (store.ts), since a refund of ours leaving flight can reveal them.
  */
 export async function settleRefund(
   deps: RefundDeps,
@@ -179,26 +209,24 @@ export async function settleRefund(
   evidence: RefundEvidence,
   from: EvidenceSource,
   extra: store.RefundChanges = {},
-  notificationId?: number,
+  notify?: NotifyContext,
 ): Promise<SettleResult> {
   let current = refund;
   for (let attempt = 1; attempt <= 8; attempt++) {
     const now = nowOf(deps);
     const d = decideRefund(facts(current), { kind: "evidence", evidence, from }, { ...deps.rules, now });
     const changes: store.RefundChanges = { ...extra };
-    let event: store.RefundWrite["event"];
+    let event: store.NewOrderEvent | undefined;
     let orderDecision: store.RefundWrite["orderDecision"];
     let outcome: SettleOutcome = "unchanged";
-    const base = { source: EVENT_SOURCE[from], actor: "", notificationId: notificationId ?? null };
+    const base = { source: EVENT_SOURCE[from], actor: "", notificationId: notify?.notificationId ?? null };
     if (d.kind === "transition") {
       changes.state = d.to;
       event = { ...base, type: d.event, payload: { reason: d.reason, from: current.state, to: d.to, evidence: from, anomaly: d.anomaly } };
       switch (d.to) {
         case "SUCCEEDED":
           Object.assign(changes, { succeededAt: now, settledBy: from, nextCheckAt: null });
-          orderDecision = (o) => decide(o, { kind: "refund_succeeded", refundFen: current.amountFen, outRequestNo: current.outRequestNo }, {
-            now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: 0,
-          });
+          orderDecision = succeededDecision(deps, now);
           outcome = "succeeded";
           break;
         case "FAILED": {
@@ -206,16 +234,18 @@ export async function settleRefund(
           const message = evidence.kind === "failed" ? evidence.message : null;
           const text = failureText(code, message);
           Object.assign(changes, { failedAt: now, settledBy: from, nextCheckAt: null, failureCode: code?.slice(0, 64) ?? null, failureMessage: message?.slice(0, 500) ?? null });
-          event!.payload = { ...event!.payload, failureCode: code, zh: text.zh, en: text.en };
+          event.payload = { ...event.payload, failureCode: code, zh: text.zh, en: text.en };
           outcome = "failed";
           break;
         }
         case "QUEUED":
-          changes.nextCheckAt = new Date(now.getTime() + QUEUED_LEASE_MS);
+          // The query found no refund data: the next call is a first one again (transitions.ts).
+          Object.assign(changes, { nextCheckAt: new Date(now.getTime() + QUEUED_LEASE_MS), knownAbsent: true });
           outcome = "requeued";
           break;
         case "UNKNOWN":
-          changes.nextCheckAt ??= nextRefundCheckAt(now, current.checks, deps.rules.settleDelayMs);
+          // A business error on a resend is left to the refund query, after the settle delay.
+          changes.nextCheckAt ??= evidence.kind === "failed" ? nextRefundCheckAt(now, 0, deps.rules.settleDelayMs) : nextRefundCheckAt(now, current.checks, deps.rules.settleDelayMs);
           outcome = "unknown";
           break;
         case "SUBMITTED":
@@ -228,14 +258,18 @@ export async function settleRefund(
     } else {
       outcome = evidence.kind === "unknown" ? "unknown" : evidence.kind === "processing" ? "processing" : "unchanged";
     }
-    if (d.kind !== "transition" && Object.keys(changes).length === 0 && notificationId === undefined && !event) {
+    if (d.kind !== "transition" && Object.keys(changes).length === 0 && !notify && !event) {
       return { outcome, refund: current, reason: d.reason };
     }
     const written = await store.writeRefund(deps.prisma, {
-      refundId: current.id, expectState: current.state, changes, event, orderDecision, now,
+      now,
+      refund: { id: current.id, expectState: current.state, changes, event },
+      orderDecision,
+      orderEvidence: notify ? (o) => decide(o, notify.evidence, orderContext(deps, now)) : undefined,
       orderEvent: { source: EVENT_SOURCE[from], actor: "", payload: { evidence: from } },
       flagOrder: d.kind === "anomaly" || (d.kind === "transition" && d.anomaly),
-      notification: notificationId !== undefined ? { id: notificationId, outcome: d.kind === "transition" ? "applied" : d.kind === "anomaly" ? "anomaly" : "duplicate" } : undefined,
+      external: externalRefunds(deps, now, EVENT_SOURCE[from], notify?.outBizNo && notify.outBizNo !== current.outRequestNo ? notify.outBizNo : null),
+      notification: notify ? { id: notify.notificationId, outcome: d.kind === "transition" ? "applied" : d.kind === "anomaly" ? "anomaly" : "duplicate" } : undefined,
     });
     if (written) {
       if (d.kind === "transition") {
@@ -243,13 +277,42 @@ export async function settleRefund(
         deps.logger?.info({ refundId: current.id, outRequestNo: current.outRequestNo, from: d.from, to: d.to, evidence: from, reason: d.reason,
           orderStatus: written.order.status }, "refund state changed");
       }
-      return { outcome, refund: written.refund, reason: d.reason };
+      reportExternal(deps, written);
+      return { outcome, refund: written.refund!, reason: d.reason };
     }
     const fresh = await store.loadRefund(deps.prisma, current.id);
     if (!fresh) throw new Error(`refund ${current.id} disappeared`);
     current = fresh;
   }
   throw new Error(`refund ${refund.id} kept changing while settling; retry later`);
+}
+
+function reportExternal(deps: RefundDeps, written: store.RefundWriteResult): void {
+  for (const x of written.external) {
+    metrics.refunds.inc({ event: "external", source: "alipay" });
+    deps.logger?.warn({ orderId: x.orderId, refundId: x.id, outRequestNo: x.outRequestNo, amountFen: x.amountFen, orderStatus: written.order.status },
+      "refund made outside coursepay recorded");
+  }
+}
+
+/**
+ * A refund notify (or other order evidence carrying refund_fee) that names none of our refunds — a
+ * console refund, a notify without out_biz_no — for an order already paid here: the state machine
+ * records Alipay's cumulative refund_fee, and what our refunds cannot account for becomes an external
+ * refund row, in one transaction with the inbox row's outcome.
+ */
+export async function applyRefundEvidence(deps: RefundDeps, input: { orderId: number; notify?: NotifyContext; source: EventSource }): Promise<store.RefundWriteResult | null> {
+  const now = nowOf(deps);
+  const written = await store.writeRefund(deps.prisma, {
+    now,
+    orderId: input.orderId,
+    orderEvidence: input.notify ? (o) => decide(o, input.notify!.evidence, orderContext(deps, now)) : undefined,
+    orderEvent: { source: input.source, actor: "", payload: { evidence: input.source } },
+    external: externalRefunds(deps, now, input.source, input.notify?.outBizNo),
+    notification: input.notify ? { id: input.notify.notificationId, outcome: "duplicate" } : undefined,
+  });
+  if (written) reportExternal(deps, written);
+  return written;
 }
 
 /** Thrown by submitRefund when the outcome is unknown, so the job is retried (same out_request_no). */
@@ -267,28 +330,43 @@ export class RefundOutcomeUnknownError extends Error {
  */
 export async function submitRefund(deps: RefundDeps, input: { refundId: number; retryUnknown: boolean }): Promise<SettleResult> {
   let refund = await loadOrRefuse(deps, input.refundId);
-  const now = nowOf(deps);
-  const d = decideRefund(facts(refund), { kind: "dispatch" }, { ...deps.rules, now });
-  if (d.kind !== "transition") return { outcome: "skipped", refund, reason: d.reason };
   const order = await deps.prisma.order.findUnique({ where: { id: refund.orderId }, select: { outTradeNo: true } });
   if (!order) throw new Error(`refund ${refund.id}: order ${refund.orderId} missing`);
-  const marked = await store.writeRefund(deps.prisma, {
-    refundId: refund.id, expectState: refund.state, now,
-    changes: {
-      state: "SUBMITTED", countAttempt: true, lastCallAt: now, submittedAt: refund.submittedAt ?? now,
-      // If this process dies now, the sweep asks Alipay after the settle delay.
-      nextCheckAt: nextRefundCheckAt(now, 0, deps.rules.settleDelayMs),
-    },
-    event: refund.state === "QUEUED"
-      ? { type: REFUND_EVENT.submitted, source: "system", actor: "", notificationId: null, payload: { reason: d.reason, attempt: refund.attempts + 1 } }
-      : undefined,
-  });
-  if (!marked) return { outcome: "skipped", refund, reason: "changed meanwhile" };
-  refund = marked.refund;
+  // Decide on the refund as it is; should it change meanwhile (a query requeued it while this job was
+  // starting), decide again on the fresh row: this job may be the only one (a new submit job for the
+  // same refund is deduplicated while this one runs).
+  let marked: store.RefundWriteResult | null = null;
+  let now = nowOf(deps);
+  for (let attempt = 1; !marked; attempt++) {
+    now = nowOf(deps);
+    const d = decideRefund(facts(refund), { kind: "dispatch" }, { ...deps.rules, now });
+    if (d.kind !== "transition") return { outcome: "skipped", refund, reason: d.reason };
+    marked = await store.writeRefund(deps.prisma, {
+      now,
+      refund: {
+        id: refund.id, expectState: refund.state,
+        changes: {
+          state: "SUBMITTED", countAttempt: true, lastCallAt: now, submittedAt: refund.submittedAt ?? now,
+          // If this process dies now, the sweep asks Alipay after the settle delay.
+          nextCheckAt: nextRefundCheckAt(now, 0, deps.rules.settleDelayMs),
+        },
+        event: refund.state === "QUEUED"
+          ? { type: REFUND_EVENT.submitted, source: "system", actor: "", notificationId: null, payload: { reason: d.reason, attempt: refund.attempts + 1 } }
+          : undefined,
+      },
+    });
+    if (!marked) {
+      if (attempt >= 4) return { outcome: "skipped", refund, reason: "changed meanwhile" };
+      refund = await loadOrRefuse(deps, input.refundId);
+    }
+  }
+  refund = marked.refund!;
   const answer = await deps.alipay.refund({ outTradeNo: order.outTradeNo, refundFen: refund.amountFen, outRequestNo: refund.outRequestNo, reason: refund.reason });
   const evidence = evidenceFromRefundAnswer(answer);
   const result = await settleRefund(deps, refund, evidence, "call", { lastCallAnswer: answerRecord(answer) });
-  if (result.outcome === "unknown" && input.retryUnknown) throw new RefundOutcomeUnknownError(refund.id, result.reason);
+  // Only a truly unknown answer is worth the same call again; a business error on a resend is left
+  // to the refund query (calling again would get the same error).
+  if (result.outcome === "unknown" && evidence.kind === "unknown" && input.retryUnknown) throw new RefundOutcomeUnknownError(refund.id, result.reason);
   return result;
 }
 

@@ -1,30 +1,33 @@
-// The one module that writes refund rows. Every write is a short PostgreSQL transaction that locks
-// the order row first, then the refund row (always in that order: no deadlocks), so:
+// The one module that writes refund rows (and only refund rows: the order, its timeline and inbox
+// rows are written by core/orders/store.ts, whose in-transaction functions this module calls with its
+// transaction client). Every write is a short PostgreSQL transaction that locks the order row first,
+// then the refund row (always in that order: no deadlocks), so:
 //
 // - insertRefund: the over-refund guard. Under the order's row lock, a second statement (a fresh
 //   READ COMMITTED snapshot, so it sees refunds committed by whoever held the lock before) inserts
-//   the refund only if   max(order.refunded_fen, succeeded refunds) + in-flight refunds + amount
-//   ≤ order.total_fen.   Two staff submitting at the same moment are serialised on the lock; the
-//   second finds the first's refund counted and is refused. (A single INSERT … SELECT … FOR UPDATE
-//   would not do: its sum would be computed on the snapshot taken before the lock was granted.)
+//   the refund only if   succeeded + in-flight refunds + amount ≤ order.total_fen.   Two staff
+//   submitting at the same moment are serialised on the lock; the second finds the first's refund
+//   counted and is refused. (A single INSERT … SELECT … FOR UPDATE would not do: its sum would be
+//   computed on the snapshot taken before the lock was granted.)
 // - writeRefund: a compare-and-set on the refund's state (the decision was made on it), its audit
-//   OrderEvent, and — when the refund becomes SUCCEEDED — the order's own transition decided by
-//   core/orders/transitions.ts on the order as locked here, plus the inbox row's outcome when a
-//   notify carried the evidence. One transaction: a refund moves the order exactly once.
-//
-// Order timestamps are bound as ISO strings with `Z` and left untyped: PostgreSQL reads them right
-// both into timestamp(3) (the zone is ignored: the UTC wall time is stored, as Prisma does) and into
-// timestamptz columns. The refund table's own columns are timestamptz.
-import type { EventSource, NotificationOutcome, OrderStatus, PrismaClient, Refund, RefundSource, RefundState } from "@prisma/client";
+//   event, and — when the refund becomes SUCCEEDED — the order's own transition decided by
+//   core/orders/transitions.ts on the order as locked here, the order evidence a notify carried, the
+//   external refunds Alipay's refund_fee reveals, and the inbox row's outcome. One transaction: a
+//   refund moves the order exactly once, and order.refunded_fen stays the sum of SUCCEEDED rows.
+import { randomBytes } from "node:crypto";
+import type { EventSource, NotificationOutcome, Order, PrismaClient, Refund, RefundSource, RefundState } from "@prisma/client";
 import type pg from "pg";
 import { sqlPoolOf } from "../db/index.ts";
+import {
+  insertOrderEventInTransaction, lockOrderInTransaction, markNotificationInTransaction, updateLockedOrder, writeLockedDecision,
+} from "../orders/store.ts";
 import type { Decision } from "../orders/transitions.ts";
-import { COUNTED_STATES } from "./transitions.ts";
+import { COUNTED_STATES, externalRefundFen, MAYBE_AT_ALIPAY, REFUND_EVENT } from "./transitions.ts";
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 const REFUND_COLUMNS = `id, order_id, out_request_no, amount_fen, state, source, reason, requested_by, approved_by, approved_at, rejected_by,
-  rejected_at, rejection_reason, failure_code, failure_message, attempts, checks, last_call_at, next_check_at, last_call_answer,
+  rejected_at, rejection_reason, failure_code, failure_message, attempts, checks, unsettled_calls, last_call_at, next_check_at, last_call_answer,
   last_query_answer, submitted_at, succeeded_at, failed_at, settled_by, created_at, updated_at`;
 
 function toRefund(r: Record<string, any>): Refund {
@@ -32,23 +35,10 @@ function toRefund(r: Record<string, any>): Refund {
     id: r.id, orderId: r.order_id, outRequestNo: r.out_request_no, amountFen: r.amount_fen, state: r.state, source: r.source,
     reason: r.reason, requestedBy: r.requested_by, approvedBy: r.approved_by, approvedAt: r.approved_at, rejectedBy: r.rejected_by,
     rejectedAt: r.rejected_at, rejectionReason: r.rejection_reason, failureCode: r.failure_code, failureMessage: r.failure_message,
-    attempts: r.attempts, checks: r.checks, lastCallAt: r.last_call_at, nextCheckAt: r.next_check_at, lastCallAnswer: r.last_call_answer,
-    lastQueryAnswer: r.last_query_answer, submittedAt: r.submitted_at, succeededAt: r.succeeded_at, failedAt: r.failed_at,
-    settledBy: r.settled_by, createdAt: r.created_at, updatedAt: r.updated_at,
+    attempts: r.attempts, checks: r.checks, unsettledCalls: r.unsettled_calls, lastCallAt: r.last_call_at, nextCheckAt: r.next_check_at,
+    lastCallAnswer: r.last_call_answer, lastQueryAnswer: r.last_query_answer, submittedAt: r.submitted_at, succeededAt: r.succeeded_at,
+    failedAt: r.failed_at, settledBy: r.settled_by, createdAt: r.created_at, updatedAt: r.updated_at,
   };
-}
-
-/** The order as the refund rules need it, read under its row lock. */
-export interface LockedOrder {
-  id: number;
-  outTradeNo: string;
-  status: OrderStatus;
-  totalFen: number;
-  refundedFen: number;
-  expiresAt: Date;
-  tradeNo: string | null;
-  paidAt: Date | null;
-  needsReview: boolean;
 }
 
 async function inTransaction<T>(prisma: PrismaClient, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -66,92 +56,90 @@ async function inTransaction<T>(prisma: PrismaClient, fn: (c: pg.PoolClient) => 
   }
 }
 
-async function lockOrder(c: pg.PoolClient, orderId: number): Promise<LockedOrder | null> {
-  // paid_at / expires_at are only compared, never written back: read as epoch ms whatever the column type.
-  const { rows } = await c.query(
-    `SELECT id, out_trade_no, status, total_fen, refunded_fen, trade_no, needs_review,
-       (extract(epoch FROM ${utcOf("expires_at")}) * 1000)::float8 AS expires_ms,
-       (extract(epoch FROM ${utcOf("paid_at")}) * 1000)::float8 AS paid_ms
-     FROM "order" WHERE id = $1 FOR NO KEY UPDATE`,
-    [orderId],
-  );
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id, outTradeNo: r.out_trade_no, status: r.status, totalFen: r.total_fen, refundedFen: r.refunded_fen, tradeNo: r.trade_no,
-    needsReview: r.needs_review, expiresAt: new Date(r.expires_ms), paidAt: r.paid_ms === null ? null : new Date(r.paid_ms),
-  };
-}
-
-/**
- * A timestamp column as timestamptz whether it is `timestamp` holding UTC (today's order table) or
- * already `timestamptz` (the inbox developer's migration): the expression works for both.
- */
-function utcOf(column: string): string {
-  return `(CASE WHEN pg_typeof(${column}) = 'timestamp without time zone'::regtype THEN (${column}::text || '+00')::timestamptz ELSE ${column}::text::timestamptz END)`;
-}
-
 // ---- creating a refund: the guarded insert ------------------------------------------------------
 
 export interface NewRefund {
   orderId: number;
   outRequestNo: string;
   amountFen: number;
-  state: RefundState;
+  /** Where it starts, given the order's other refunds through coursepay (read under the order's lock: the four-eyes threshold). */
+  stateFor: (otherRefundsFen: number) => RefundState;
   source: RefundSource;
   reason: string;
   requestedBy: string;
   now: Date;
   /** QUEUED refunds: when the sweep re-enqueues it should its job be lost. */
-  nextCheckAt: Date | null;
+  nextCheckAtFor: (state: RefundState) => Date | null;
   event: { type: string; source: EventSource; payload: Record<string, unknown> };
 }
 
 export type InsertResult =
-  | { ok: true; refund: Refund; order: LockedOrder }
-  | { ok: false; reason: "order_not_found" | "not_refundable" | "exceeds_refundable"; order: LockedOrder | null; refundableFen: number };
+  | { ok: true; refund: Refund; order: Order }
+  | { ok: false; reason: "order_not_found" | "not_refundable" | "exceeds_refundable"; order: Order | null; refundableFen: number };
 
-export async function insertRefund(prisma: PrismaClient, n: NewRefund, check?: (order: LockedOrder) => string | null): Promise<InsertResult | { ok: false; reason: "refused"; message: string; order: LockedOrder; refundableFen: number }> {
+/** A refund's audit event on the order's timeline (written by core/orders/store.ts in this transaction). */
+async function refundEvent(c: pg.PoolClient, order: Order, e: NewOrderEvent, refund: Refund, now: Date, extra: Record<string, unknown> = {}): Promise<void> {
+  await insertOrderEventInTransaction(c, order.id, {
+    type: e.type, fromStatus: order.status, toStatus: order.status, source: e.source, actor: e.actor, notificationId: e.notificationId,
+    payload: { ...e.payload, refundId: refund.id, outRequestNo: refund.outRequestNo, amountFen: refund.amountFen, ...extra }, dedupeKey: e.dedupeKey,
+  }, now);
+}
+
+export async function insertRefund(prisma: PrismaClient, n: NewRefund, check?: (order: Order) => string | null): Promise<InsertResult | { ok: false; reason: "refused"; message: string; order: Order; refundableFen: number }> {
   return inTransaction(prisma, async (c) => {
-    const order = await lockOrder(c, n.orderId);
+    const order = await lockOrderInTransaction(c, n.orderId);
     if (!order) return { ok: false as const, reason: "order_not_found" as const, order: null, refundableFen: 0 };
     const refundableFen = await refundable(c, order);
     if (order.status !== "PAID" && order.status !== "PARTIALLY_REFUNDED") return { ok: false as const, reason: "not_refundable" as const, order, refundableFen: 0 };
     const refusal = check?.(order);
     if (refusal) return { ok: false as const, reason: "refused" as const, message: refusal, order, refundableFen };
+    const state = n.stateFor(await otherRefunds(c, order.id, null));
     // The guard itself, in SQL: evaluated on a snapshot taken after the order's lock was granted.
     const { rows } = await c.query(
       `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, next_check_at, created_at, updated_at)
        SELECT o.id, $2::text, $3::int, $4::"RefundState", $5::"RefundSource", $6::text, $7::text, $8::timestamptz, $9::timestamptz, $9::timestamptz
        FROM "order" o
        WHERE o.id = $1 AND o.status IN ('PAID', 'PARTIALLY_REFUNDED')
-         AND GREATEST(o.refunded_fen, (SELECT coalesce(sum(amount_fen), 0) FROM refund WHERE order_id = $1 AND state = 'SUCCEEDED')::int)
-           + (SELECT coalesce(sum(amount_fen), 0) FROM refund WHERE order_id = $1 AND state = ANY($10::"RefundState"[]) AND state <> 'SUCCEEDED')::int
-           + $3::int <= o.total_fen
+         AND (SELECT coalesce(sum(amount_fen), 0) FROM refund WHERE order_id = $1 AND state = ANY($10::"RefundState"[]))::int + $3::int <= o.total_fen
        RETURNING ${REFUND_COLUMNS}`,
-      [n.orderId, n.outRequestNo, n.amountFen, n.state, n.source, n.reason, n.requestedBy, iso(n.nextCheckAt), iso(n.now), COUNTED_STATES],
+      [n.orderId, n.outRequestNo, n.amountFen, state, n.source, n.reason, n.requestedBy, iso(n.nextCheckAtFor(state)), iso(n.now), COUNTED_STATES],
     );
     if (!rows[0]) return { ok: false as const, reason: "exceeds_refundable" as const, order, refundableFen };
     const refund = toRefund(rows[0]);
-    await insertEvent(c, order, { ...n.event, actor: n.requestedBy, notificationId: null, payload: { ...n.event.payload, refundId: refund.id, outRequestNo: refund.outRequestNo, amountFen: refund.amountFen, state: refund.state } }, n.now);
+    await refundEvent(c, order, { ...n.event, actor: n.requestedBy, notificationId: null }, refund, n.now, { state: refund.state });
     return { ok: true as const, refund, order };
   });
 }
 
-/** What is left to refund on an order: total − max(refunded_fen, succeeded) − in-flight. */
-async function refundable(c: pg.PoolClient | pg.Pool, order: Pick<LockedOrder, "id" | "totalFen" | "refundedFen">): Promise<number> {
+/**
+ * What is left to refund on an order: total − succeeded (= refunded_fen) − in-flight. Every counted
+ * row is one refund, ours or external, so nothing is counted twice.
+ */
+async function refundable(c: pg.PoolClient | pg.Pool, order: Pick<Order, "id" | "totalFen">): Promise<number> {
   const { rows } = await c.query(
-    `SELECT coalesce(sum(amount_fen) FILTER (WHERE state = 'SUCCEEDED'), 0)::int AS succeeded,
-       coalesce(sum(amount_fen) FILTER (WHERE state <> 'SUCCEEDED' AND state = ANY($2::"RefundState"[])), 0)::int AS in_flight
-     FROM refund WHERE order_id = $1`,
+    `SELECT coalesce(sum(amount_fen), 0)::int AS counted FROM refund WHERE order_id = $1 AND state = ANY($2::"RefundState"[])`,
     [order.id, COUNTED_STATES],
   );
-  const r = rows[0]!;
-  return Math.max(0, order.totalFen - Math.max(order.refundedFen, r.succeeded) - r.in_flight);
+  return Math.max(0, order.totalFen - rows[0]!.counted);
+}
+
+/** The order's refunds made through coursepay (staff, buyers) that count against it, but `except` (the four-eyes threshold). */
+async function otherRefunds(c: pg.PoolClient | pg.Pool, orderId: number, except: number | null): Promise<number> {
+  const { rows } = await c.query(
+    `SELECT coalesce(sum(amount_fen), 0)::int AS fen FROM refund
+     WHERE order_id = $1 AND source IN ('staff', 'buyer') AND state = ANY($2::"RefundState"[]) AND id <> coalesce($3::int, -1)`,
+    [orderId, COUNTED_STATES, except],
+  );
+  return rows[0]!.fen;
+}
+
+/** The order's other refunds through coursepay, for deciding who may approve `refund` (transitions.ts approverRole). */
+export async function otherRefundsFen(prisma: PrismaClient, refund: Pick<Refund, "id" | "orderId">): Promise<number> {
+  return otherRefunds(sqlPoolOf(prisma), refund.orderId, refund.id);
 }
 
 /** Refundable amount of an order now (for forms and messages; the insert re-checks under the lock). */
-export async function refundableFen(prisma: PrismaClient, order: Pick<LockedOrder, "id" | "totalFen" | "refundedFen">): Promise<number> {
+export async function refundableFen(prisma: PrismaClient, order: Pick<Order, "id" | "totalFen">): Promise<number> {
   return refundable(sqlPoolOf(prisma), order);
 }
 
@@ -175,13 +163,15 @@ export interface RefundChanges {
   succeededAt?: Date;
   failedAt?: Date;
   settledBy?: string;
-  /** attempts = attempts + 1 */
+  /** attempts = attempts + 1 and unsettled_calls = unsettled_calls + 1 (a call is about to be made) */
   countAttempt?: boolean;
   /** checks = checks + 1 */
   countCheck?: boolean;
+  /** unsettled_calls = 0: a refund query found no refund data (the next call is a first one again) */
+  knownAbsent?: boolean;
 }
 
-const COLUMNS: Record<Exclude<keyof RefundChanges, "countAttempt" | "countCheck">, { column: string; kind?: "time" | "json" | "state" }> = {
+const COLUMNS: Record<Exclude<keyof RefundChanges, "countAttempt" | "countCheck" | "knownAbsent">, { column: string; kind?: "time" | "json" | "state" }> = {
   state: { column: "state", kind: "state" },
   approvedBy: { column: "approved_by" },
   approvedAt: { column: "approved_at", kind: "time" },
@@ -206,134 +196,170 @@ export interface NewOrderEvent {
   actor: string;
   notificationId: number | null;
   payload: Record<string, unknown>;
-  /** order status change written with this event (null: an audit event, status unchanged) */
-  toStatus?: OrderStatus;
   dedupeKey?: string;
 }
 
+/**
+ * Recording the refunds made outside coursepay that Alipay's cumulative refund_fee reveals
+ * (transitions.ts externalRefundFen), as SUCCEEDED rows of source `external`, each moving the order
+ * through the state machine like any other succeeded refund.
+ */
+export interface ExternalRefunds {
+  /** The order state machine's decision for one succeeded row (refund_succeeded evidence). */
+  decide: (order: Order, refund: Refund) => Decision;
+  source: EventSource;
+  /** out_biz_no of the notify that revealed it, when it names none of our refunds: used as the row's number (bills match on it). */
+  outBizNo?: string | null;
+}
+
 export interface RefundWrite {
-  refundId: number;
-  /** The state the decision was made on: the write applies only if the refund is still in it. */
-  expectState: RefundState;
-  changes: RefundChanges;
-  /** Audit event on the order's timeline (refund.approved, refund.succeeded, …). */
-  event?: Omit<NewOrderEvent, "toStatus">;
+  /** The order whose refunds these are (required when there is no `refund`). */
+  orderId?: number;
+  refund?: {
+    id: number;
+    /** The state the decision was made on: the write applies only if the refund is still in it. */
+    expectState: RefundState;
+    changes: RefundChanges;
+    /** Audit event on the order's timeline (refund.approved, refund.succeeded, …). */
+    event?: NewOrderEvent;
+  };
   /**
    * Called under the locks when the refund becomes SUCCEEDED: the order state machine's decision on
    * the order as locked (core/orders/transitions.ts decide with refund_succeeded evidence).
    */
-  orderDecision?: (order: LockedOrder) => Decision;
+  orderDecision?: (order: Order, refund: Refund) => Decision;
+  /** Evidence about the trade itself (a refund notify's refund_fee): the state machine's decision on the order as it then is. */
+  orderEvidence?: (order: Order) => Decision;
   orderEvent?: { source: EventSource; actor: string; payload: Record<string, unknown> };
   /** Set the order's needs_review (an anomaly staff must look at). */
   flagOrder?: boolean;
-  /** The inbox row that carried the evidence: its outcome is written in the same transaction. */
+  /** Record external refunds (see ExternalRefunds) once the rest is written. */
+  external?: ExternalRefunds;
+  /** The inbox row that carried the evidence: its outcome is written in the same transaction (applied when anything changed). */
   notification?: { id: number; outcome: NotificationOutcome };
   now: Date;
 }
 
 export interface RefundWriteResult {
-  refund: Refund;
-  order: LockedOrder;
-  /** The order's decision, when one was asked for. */
+  /** The refund as written (undefined when the write had no refund part). */
+  refund?: Refund;
+  order: Order;
+  /** The order's decisions, when asked for. */
   orderDecision: Decision | null;
+  evidenceDecision: Decision | null;
+  /** External refund rows recorded in this transaction. */
+  external: Refund[];
   notificationMarked: boolean;
 }
+
+const changedOrder = (d: Decision | null) => d?.kind === "transition" || d?.kind === "anomaly";
 
 /** Apply a refund decision. Returns null when the refund was no longer in `expectState` (re-read, decide again). */
 export async function writeRefund(prisma: PrismaClient, w: RefundWrite): Promise<RefundWriteResult | null> {
   return inTransaction(prisma, async (c) => {
-    const { rows: ids } = await c.query(`SELECT order_id FROM refund WHERE id = $1`, [w.refundId]);
-    if (!ids[0]) return null;
-    const order = await lockOrder(c, ids[0].order_id);
-    if (!order) return null;
-    const values: unknown[] = [w.refundId, w.expectState];
-    const param = (v: unknown) => {
-      values.push(v);
-      return `$${values.length}`;
-    };
-    const sets: string[] = [];
-    for (const [key, value] of Object.entries(w.changes) as [keyof RefundChanges, unknown][]) {
-      if (value === undefined) continue;
-      if (key === "countAttempt") { if (value) sets.push("attempts = attempts + 1"); continue; }
-      if (key === "countCheck") { if (value) sets.push("checks = checks + 1"); continue; }
-      const col = COLUMNS[key];
-      if (col.kind === "time") sets.push(`${col.column} = ${param(iso(value as Date | null))}::timestamptz`);
-      else if (col.kind === "json") sets.push(`${col.column} = ${param(value === null ? null : JSON.stringify(value))}::jsonb`);
-      else if (col.kind === "state") sets.push(`${col.column} = ${param(value)}::"RefundState"`);
-      else sets.push(`${col.column} = ${param(value)}`);
+    let orderId = w.orderId;
+    if (w.refund) {
+      const { rows: ids } = await c.query(`SELECT order_id FROM refund WHERE id = $1`, [w.refund.id]);
+      if (!ids[0]) return null;
+      orderId = ids[0].order_id;
     }
-    sets.push(`updated_at = ${param(iso(w.now))}::timestamptz`);
-    const { rows } = await c.query(
-      `UPDATE refund SET ${sets.join(", ")} WHERE id = $1 AND state = $2::"RefundState" RETURNING ${REFUND_COLUMNS}`,
-      values,
-    );
-    if (!rows[0]) return null;
-    const refund = toRefund(rows[0]);
-    if (w.event) await insertEvent(c, order, { ...w.event, payload: { ...w.event.payload, refundId: refund.id, outRequestNo: refund.outRequestNo, amountFen: refund.amountFen } }, w.now);
-
-    let decision: Decision | null = null;
-    let current = order;
-    if (w.orderDecision) {
-      decision = w.orderDecision(order);
+    if (orderId === undefined) throw new Error("writeRefund: no refund and no order");
+    let order = await lockOrderInTransaction(c, orderId);
+    if (!order) return null;
+    const meta = (extra: Record<string, unknown>, dedupeKey?: string) => {
       const oe = w.orderEvent ?? { source: "system" as EventSource, actor: "", payload: {} };
-      const payload = { ...oe.payload, reason: decision.reason, refundId: refund.id, outRequestNo: refund.outRequestNo };
-      if (decision.kind === "transition") {
-        current = await updateOrder(c, order, { status: decision.to, refundedFen: decision.patch.refundedFen, needsReview: decision.patch.needsReview }, w.now);
-        await insertEvent(c, order, { type: decision.event, source: oe.source, actor: oe.actor, notificationId: w.notification?.id ?? null, payload: { ...payload, anomaly: decision.anomaly }, toStatus: decision.to }, w.now);
-      } else if (decision.kind === "anomaly") {
-        if (!order.needsReview) current = await updateOrder(c, order, { needsReview: true }, w.now);
-        await insertEvent(c, order, { type: decision.event, source: oe.source, actor: oe.actor, notificationId: w.notification?.id ?? null, payload, dedupeKey: `${decision.event}|refund:${refund.id}` }, w.now);
+      return { source: oe.source, actor: oe.actor, notificationId: w.notification?.id ?? null, payload: { ...oe.payload, ...extra }, dedupeKey };
+    };
+
+    let refund: Refund | undefined;
+    let decision: Decision | null = null;
+    if (w.refund) {
+      refund = (await updateRefund(c, w.refund.id, w.refund.expectState, w.refund.changes, w.now)) ?? undefined;
+      if (!refund) return null;
+      if (w.refund.event) await refundEvent(c, order, w.refund.event, refund, w.now);
+      if (w.orderDecision) {
+        decision = w.orderDecision(order, refund);
+        order = await writeLockedDecision(c, order, decision, meta({ refundId: refund.id, outRequestNo: refund.outRequestNo }, `${decision.kind === "anomaly" ? decision.event : ""}|refund:${refund.id}`), w.now);
       }
     }
-    if (w.flagOrder && !current.needsReview) current = await updateOrder(c, current, { needsReview: true }, w.now);
+    let evidenceDecision: Decision | null = null;
+    if (w.orderEvidence) {
+      evidenceDecision = w.orderEvidence(order);
+      order = await writeLockedDecision(c, order, evidenceDecision, meta({}, evidenceDecision.kind === "anomaly" ? `${evidenceDecision.event}|notify:${w.notification?.id ?? ""}` : undefined), w.now);
+    }
+    if (w.flagOrder && !order.needsReview) order = await updateLockedOrder(c, order, { needsReview: true }, w.now);
+    const external = w.external ? await recordExternalRefunds(c, order, w.external, w.now, meta) : { order, rows: [] };
+    order = external.order;
+
     let notificationMarked = false;
     if (w.notification) {
-      const r = await c.query(
-        `UPDATE payment_notification SET outcome = $2::"NotificationOutcome", processed_at = $3, attempts = attempts + 1, last_error = NULL, order_id = $4
-         WHERE id = $1 AND outcome IN ('pending', 'failed')`,
-        [w.notification.id, w.notification.outcome, iso(w.now), order.id],
-      );
-      notificationMarked = (r.rowCount ?? 0) > 0;
+      const anything = external.rows.length > 0 || changedOrder(evidenceDecision) || changedOrder(decision);
+      const outcome = w.notification.outcome === "duplicate" && anything ? "applied" : w.notification.outcome;
+      notificationMarked = await markNotificationInTransaction(c, w.notification.id, outcome, order.id, w.now);
     }
-    return { refund, order: current, orderDecision: decision, notificationMarked };
+    return { refund, order, orderDecision: decision, evidenceDecision, external: external.rows, notificationMarked };
   });
 }
 
-/** Mark an inbox row's outcome on its own (a refund notify that changed nothing). */
-export async function markNotification(prisma: PrismaClient, id: number, outcome: NotificationOutcome, now: Date, reason?: string): Promise<boolean> {
-  const r = await sqlPoolOf(prisma).query(
-    `UPDATE payment_notification SET outcome = $2::"NotificationOutcome", processed_at = $3, attempts = attempts + 1, last_error = NULL,
-       reason = CASE WHEN $4::text IS NULL THEN reason ELSE $4::text END
-     WHERE id = $1 AND outcome IN ('pending', 'failed')`,
-    [id, outcome, iso(now), reason ?? null],
-  );
-  return (r.rowCount ?? 0) > 0;
-}
-
-async function updateOrder(c: pg.PoolClient, order: LockedOrder, set: { status?: OrderStatus; refundedFen?: number; needsReview?: boolean }, now: Date): Promise<LockedOrder> {
-  const values: unknown[] = [order.id];
+async function updateRefund(c: pg.PoolClient, id: number, expectState: RefundState, changes: RefundChanges, now: Date): Promise<Refund | null> {
+  const values: unknown[] = [id, expectState];
   const param = (v: unknown) => {
     values.push(v);
     return `$${values.length}`;
   };
   const sets: string[] = [];
-  if (set.status !== undefined) sets.push(`status = ${param(set.status)}::"OrderStatus"`);
-  if (set.refundedFen !== undefined) sets.push(`refunded_fen = ${param(set.refundedFen)}`);
-  if (set.needsReview !== undefined) sets.push(`needs_review = ${param(set.needsReview)}`);
-  sets.push(`updated_at = ${param(iso(now))}`);
-  // Settled orders are not checked by the payment sweep any more.
-  if (set.status !== undefined) sets.push("next_check_at = NULL");
-  await c.query(`UPDATE "order" SET ${sets.join(", ")} WHERE id = $1`, values);
-  return { ...order, status: set.status ?? order.status, refundedFen: set.refundedFen ?? order.refundedFen, needsReview: set.needsReview ?? order.needsReview };
+  for (const [key, value] of Object.entries(changes) as [keyof RefundChanges, unknown][]) {
+    if (value === undefined) continue;
+    if (key === "countAttempt") { if (value) sets.push("attempts = attempts + 1", "unsettled_calls = unsettled_calls + 1"); continue; }
+    if (key === "countCheck") { if (value) sets.push("checks = checks + 1"); continue; }
+    if (key === "knownAbsent") { if (value) sets.push("unsettled_calls = 0"); continue; }
+    const col = COLUMNS[key];
+    if (col.kind === "time") sets.push(`${col.column} = ${param(iso(value as Date | null))}::timestamptz`);
+    else if (col.kind === "json") sets.push(`${col.column} = ${param(value === null ? null : JSON.stringify(value))}::jsonb`);
+    else if (col.kind === "state") sets.push(`${col.column} = ${param(value)}::"RefundState"`);
+    else sets.push(`${col.column} = ${param(value)}`);
+  }
+  sets.push(`updated_at = ${param(iso(now))}::timestamptz`);
+  const { rows } = await c.query(`UPDATE refund SET ${sets.join(", ")} WHERE id = $1 AND state = $2::"RefundState" RETURNING ${REFUND_COLUMNS}`, values);
+  return rows[0] ? toRefund(rows[0]) : null;
 }
 
-async function insertEvent(c: pg.PoolClient, order: LockedOrder, e: NewOrderEvent, now: Date): Promise<void> {
-  await c.query(
-    `INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at, dedupe_key)
-     VALUES ($1, $2, $3::"OrderStatus", $4::"OrderStatus", $5::"EventSource", $6, $7, $8::jsonb, $9, $10)
-     ON CONFLICT (order_id, dedupe_key) DO NOTHING`,
-    [order.id, e.type, order.status, e.toStatus ?? order.status, e.source, e.actor, e.notificationId, JSON.stringify(e.payload), iso(now), e.dedupeKey ?? null],
+/**
+ * Under the order's lock: what Alipay reports refunded (order.alipay_refund_fee_fen) that no row of
+ * ours accounts for becomes one external SUCCEEDED row, and the order moves for it. Idempotent: it
+ * is computed from the rows as they are, so asking again records nothing more.
+ */
+async function recordExternalRefunds(
+  c: pg.PoolClient,
+  order: Order,
+  x: ExternalRefunds,
+  now: Date,
+  meta: (extra: Record<string, unknown>, dedupeKey?: string) => { source: EventSource; actor: string; notificationId: number | null; payload: Record<string, unknown>; dedupeKey?: string },
+): Promise<{ order: Order; rows: Refund[] }> {
+  if (order.alipayRefundFeeFen <= 0) return { order, rows: [] };
+  const { rows: mine } = await c.query<{ state: RefundState; amount_fen: number }>(`SELECT state, amount_fen FROM refund WHERE order_id = $1`, [order.id]);
+  const succeeded = mine.filter((r) => r.state === "SUCCEEDED").reduce((sum, r) => sum + r.amount_fen, 0);
+  const inFlight = mine.filter((r) => MAYBE_AT_ALIPAY.includes(r.state)).map((r) => r.amount_fen);
+  const amountFen = externalRefundFen(order.alipayRefundFeeFen, succeeded, inFlight);
+  if (amountFen <= 0) return { order, rows: [] };
+  let outRequestNo = `ex_${randomBytes(16).toString("hex")}`;
+  if (x.outBizNo) {
+    const { rows: taken } = await c.query(`SELECT 1 FROM refund WHERE out_request_no = $1`, [x.outBizNo]);
+    if (!taken[0]) outRequestNo = x.outBizNo.slice(0, 64);
+  }
+  const reason = `refund made outside coursepay: Alipay reports ${order.alipayRefundFeeFen} fen refunded, refunds here account for ${succeeded} fen`
+    + (inFlight.length ? ` (+ up to ${inFlight.reduce((a, b) => a + b, 0)} fen in flight)` : "");
+  const { rows } = await c.query(
+    `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
+     VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
+     RETURNING ${REFUND_COLUMNS}`,
+    [order.id, outRequestNo, amountFen, reason.slice(0, 256), iso(now), x.source],
   );
+  const refund = toRefund(rows[0]!);
+  await refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: "", notificationId: meta({}).notificationId, payload: { reason } }, refund, now, { state: refund.state });
+  const d = x.decide(order, refund);
+  const moved = await writeLockedDecision(c, order, d, meta({ refundId: refund.id, outRequestNo }, d.kind === "anomaly" ? `${d.event}|refund:${refund.id}` : undefined), now);
+  return { order: moved, rows: [refund] };
 }
 
 // ---- the sweep -------------------------------------------------------------------------------------
@@ -357,6 +383,12 @@ export async function claimDueRefunds(prisma: PrismaClient, input: { now: Date; 
     [iso(input.now), input.limit, iso(input.leaseUntil)],
   );
   return rows.map((r) => ({ id: r.id, state: r.state }));
+}
+
+/** Orders where Alipay's reported refund_fee exceeds the refund rows' sum (partial index order_refunds_unaccounted_idx). */
+export async function ordersWithUnaccountedRefunds(prisma: PrismaClient, limit: number): Promise<number[]> {
+  const { rows } = await sqlPoolOf(prisma).query(`SELECT id FROM "order" WHERE alipay_refund_fee_fen > refunded_fen ORDER BY id LIMIT $1`, [limit]);
+  return rows.map((r) => r.id as number);
 }
 
 export async function loadRefund(prisma: PrismaClient, id: number): Promise<Refund | null> {

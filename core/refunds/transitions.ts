@@ -8,7 +8,16 @@
 //                                                                                │          │ ACQ.SYSTEM_ERROR,
 //                                     SUCCEEDED ◀── call fund_change=Y / query REFUND_SUCCESS│ unverifiable
 //                                                    or data without refund_status / notify  │
-//                                     FAILED    ◀── business error / query REFUND_FAIL ──────┘
+//                                     FAILED    ◀── business error on the first call since the
+//                                                    refund was known absent / query REFUND_FAIL ─┘
+//
+// A business error is final only on a call that is the FIRST since the refund was last known not to
+// exist at Alipay (it was just created, or a refund query found no refund data). On any later call —
+// a resend after an unknown outcome, when Alipay may already have made the refund (the first call timed
+// out after Alipay applied it) — an error such as ACQ.TRADE_STATUS_ERROR says nothing about THIS
+// refund: it is UNKNOWN and the refund query settles it. FAILED frees the amount for a new refund, so a
+// wrong FAILED would be a double refund. A persistent error (balance) cannot loop: after the query
+// finds no refund data, the next call is a first one again and its error is final.
 //
 // Money rules (issue 11): a refund never leaves twice — every call for it carries its own fixed
 // out_request_no, so a retry is Alipay's idempotent replay; an unknown outcome changes nothing but
@@ -26,6 +35,16 @@ export interface RefundFacts {
   requestedBy: string;
   /** when alipay.trade.refund was last called for it (null: never) */
   lastCallAt: Date | null;
+  /**
+   * alipay.trade.refund calls made since the refund was last known NOT to exist at Alipay (created,
+   * or a refund query found no refund data), the call being answered included.
+   */
+  unsettledCalls: number;
+  /**
+   * The order's OTHER refunds made through coursepay (staff and buyers; awaiting approval, in flight or
+   * succeeded), in fen: the four-eyes threshold is judged on this refund plus them (approvalBasisFen).
+   */
+  otherRefundsFen: number;
 }
 
 /** A staff member acting on a refund. */
@@ -81,6 +100,8 @@ export const REFUND_EVENT = {
   succeededAfterFailure: "anomaly.refund_succeeded_after_failure",
   /** Alipay reports success for a refund we never sent: nothing changes, staff must look. */
   unexpectedSuccess: "anomaly.refund_unexpected_success",
+  /** A refund made outside coursepay (Alipay's console…), seen in Alipay's refund_fee: recorded as a row of its own. */
+  external: "refund.external",
 } as const;
 export type RefundEventType = (typeof REFUND_EVENT)[keyof typeof REFUND_EVENT];
 
@@ -100,22 +121,31 @@ export const OPEN_STATES: readonly RefundState[] = ["QUEUED", "SUBMITTED", "UNKN
 export const FINAL_STATES: readonly RefundState[] = ["SUCCEEDED", "FAILED", "REJECTED"];
 const SENT: readonly RefundState[] = ["QUEUED", "SUBMITTED", "UNKNOWN"];
 
-/** Where a new refund starts: buyers' requests and staff refunds above the threshold wait for approval. */
-export function initialState(source: RefundSource, amountFen: number, rules: Pick<RefundRules, "approvalAboveFen">): RefundState {
-  if (source === "buyer") return "AWAITING_APPROVAL";
-  return amountFen > rules.approvalAboveFen ? "AWAITING_APPROVAL" : "QUEUED";
+/**
+ * The one owner of the four-eyes threshold (REFUND_APPROVAL_ABOVE_YUAN). It is judged on the refund
+ * plus the order's other refunds made through coursepay, so a large refund cannot be split into
+ * several refunds each under the threshold.
+ */
+export function aboveApprovalThreshold(amountFen: number, otherRefundsFen: number, rules: Pick<RefundRules, "approvalAboveFen">): boolean {
+  return amountFen + otherRefundsFen > rules.approvalAboveFen;
 }
 
-/** The least role that may approve or reject a refund of this amount. */
-export function approverRole(amountFen: number, rules: Pick<RefundRules, "approvalAboveFen">): StaffRole {
-  return amountFen > rules.approvalAboveFen ? "admin" : "operator";
+/** Where a new refund starts: buyers' requests and staff refunds above the threshold wait for approval. */
+export function initialState(source: RefundSource, amountFen: number, otherRefundsFen: number, rules: Pick<RefundRules, "approvalAboveFen">): RefundState {
+  if (source !== "staff") return "AWAITING_APPROVAL";
+  return aboveApprovalThreshold(amountFen, otherRefundsFen, rules) ? "AWAITING_APPROVAL" : "QUEUED";
+}
+
+/** The least role that may approve or reject a refund of this amount (with the order's other refunds). */
+export function approverRole(amountFen: number, otherRefundsFen: number, rules: Pick<RefundRules, "approvalAboveFen">): StaffRole {
+  return aboveApprovalThreshold(amountFen, otherRefundsFen, rules) ? "admin" : "operator";
 }
 
 const RANK: Record<StaffRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
 /** Why this actor may not approve or reject this refund, or null when they may (four eyes). */
 export function approvalRefusal(refund: RefundFacts, actor: Actor, rules: Pick<RefundRules, "approvalAboveFen">): string | null {
-  const least = approverRole(refund.amountFen, rules);
+  const least = approverRole(refund.amountFen, refund.otherRefundsFen, rules);
   if (!(actor.role in RANK) || RANK[actor.role] < RANK[least]) {
     return `a refund of ${refund.amountFen} fen needs a staff member with the ${least} role (you are ${actor.role})`;
   }
@@ -174,12 +204,53 @@ function decideEvidence(refund: RefundFacts, ev: RefundEvidence, from: EvidenceS
       }
       return transition(s, "QUEUED", REFUND_EVENT.requeued, "Alipay has no refund with this out_request_no: it will be sent again with the same number");
     case "failed":
-      if (SENT.includes(s)) return transition(s, "FAILED", REFUND_EVENT.failed, `Alipay ${from}: ${ev.code} ${ev.message}`.trim());
-      return noop(`moot: already ${s}`);
+      if (!SENT.includes(s)) return noop(`moot: already ${s}`);
+      if (from === "call" && refund.unsettledCalls > 1) {
+        // A resend: Alipay may have made the refund on an earlier call (see the head of this file).
+        if (s === "UNKNOWN") return noop(`${ev.code} on a resend: the refund query decides`);
+        return transition(s, "UNKNOWN", REFUND_EVENT.unknown,
+          `Alipay call: ${ev.code} ${ev.message} on a resend (call ${refund.unsettledCalls} since the refund was known absent): not final, the refund query decides`.trim());
+      }
+      return transition(s, "FAILED", REFUND_EVENT.failed, `Alipay ${from}: ${ev.code} ${ev.message}`.trim());
     case "unknown":
       if (s === "QUEUED" || s === "SUBMITTED") return transition(s, "UNKNOWN", REFUND_EVENT.unknown, `outcome unknown (${from}): ${ev.reason}`);
       return noop(`outcome unknown (${from}): ${ev.reason}`);
   }
+}
+
+/** States in which one of our refunds may have been made at Alipay without our knowing yet (sent, outcome open). */
+export const MAYBE_AT_ALIPAY: readonly RefundState[] = ["SUBMITTED", "UNKNOWN"];
+
+/**
+ * How much of Alipay's cumulative refund_fee no refund row of ours accounts for: money refunded
+ * outside coursepay (Alipay's merchant console), to be recorded as an external refund row.
+ *
+ * reportedFen − succeededFen is refunded at Alipay but not on our books. Part of it may be our refunds
+ * whose outcome we do not know yet (MAYBE_AT_ALIPAY, each made at Alipay whole or not at all); the rest
+ * cannot be ours. So the external amount is at least the excess minus the largest sum of in-flight
+ * amounts that fits in it — and exactly that is recorded: never more than certainly external, so a
+ * refund of ours settling later never counts twice. Should one of ours turn out not made (FAILED,
+ * requeued), this is asked again and the rest is recorded then. A stale (lower) refund_fee only lowers
+ * the result.
+ */
+export function externalRefundFen(reportedFen: number, succeededFen: number, inFlightFen: readonly number[]): number {
+  const excess = reportedFen - succeededFen;
+  if (excess <= 0) return 0;
+  return excess - largestSumAtMost(inFlightFen, excess);
+}
+
+/** The largest sum of a subset of `amounts` that is ≤ cap (a handful of refunds per order at most). */
+function largestSumAtMost(amounts: readonly number[], cap: number): number {
+  const fitting = amounts.filter((a) => a > 0 && a <= cap);
+  // Too many to enumerate (never in practice): assume they explain everything they can (records less).
+  if (fitting.length > 20) return Math.min(cap, fitting.reduce((x, y) => x + y, 0));
+  let sums = new Set([0]);
+  for (const a of fitting) {
+    const next = new Set(sums);
+    for (const x of sums) if (x + a <= cap) next.add(x + a);
+    sums = next;
+  }
+  return Math.max(...sums);
 }
 
 /** When to ask Alipay about an open refund next: doubling gaps from settleDelay, capped at 10 minutes. */

@@ -34,9 +34,11 @@ export const tradeRefund: ApiHandler<Biz> = {
   scope: scopeOf,
   handle(biz, ctx) {
     const trade = findTradeOrFail(ctx, biz);
-    // A replay of an existing out_request_no answers as before, whatever faults are armed.
+    // A replay of an existing out_request_no answers as before, whatever faults are armed — but a
+    // refundError armed with onReplay, which answers only replays.
     const replay = trade.refunds.some((x) => x.outRequestNo === (biz.out_request_no ?? trade.outTradeNo));
-    const injected = replay ? undefined : ctx.faults?.take("refundError", trade.outTradeNo, "alipay.trade.refund");
+    const armed = ctx.faults?.peek("refundError", trade.outTradeNo, "alipay.trade.refund");
+    const injected = armed && Boolean(armed.spec.onReplay) === replay ? ctx.faults?.take("refundError", trade.outTradeNo, "alipay.trade.refund") : undefined;
     if (injected) throw business(injected.error, REFUND_ERROR_MESSAGES[injected.error], { out_trade_no: trade.outTradeNo, trade_no: trade.tradeNo });
     const asyncRefund = replay ? undefined : ctx.faults?.take("asyncRefund", trade.outTradeNo, "alipay.trade.refund");
     const r = ctx.trades.refund(trade, {

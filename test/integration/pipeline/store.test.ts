@@ -42,7 +42,7 @@ test("writeDecision: the guarded update, its event and the inbox outcome land to
   const paidAt = new Date("2026-06-01T12:30:00.123Z");
   const plan = (notificationId: number): store.WritePlan => ({
     orderId: order.id,
-    seen: { status: "UNPAID", refundedFen: 0 },
+    seen: { status: "UNPAID", refundedFen: 0, alipayRefundFeeFen: 0 },
     changes: { status: "PAID", tradeNo: "2026060122001400000000000001", paidAt, nextCheckAt: null },
     event: { type: "paid", fromStatus: "UNPAID", toStatus: "PAID", source: "notify", actor: "", notificationId, payload: { reason: "TRADE_SUCCESS" } },
     notification: { id: notificationId, outcome: "applied" },
@@ -81,7 +81,7 @@ test("writeDecision without order changes: a guarded row lock; anomaly events ar
   const b = await pendingRow(order);
   const anomaly = (notificationId: number): store.WritePlan => ({
     orderId: order.id,
-    seen: { status: "UNPAID", refundedFen: 0 },
+    seen: { status: "UNPAID", refundedFen: 0, alipayRefundFeeFen: 0 },
     changes: { needsReview: true },
     event: { type: "anomaly.amount_mismatch", fromStatus: "UNPAID", toStatus: "UNPAID", source: "notify", actor: "", notificationId, payload: {}, dedupeKey: "k1" },
     notification: { id: notificationId, outcome: "anomaly" },

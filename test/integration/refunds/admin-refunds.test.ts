@@ -115,3 +115,17 @@ test("viewers can list refunds (read-only)", async () => {
   assert.equal(list.status, 200);
   assert.ok(list.body.records.length >= 1);
 });
+
+test("no threshold split: two operator refunds of 300 on one order (600 in all, above 500) → the second waits for an admin", async () => {
+  const order = await paidOrder(stack, 80_000);
+  const first = await command(op, `Order/records/${order.id}/refund`, { amount: "300.00", reason: "part 1" });
+  assert.equal(first.body.notice.type, "success", first.body.notice.options.summary);
+  const second = await command(op, `Order/records/${order.id}/refund`, { amount: "300.00", reason: "part 2" });
+  assert.equal(second.body.notice.type, "info", second.body.notice.options.summary);
+  const rows = await admin.prisma.refund.findMany({ where: { orderId: order.id }, orderBy: { id: "asc" } });
+  assert.deepEqual(rows.map((r) => r.state === "AWAITING_APPROVAL"), [false, true]);
+  const op2 = await createStaff(admin.prisma, "operator", "op2");
+  const byOperator = await command(await new AdminClient(admin.url).loginOk(op2), `Refund/records/${rows[1]!.id}/approveRefund`);
+  assert.equal(byOperator.body.notice.type, "error");
+  assert.match(byOperator.body.notice.options.summary, /admin role/);
+});

@@ -105,3 +105,52 @@ test("SYSTEM_ERROR after the refund was applied → one refund, order refunded o
     (await stack.prisma.paymentNotification.count({ where: { orderId: order.id, refundFen: 5000, outcome: { in: ["applied", "duplicate"] } } })) >= 1);
   assert.equal(await stack.prisma.orderEvent.count({ where: { orderId: order.id, type: "refunded" } }), 1);
 });
+
+test("timeout after the refund was applied, then a business error on the resend (same out_request_no) → never FAILED: one refund, settled by the query", async () => {
+  const order = await paidOrder(stack, 7000);
+  // Call 1: Alipay applies the refund, the answer never comes (timeout). Call 2 (the job's retry, the
+  // same out_request_no): ACQ.TRADE_STATUS_ERROR. Queries hang until we have seen that answer, so
+  // the order of events is fixed. Notifies are lost: only the query can tell.
+  await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [
+    { kind: "hang", methods: ["alipay.trade.refund"], commit: true, times: 1 },
+    { kind: "refundError", error: "ACQ.TRADE_STATUS_ERROR", onReplay: true, times: 1 },
+    { kind: "hang", methods: ["alipay.trade.fastpay.refund.query"] },
+    { kind: "dropNotify", times: 50 },
+  ] });
+  const r = await staff("a@example.com", order.id, 2000);
+  await waitFor("the resend's business error seen", async () => {
+    const row = await stack.prisma.refund.findUniqueOrThrow({ where: { id: r.id } });
+    return (row.lastCallAnswer as { subCode?: string } | null)?.subCode === "ACQ.TRADE_STATUS_ERROR";
+  }, { timeoutMs: 30_000 });
+  const meanwhile = await stack.prisma.refund.findUniqueOrThrow({ where: { id: r.id } });
+  assert.equal(meanwhile.state, "UNKNOWN", "a business error on a resend is not final");
+  assert.equal(meanwhile.unsettledCalls, 2);
+  assert.equal(await staff("b@example.com", order.id, 5001).catch((e: Error) => e.name), "RefundRefusedError", "its amount stays reserved: no second refund over it");
+  await stack.control.clearFaults(order.outTradeNo);
+  await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "dropNotify", times: 50 }] });
+  const settled = await waitForRefund(stack, r.id, "SUCCEEDED", 30_000);
+  assert.equal(settled.settledBy, "query");
+  assert.equal(await stack.prisma.orderEvent.count({ where: { orderId: order.id, type: "refund.failed" } }), 0, "never FAILED");
+  assert.equal((await gatewayRefunds(stack, order.outTradeNo)).length, 1, "exactly one refund at the gateway");
+  const o = await stack.waitForStatus(order.id, "PARTIALLY_REFUNDED");
+  assert.equal(o.refundedFen, 2000);
+  await stack.control.clearFaults(order.outTradeNo);
+});
+
+test("a persistent business error cannot loop: error on a resend → UNKNOWN; the query finds no refund → sent again; that first call's error → FAILED", async () => {
+  const order = await paidOrder(stack, 7000);
+  // Call 1 times out WITHOUT Alipay applying it; every call after that gets ACQ.SELLER_BALANCE_NOT_ENOUGH.
+  await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [
+    { kind: "hang", methods: ["alipay.trade.refund"], times: 1 },
+    { kind: "refundError", error: "ACQ.SELLER_BALANCE_NOT_ENOUGH", times: 10 },
+  ] });
+  const r = await staff("a@example.com", order.id, 1500);
+  const failed = await waitForRefund(stack, r.id, "FAILED", 60_000);
+  assert.equal(failed.failureCode, "ACQ.SELLER_BALANCE_NOT_ENOUGH");
+  assert.equal(failed.unsettledCalls, 1, "final on the first call since the query found no refund");
+  assert.ok(failed.attempts >= 2, `calls: ${failed.attempts}`);
+  assert.ok(await stack.prisma.orderEvent.count({ where: { orderId: order.id, type: "refund.requeued" } }) >= 1, "the query said: no refund data");
+  assert.equal((await gatewayRefunds(stack, order.outTradeNo)).length, 0);
+  assert.equal((await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).status, "PAID");
+  await stack.control.clearFaults(order.outTradeNo);
+});

@@ -22,15 +22,16 @@ function evidences(): Evidence[] {
   out.push({ kind: "trade", tradeStatus: "TRADE_SUCCESS", totalFen: 999, tradeNo: null });
   out.push({ kind: "trade", tradeStatus: "TRADE_SUCCESS", totalFen: 1000, tradeNo: "other", appId: "2021999999999999", sellerId: "2088999999999999" });
   out.push({ kind: "trade", tradeStatus: "TRADE_SUCCESS", totalFen: 1000, tradeNo: "2026112722009999999" });
+  for (const refundFen of [300, 1000]) out.push({ kind: "refund_succeeded", refundFen, outRequestNo: "rf_0123456789" });
   return out;
 }
 
 function reasons(): string[] {
   const all = new Set<string>();
   for (const status of STATUSES) {
-    for (const expired of [false, true]) {
+    for (const [expired, reported] of [[false, 0], [true, 0], [false, 1000]] as const) {
       const order: OrderFacts = {
-        status, totalFen: 1000, refundedFen: status === "PARTIALLY_REFUNDED" ? 300 : status === "REFUNDED" ? 1000 : 0,
+        status, totalFen: 1000, refundedFen: status === "PARTIALLY_REFUNDED" ? 300 : status === "REFUNDED" ? 1000 : 0, alipayRefundFeeFen: reported,
         expiresAt: new Date(now.getTime() + (expired ? -3600_000 : 600_000)), tradeNo: "2026112722001400001",
       };
       for (const ev of evidences()) {

@@ -13,7 +13,7 @@ const GRACE_MS = 10 * 60_000;
 const ctx = (now: Date = minutes(5)): DecideContext => ({ now, merchant: MERCHANT, graceMs: GRACE_MS });
 
 const order = (status: OrderStatus, extra: Partial<OrderFacts> = {}): OrderFacts => ({
-  status, totalFen: 9900, refundedFen: 0, expiresAt: minutes(30), tradeNo: null, ...extra,
+  status, totalFen: 9900, refundedFen: 0, alipayRefundFeeFen: 0, expiresAt: minutes(30), tradeNo: null, ...extra,
 });
 
 const notify = (tradeStatus: TradeStatus, extra: Partial<Extract<Evidence, { kind: "trade" }>> = {}): Evidence => ({
@@ -79,14 +79,15 @@ describe("row: verified TRADE_CLOSED without refund", () => {
     const d = decide(order("PAID"), notify("TRADE_CLOSED"), ctx());
     assert.deepEqual(d.kind === "anomaly" && d.event, EVENT.unexpectedStatus);
   });
-  test("from PAID with refund_fee = total (full refund notify) → REFUNDED", () => {
-    const t = expectTransition(decide(order("PAID"), notify("TRADE_CLOSED", { refundFen: 9900 }), ctx()), "REFUNDED", EVENT.refunded);
-    assert.equal(t.patch.refundedFen, 9900);
+  test("from PAID with refund_fee (full refund notify) → Alipay's total recorded (the whole order), refunded amount untouched", () => {
+    const t = expectTransition(decide(order("PAID"), notify("TRADE_CLOSED", { refundFen: 9900 }), ctx()), "PAID", EVENT.refundReported);
+    assert.equal(t.patch.alipayRefundFeeFen, 9900);
+    assert.equal(t.patch.refundedFen, undefined, "only refund rows move refunded_fen");
   });
-  test("TRADE_SUCCESS with refund_fee < total on PAID (partial refund notify) → PARTIALLY_REFUNDED", () => {
-    const t = expectTransition(decide(order("PAID"), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "PARTIALLY_REFUNDED");
-    assert.equal(t.patch.refundedFen, 1000);
-    expectKind(decide(order("PARTIALLY_REFUNDED", { refundedFen: 1000 }), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "noop");
+  test("TRADE_SUCCESS with refund_fee < total on PAID (partial refund notify) → Alipay's total recorded, status and refunded amount untouched", () => {
+    const t = expectTransition(decide(order("PAID"), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "PAID", EVENT.refundReported);
+    assert.equal(t.patch.alipayRefundFeeFen, 1000);
+    assert.equal(t.patch.refundedFen, undefined);
   });
   for (const from of LOCALLY_ENDED) {
     test(`from ${from} → no-op`, () => {
@@ -162,21 +163,64 @@ describe("row: signature valid but amount / seller / app mismatch", () => {
   });
 });
 
-describe("refund evidence (issue 11)", () => {
+describe("refund evidence (issue 11): refund_fee is Alipay's claim; refunded_fen is the sum of SUCCEEDED refund rows", () => {
+  // Cell by cell: each order status × refund notify (TRADE_SUCCESS / TRADE_CLOSED with refund_fee).
   for (const from of ["UNPAID", "CLOSED", "CANCELLED"] as const) {
-    test(`TRADE_CLOSED + refund_fee for an order never recorded as paid (${from}) → REFUNDED, payment recorded, flagged`, () => {
-      const t = expectTransition(decide(order(from), notify("TRADE_CLOSED", { refundFen: 9900 }), ctx()), "REFUNDED", EVENT.refundWithoutPayment);
+    test(`TRADE_CLOSED + refund_fee for an order never recorded as paid (${from}) → PAID (payment recorded), Alipay's total recorded (a closed trade: all of it), flagged`, () => {
+      const t = expectTransition(decide(order(from), notify("TRADE_CLOSED", { refundFen: 5000 }), ctx()), "PAID", EVENT.refundWithoutPayment);
       assert.equal(t.anomaly, true);
       assert.equal(t.patch.needsReview, true);
-      assert.equal(t.patch.refundedFen, 9900);
+      assert.equal(t.patch.alipayRefundFeeFen, 9900);
+      assert.equal(t.patch.refundedFen, undefined, "the refund comes as a refund row (core/refunds)");
       assert.equal(t.patch.tradeNo, "2026010122001400000000000001");
       assert.deepEqual(t.patch.paidAt, minutes(4));
     });
   }
-  test("TRADE_SUCCESS + refund_fee for an UNPAID order → PARTIALLY_REFUNDED, payment recorded, flagged", () => {
-    const t = expectTransition(decide(order("UNPAID"), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "PARTIALLY_REFUNDED", EVENT.refundWithoutPayment);
+  test("TRADE_SUCCESS + refund_fee for an UNPAID order → PAID, payment recorded, Alipay's total recorded, flagged", () => {
+    const t = expectTransition(decide(order("UNPAID"), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "PAID", EVENT.refundWithoutPayment);
     assert.equal(t.patch.needsReview, true);
-    assert.equal(t.patch.refundedFen, 1000);
+    assert.equal(t.patch.alipayRefundFeeFen, 1000);
+    assert.equal(t.patch.refundedFen, undefined);
+  });
+  for (const from of ["CLOSED", "CANCELLED"] as const) {
+    test(`TRADE_SUCCESS + refund_fee for an order ${from} here → PAID (money after a local close), Alipay's total recorded, flagged`, () => {
+      const t = expectTransition(decide(order(from), notify("TRADE_SUCCESS", { refundFen: 1000 }), ctx()), "PAID", EVENT.paidAfterClose);
+      assert.equal(t.patch.alipayRefundFeeFen, 1000);
+      assert.equal(t.patch.needsReview, true);
+    });
+  }
+  for (const from of ["PAID", "PARTIALLY_REFUNDED", "REFUNDED"] as const) {
+    for (const ts of ["TRADE_SUCCESS", "TRADE_FINISHED", "TRADE_CLOSED"] as const) {
+      const refundFen = ts === "TRADE_CLOSED" ? 9900 : 6000;
+      test(`${from} + ${ts} with refund_fee above what Alipay reported before → status unchanged, refund_reported, only alipayRefundFeeFen set`, () => {
+        const t = expectTransition(decide(order(from, { refundedFen: from === "PAID" ? 0 : 5000, alipayRefundFeeFen: 1000 }), notify(ts, { refundFen }), ctx()), from, EVENT.refundReported);
+        assert.deepEqual(t.patch, { alipayRefundFeeFen: refundFen });
+      });
+      test(`${from} + ${ts} with refund_fee at or below what Alipay reported before (a repeat, or a stale notify) → duplicate no-op`, () => {
+        const d = decide(order(from, { alipayRefundFeeFen: 9900 }), notify(ts, { refundFen }), ctx());
+        assert.equal(d.kind === "noop" && d.duplicate, true, JSON.stringify(d));
+      });
+    }
+  }
+  for (const from of ["PARTIALLY_REFUNDED", "REFUNDED"] as const) {
+    test(`${from} + refund_fee our refund rows already account for (the notify of a refund settled by its call) → duplicate no-op, nothing recorded`, () => {
+      const d = decide(order(from, { refundedFen: 6000 }), notify("TRADE_SUCCESS", { refundFen: 6000 }), ctx());
+      assert.equal(d.kind === "noop" && d.duplicate, true, JSON.stringify(d));
+    });
+  }
+  test("refund_fee above the total is capped at the total", () => {
+    const t = expectTransition(decide(order("PAID"), notify("TRADE_SUCCESS", { refundFen: 99_999 }), ctx()), "PAID", EVENT.refundReported);
+    assert.equal(t.patch.alipayRefundFeeFen, 9900);
+  });
+  test("the example of the review: our 50 in flight, a console refund of 10 (refund_fee 60), then ours succeeds → PARTIALLY_REFUNDED at 60, never 100", () => {
+    let o = order("PAID", { totalFen: 100 });
+    const reported = expectTransition(decide(o, notify("TRADE_SUCCESS", { refundFen: 60, totalFen: 100 }), ctx()), "PAID", EVENT.refundReported);
+    o = { ...o, alipayRefundFeeFen: reported.patch.alipayRefundFeeFen! };
+    // core/refunds records the 10 no refund of ours explains as an external row, which succeeds:
+    const external = expectTransition(decide(o, { kind: "refund_succeeded", refundFen: 10, outRequestNo: "ex_1" }, ctx()), "PARTIALLY_REFUNDED");
+    o = { ...o, status: external.to, refundedFen: external.patch.refundedFen! };
+    const ours = expectTransition(decide(o, { kind: "refund_succeeded", refundFen: 50, outRequestNo: "rf_1" }, ctx()), "PARTIALLY_REFUNDED");
+    assert.equal(ours.patch.refundedFen, 60);
   });
   test("after it, the query's TRADE_CLOSED changes nothing (the payment is not erased)", () => {
     expectKind(decide(order("REFUNDED", { refundedFen: 9900 }), query("TRADE_CLOSED"), ctx(minutes(60))), "noop");
@@ -190,8 +234,11 @@ describe("refund evidence (issue 11)", () => {
     const c = expectTransition(decide(order("PARTIALLY_REFUNDED", { refundedFen: 6000 }), succeeded(3900), ctx()), "REFUNDED", EVENT.refunded);
     assert.equal(c.patch.refundedFen, 9900);
   });
-  test("our refund succeeded on a REFUNDED order → no-op; on an order never paid → anomaly", () => {
-    expectKind(decide(order("REFUNDED", { refundedFen: 9900 }), succeeded(100), ctx()), "noop");
+  test("a refund succeeded beyond the total (contradicting evidence) → anomaly, the order unchanged (refunded_fen never above the total)", () => {
+    expectKind(decide(order("REFUNDED", { refundedFen: 9900 }), succeeded(100), ctx()), "anomaly");
+    expectKind(decide(order("PARTIALLY_REFUNDED", { refundedFen: 9000 }), succeeded(901), ctx()), "anomaly");
+  });
+  test("a refund succeeded for an order never paid here → anomaly", () => {
     for (const from of ["UNPAID", "CLOSED", "CANCELLED"] as const) expectKind(decide(order(from), succeeded(100), ctx()), "anomaly");
   });
 });
@@ -218,7 +265,7 @@ const nowArb = fc.integer({ min: 0, max: 120 }).map(minutes);
 
 function applyDecision(o: OrderFacts, d: Decision): OrderFacts {
   if (d.kind !== "transition") return o;
-  return { ...o, status: d.to, tradeNo: d.patch.tradeNo ?? o.tradeNo, refundedFen: d.patch.refundedFen ?? o.refundedFen };
+  return { ...o, status: d.to, tradeNo: d.patch.tradeNo ?? o.tradeNo, refundedFen: d.patch.refundedFen ?? o.refundedFen, alipayRefundFeeFen: d.patch.alipayRefundFeeFen ?? o.alipayRefundFeeFen };
 }
 
 test("property: the same evidence twice never transitions twice (idempotency of the rules)", () => {
@@ -236,9 +283,24 @@ test("property: only verified paid statuses with matching amount, app and seller
   fc.assert(
     fc.property(statusArb, evidenceArb, nowArb, (status, ev, now) => {
       const d = decide(order(status), ev, ctx(now));
-      if (d.kind !== "transition" || d.to !== "PAID") return true;
-      return ev.kind === "trade" && (ev.tradeStatus === "TRADE_SUCCESS" || ev.tradeStatus === "TRADE_FINISHED") && ev.totalFen === 9900 &&
+      if (d.kind !== "transition" || d.to !== "PAID" || d.from === "PAID") return true;
+      // TRADE_CLOSED with refund_fee: a refunded trade was paid (the payment is recorded, flagged).
+      const paidEvidence = ev.kind === "trade" && (ev.tradeStatus === "TRADE_SUCCESS" || ev.tradeStatus === "TRADE_FINISHED" || (ev.tradeStatus === "TRADE_CLOSED" && (ev.refundFen ?? 0) > 0));
+      return paidEvidence && ev.totalFen === 9900 &&
         (ev.appId === undefined || ev.appId === MERCHANT.appId) && (ev.sellerId === undefined || ev.sellerId === MERCHANT.sellerId);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("property: trade evidence never moves refunded_fen (only refund rows do) and Alipay's reported total only rises, never above the total", () => {
+  fc.assert(
+    fc.property(statusArb, evidenceArb, nowArb, fc.constantFrom(0, 1000, 9900), (status, ev, now, reported) => {
+      const o = order(status, { alipayRefundFeeFen: reported });
+      const d = decide(o, ev, ctx(now));
+      if (d.kind !== "transition") return true;
+      const fee = d.patch.alipayRefundFeeFen;
+      return d.patch.refundedFen === undefined && (fee === undefined || (fee > reported && fee <= o.totalFen));
     }),
     { numRuns: 2000 },
   );
