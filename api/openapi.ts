@@ -69,8 +69,8 @@ export const OPERATIONS: OperationSpec[] = [
   },
   {
     method: "post", path: "/orders", tag: "orders", summary: "Order courses", auth: true,
-    description: "Prices the courses on the server and answers the order with its Alipay page-pay URL. " +
-      "Rate-limited per client address and per buyer.",
+    description: "Prices the courses on the server and answers the order with its Alipay pay URL (page pay for " +
+      "computers, wap pay for phone browsers: see `channel`). Rate-limited per client address and per buyer.",
     body: { json: S.CreateOrderRequest },
     responses: {
       201: { description: "Order created (UNPAID); open `payUrl` to pay", content: [json(S.OrderCreated)] },
@@ -91,6 +91,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: "get", path: "/orders/:id", tag: "orders", summary: "One of my orders", auth: true,
     params: { id: S.OrderIdParam },
+    query: S.OrderPayQuery,
     responses: {
       200: { description: "The order; `payUrl` is set while it can still be paid", content: [json(S.OrderEnvelope)] },
       401: unauthorized, 404: error("No such order of this buyer (another buyer's order is also 404)"),

@@ -27,10 +27,19 @@ export const LoginRequest = z
   .object({ email: Email, password: z.string().min(1).max(200) })
   .meta({ id: "LoginRequest" });
 
+/** Which Alipay cashier `payUrl` opens; default: by the request's User-Agent (phones get wap pay). */
+const PayChannelField = z.enum(["page", "wap"]).optional().meta({
+  description: "`page`: alipay.trade.page.pay (computer cashier). `wap`: alipay.trade.wap.pay (phone browser cashier). " +
+    "Absent: `wap` for a phone User-Agent, else `page`. Same order, notify and reconciliation either way.",
+});
+
+export const OrderPayQuery = z.object({ channel: PayChannelField });
+
 // Only course ids: any amount, price or total the client sends is stripped by zod and never read.
 export const CreateOrderRequest = z
   .object({
     courseIds: z.array(z.number().int().positive().max(INT4_MAX, "no such course")).min(1, "choose at least one course").max(50),
+    channel: PayChannelField,
   })
   .meta({ id: "CreateOrderRequest", description: "The courses to buy. Prices come from the server; any amount sent is ignored." });
 

@@ -57,11 +57,11 @@ try {
       data: outTradeNos.slice(i, i + 5000).map((outTradeNo) => ({ outTradeNo, buyerId: buyer.id, subject: "bench", totalFen: PRICE_FEN, expiresAt, nextCheckAt: now })),
     });
   }
-  // At the sandbox: a third paid (no notify_url: every notify is lost), a third waiting, a third never opened.
+  // At the sandbox: a third paid (no notify_url: every notify is lost), a third waiting (logged in at the cashier), a third never opened.
   const paid = new Set<string>();
   outTradeNos.forEach((outTradeNo, i) => {
     if (i % 3 === 2) return;
-    const opened = sandbox.gateway.trades.openFromPagePay({ outTradeNo, appId: APP_ID, totalFen: PRICE_FEN, subject: "bench", productCode: "FAST_INSTANT_TRADE_PAY" });
+    const opened = sandbox.gateway.trades.openAtLogin({ outTradeNo, appId: APP_ID, totalFen: PRICE_FEN, subject: "bench", productCode: "FAST_INSTANT_TRADE_PAY" });
     if (!opened.ok) throw new Error(opened.subMsg);
     if (i % 3 === 0) {
       sandbox.gateway.trades.pay(opened.value);

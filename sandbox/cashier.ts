@@ -1,14 +1,19 @@
 import { Router, urlencoded } from "express";
 import type { GatewayError } from "./gateway/errors.ts";
+import { fenToYuan } from "../core/money/index.ts";
 import { formatBeijing } from "./time.ts";
-import type { Buyer, TradeService } from "./trades.ts";
+import type { Buyer, NewTrade, TradeService } from "./trades.ts";
 import type { Trade } from "./types.ts";
 
 // The buyer-facing pages that stand in for Alipay's cashier (收银台). Plain HTML, no script, Chinese and
-// English labels, stable ids for browser tests. After "Pay" the browser goes to return_url with the signed
-// return parameters (docs/alipay-protocol.md §3) while the notify goes out in the background (§4). "Cancel" behaves
-// like a buyer who leaves the real cashier: nothing happens to the trade (it stays WAIT_BUYER_PAY until it
-// expires or is closed), the page only offers a way back.
+// English labels, stable ids for browser tests. Two steps, as at Alipay: log in (account + password; the
+// trade is created only now, gateway/checkout.ts), then pay. After "Pay" the browser goes to return_url
+// with the signed return parameters (docs/alipay-protocol.md §3) while the notify goes out in the
+// background (§4). "Cancel" behaves like a buyer who leaves the real cashier: nothing happens to the
+// trade (it stays WAIT_BUYER_PAY until it expires or is closed), the page only offers a way back.
+//
+// wap pay (product QUICK_WAP_WAY) gets the phone cashier: the same steps on a phone-sized page, where
+// Alipay would offer to open the Alipay app first, and "quit" leads to the merchant's quit_url.
 
 export const CASHIER_PREFIX = "/sandbox/cashier";
 
@@ -16,7 +21,22 @@ function escapeHtml(s: string): string {
   return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 }
 
-function page(title: string, body: string): string {
+const WAP = "QUICK_WAP_WAY";
+
+/** The phone cashier's CSS on top of the computer one: one column, full width, thumb-sized buttons. */
+const PHONE_CSS = `
+  body.phone header { padding: 10px 16px; font-size: 16px; }
+  body.phone .banner { padding: 6px 16px; font-size: 12px; }
+  body.phone main { max-width: none; margin: 0; border-radius: 0; padding: 16px; box-shadow: none; }
+  body.phone dl { grid-template-columns: 1fr; gap: 2px; }
+  body.phone dd { margin-bottom: 8px; }
+  body.phone .actions { flex-direction: column; }
+  body.phone .actions form, body.phone .actions a { width: 100%; }
+  body.phone button, body.phone .actions a.button { width: 100%; padding: 14px; font-size: 17px; }
+  body.phone input { font-size: 17px; }
+`;
+
+function page(title: string, body: string, phone = false): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -36,10 +56,14 @@ function page(title: string, body: string): string {
   button { font-size: 16px; padding: 10px 24px; border-radius: 4px; border: 1px solid #d9d9d9; background: #fff; cursor: pointer; }
   button.primary { background: #1677ff; border-color: #1677ff; color: #fff; }
   .error { color: #f5222d; }
-</style>
+  label { display: block; margin: 12px 0 4px; color: #666; }
+  input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px; border: 1px solid #d9d9d9; border-radius: 4px; }
+  a.button { display: inline-block; box-sizing: border-box; text-align: center; text-decoration: none; color: #333; font-size: 16px; padding: 10px 24px; border-radius: 4px; border: 1px solid #d9d9d9; background: #fff; }
+  .app-handoff { background: #e6f4ff; border: 1px solid #91caff; border-radius: 6px; padding: 12px; margin: 16px 0; font-size: 14px; }
+${phone ? PHONE_CSS : ""}</style>
 </head>
-<body>
-<header>支付宝 · 收银台 <small>Alipay cashier (coursepay sandbox)</small></header>
+<body class="${phone ? "phone" : "computer"}">
+<header>支付宝 · ${phone ? "手机收银台" : "收银台"} <small>${phone ? "Alipay phone cashier" : "Alipay cashier"} (coursepay sandbox)</small></header>
 <div class="banner">本地沙箱，不涉及真实资金 · Local sandbox emulator — no real money moves.</div>
 <main>
 ${body}
@@ -48,21 +72,58 @@ ${body}
 </html>`;
 }
 
-function orderDetails(t: Trade): string {
+/** The order as the cashier shows it: a trade, or (login step) the request that will become one. */
+type Shown = Pick<Trade, "subject" | "outTradeNo" | "expiresAt"> & { totalAmount: string; tradeNo?: string; sellerId?: string };
+
+function orderDetails(t: Shown): string {
   return `<dl>
   <dt>订单名称 / Subject</dt><dd id="subject">${escapeHtml(t.subject)}</dd>
   <dt>金额 / Amount</dt><dd><span class="amount" id="amount">¥${t.totalAmount}</span> <span>元 (CNY)</span></dd>
   <dt>商户订单号 / Order no.</dt><dd id="out-trade-no">${escapeHtml(t.outTradeNo)}</dd>
-  <dt>支付宝交易号 / Trade no.</dt><dd id="trade-no">${t.tradeNo}</dd>
-  <dt>收款方 / Seller</dt><dd>${escapeHtml(t.sellerId)}</dd>
+  ${t.tradeNo ? `<dt>支付宝交易号 / Trade no.</dt><dd id="trade-no">${t.tradeNo}</dd>` : ""}
+  ${t.sellerId ? `<dt>收款方 / Seller</dt><dd>${escapeHtml(t.sellerId)}</dd>` : ""}
   ${t.expiresAt !== undefined ? `<dt>支付截止 / Pay before</dt><dd id="expires">${formatBeijing(t.expiresAt)} (北京时间 / Beijing time)</dd>` : ""}
 </dl>`;
 }
 
+/** wap pay's way out: the merchant's quit_url (Alipay's phone cashier "放弃付款"). */
+function quitLink(quitUrl: string | undefined): string {
+  return quitUrl ? `<a class="button" id="quit" href="${escapeHtml(quitUrl)}">放弃付款 / Quit</a>` : "";
+}
+
+/**
+ * Step 1, the page a pay URL opens: the order and a login form. Nothing exists at Alipay yet; the form
+ * carries the signed request (`request`) so the login step can check it again and create the trade.
+ */
+export function renderLogin(c: NewTrade, params: Record<string, string>, buyer: Buyer, error?: string): string {
+  const phone = c.productCode === WAP;
+  return page(
+    `${phone ? "手机收银台" : "收银台"} - ${c.subject}`,
+    `<h1>登录付款 / Log in to pay</h1>
+${orderDetails({ ...c, totalAmount: fenToYuan(c.totalFen) })}
+${phone ? `<div class="app-handoff" id="app-handoff">在真实的支付宝中，这里会先尝试打开支付宝 App。沙箱中请在浏览器内登录付款。<br>Real Alipay first tries to open the Alipay app here; in the sandbox, log in and pay in the browser.</div>` : ""}
+${error ? `<p class="error" id="login-error">${escapeHtml(error)}</p>` : ""}
+<form method="post" action="${CASHIER_PREFIX}/login" id="login-form">
+  <input type="hidden" name="request" value="${escapeHtml(new URLSearchParams(params).toString())}">
+  <label for="logon-id">支付宝账户名 / Alipay account</label>
+  <input type="text" id="logon-id" name="logon_id" value="${escapeHtml(buyer.logonId)}" autocomplete="username" required>
+  <label for="password">登录密码 / Password <small>(沙箱: 任意 / sandbox: anything)</small></label>
+  <input type="password" id="password" name="password" value="111111" autocomplete="current-password" required>
+  <div class="actions">
+    <button type="submit" class="primary" id="login">登录 / Log in</button>
+    ${phone ? quitLink(c.quitUrl) : ""}
+  </div>
+</form>`,
+    phone,
+  );
+}
+
+/** Step 2, after the login: the trade exists; confirm the payment. */
 export function renderCashier(t: Trade, buyer: Buyer): string {
   const base = `${CASHIER_PREFIX}/${encodeURIComponent(t.tradeNo)}`;
+  const phone = t.productCode === WAP;
   return page(
-    `收银台 - ${t.subject}`,
+    `${phone ? "手机收银台" : "收银台"} - ${t.subject}`,
     `<h1>确认付款 / Confirm payment</h1>
 ${orderDetails(t)}
 <h2>买家账号 / Buyer account</h2>
@@ -74,7 +135,9 @@ ${orderDetails(t)}
 <div class="actions">
   <form method="post" action="${base}/pay"><button type="submit" class="primary" id="pay">确认付款 / Pay ¥${t.totalAmount}</button></form>
   <form method="post" action="${base}/cancel"><button type="submit" id="cancel">取消 / Cancel</button></form>
+  ${phone ? quitLink(t.quitUrl) : ""}
 </div>`,
+    phone,
   );
 }
 
@@ -86,6 +149,7 @@ export function renderStatus(t: Trade, headline: string): string {
 ${orderDetails(t)}
 <p>交易状态 / Trade status: <code>${t.status}</code></p>
 ${merchantLink(t)}`,
+    t.productCode === WAP,
   );
 }
 
@@ -96,11 +160,12 @@ export function renderCancelled(t: Trade): string {
 <p>订单未支付，仍可在截止时间前继续付款。The order is not paid; you can still pay before it expires.</p>
 ${orderDetails(t)}
 <p><a id="back-to-cashier" href="${CASHIER_PREFIX}/${encodeURIComponent(t.tradeNo)}">返回收银台 / Back to the cashier</a></p>
-${merchantLink(t)}`,
+${t.productCode === WAP && t.quitUrl ? `<p>${quitLink(t.quitUrl)}</p>` : merchantLink(t)}`,
+    t.productCode === WAP,
   );
 }
 
-/** The gateway's error page for a rejected page.pay request (what Alipay shows instead of the cashier). */
+/** The gateway's error page for a rejected page.pay / wap.pay request (what Alipay shows instead of the cashier). */
 export function renderGatewayErrorPage(err: GatewayError): string {
   return page(
     "支付宝 - 错误 / Error",

@@ -54,15 +54,45 @@ export class SandboxControl {
   }
 
   /**
-   * Opens a page-pay URL like a browser would (GET), which creates the trade at the "cashier".
-   * Returns the cashier HTML; throws if the gateway rejected the URL.
+   * Opens a pay URL (page pay or wap pay) like a browser would (GET): the cashier's login step. Creates
+   * nothing — at Alipay, as here, the trade exists only once the buyer logs in (`openCashier`).
+   * Returns the login page HTML; throws if the gateway rejected the URL.
    */
-  async openCashier(pagePayUrl: string): Promise<string> {
-    const res = await fetch(pagePayUrl);
+  async openPayUrl(payUrl: string): Promise<string> {
+    const res = await fetch(payUrl);
     const html = await res.text();
     if (res.status !== 200) {
       const sub = /data-sub-code="([^"]*)"/.exec(html)?.[1] ?? "unknown";
-      throw new SandboxControlError(res.status, sub, "the gateway rejected the page-pay URL");
+      throw new SandboxControlError(res.status, sub, "the gateway rejected the pay URL");
+    }
+    return html;
+  }
+
+  /**
+   * Opens a pay URL and logs in at the cashier, as a buyer does: this creates the trade
+   * (WAIT_BUYER_PAY). Returns the pay step's HTML; throws if the gateway refused either step.
+   */
+  async openCashier(payUrl: string, login: { logonId?: string; password?: string } = {}): Promise<string> {
+    return this.logIn(await this.openPayUrl(payUrl), payUrl, login);
+  }
+
+  /**
+   * Submits the login form of a cashier login page (`loginPage`, served at `pageUrl`), as the buyer's
+   * browser would. Returns the pay step's HTML; throws if the cashier refused the login.
+   */
+  async logIn(loginPage: string, pageUrl: string, login: { logonId?: string; password?: string } = {}): Promise<string> {
+    const form = /<form method="post" action="([^"]+)" id="login-form">/.exec(loginPage);
+    const request = /<input type="hidden" name="request" value="([^"]*)">/.exec(loginPage);
+    if (!form || !request) throw new SandboxControlError(200, "no_login_form", "the cashier page has no login form");
+    const res = await fetch(new URL(unescapeHtml(form[1]!), pageUrl), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ request: unescapeHtml(request[1]!), logon_id: login.logonId ?? "sandbox-buyer@example.com", password: login.password ?? "111111" }),
+    });
+    const html = await res.text();
+    if (res.status !== 200) {
+      const sub = /data-sub-code="([^"]*)"/.exec(html)?.[1] ?? "unknown";
+      throw new SandboxControlError(res.status, sub, "the cashier refused the login");
     }
     return html;
   }
@@ -150,4 +180,9 @@ export class SandboxControl {
   async reset(): Promise<void> {
     await this.call("POST", "/reset", {});
   }
+}
+
+/** The inverse of the cashier's escapeHtml (& < > "). */
+function unescapeHtml(s: string): string {
+  return s.replaceAll("&quot;", '"').replaceAll("&gt;", ">").replaceAll("&lt;", "<").replaceAll("&amp;", "&");
 }

@@ -56,7 +56,7 @@ export function createControlRouter(gw: SandboxGateway): Router {
   const tradeOr404 = (req: Request<{ outTradeNo: string }>, res: Response): Trade | undefined => {
     const t = ledger.getTrade(req.params.outTradeNo);
     if (!t) {
-      problem(res, 404, "trade_not_found", `no trade ${req.params.outTradeNo}: a trade exists once its page-pay URL was opened (the cashier)`);
+      problem(res, 404, "trade_not_found", `no trade ${req.params.outTradeNo}: a trade exists once the buyer logged in at the cashier (pay URL opened, then login)`);
       return undefined;
     }
     return gw.trades.refresh(t);

@@ -8,6 +8,7 @@ import { z } from "zod";
 
 export const API_METHODS = [
   "alipay.trade.page.pay",
+  "alipay.trade.wap.pay",
   "alipay.trade.query",
   "alipay.trade.close",
   "alipay.trade.refund",
@@ -17,8 +18,8 @@ export const API_METHODS = [
 ] as const;
 export type SandboxApiMethod = (typeof API_METHODS)[number];
 
-/** Server-to-server methods: the default target of gateway faults (page.pay is opened by a browser). */
-export const SERVER_API_METHODS: SandboxApiMethod[] = API_METHODS.filter((m) => m !== "alipay.trade.page.pay");
+/** Server-to-server methods: the default target of gateway faults (page.pay and wap.pay are opened by a browser). */
+export const SERVER_API_METHODS: SandboxApiMethod[] = API_METHODS.filter((m) => m !== "alipay.trade.page.pay" && m !== "alipay.trade.wap.pay");
 
 const times = z.number().int().min(1).max(1_000_000).optional();
 const methods = z.array(z.enum(API_METHODS)).min(1).optional();

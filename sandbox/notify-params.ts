@@ -126,7 +126,8 @@ export function buildReturnParams(trade: Trade, now: number, sign: (p: Record<st
   const signed = sign({
     charset: "utf-8",
     out_trade_no: trade.outTradeNo,
-    method: "alipay.trade.page.pay.return",
+    // wap pay returns name their own method (alipay.trade.wap.pay.return).
+    method: trade.productCode === "QUICK_WAP_WAY" ? "alipay.trade.wap.pay.return" : "alipay.trade.page.pay.return",
     total_amount: trade.totalAmount,
     trade_no: trade.tradeNo,
     auth_app_id: trade.appId,

@@ -44,6 +44,8 @@ export interface NewTrade {
   productCode: string;
   notifyUrl?: string;
   returnUrl?: string;
+  /** wap pay: where the phone cashier's "quit" leads */
+  quitUrl?: string;
   passbackParams?: string;
   expiresAt?: number;
 }
@@ -76,22 +78,38 @@ export class TradeService {
   }
 
   /**
-   * page.pay reached the cashier. Real Alipay only creates the trade once the buyer is at the cashier
-   * (docs/alipay-protocol.md §5.1); opening the page is enough here. Re-opening the same out_trade_no shows the same
-   * trade when nothing changed, and fails like Alipay when it was paid, closed or its content differs.
+   * What opening a pay URL may say about an order that already has a trade (docs/alipay-protocol.md
+   * §5.1): paid, closed, or the same out_trade_no with other content is refused; anything else may go
+   * on to the login step. Changes nothing (but a due expiry).
    */
-  openFromPagePay(input: NewTrade): Outcome<Trade> {
+  checkCheckout(input: NewTrade): Outcome<void> {
+    const existing = this.o.ledger.getTrade(input.outTradeNo);
+    if (!existing) return { ok: true, value: undefined };
+    this.expireIfDue(existing);
+    if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED") return fail("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
+    if (existing.status === "TRADE_CLOSED") return fail("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
+    if (existing.totalFen !== input.totalFen || existing.subject !== input.subject) {
+      return fail("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
+    }
+    return { ok: true, value: undefined };
+  }
+
+  /**
+   * The buyer logged in at the cashier (page pay or wap pay): this is when Alipay creates the trade
+   * (docs/alipay-protocol.md §5.1: until then the query answers ACQ.TRADE_NOT_EXIST). Logging in again
+   * for the same out_trade_no shows the same trade when nothing changed (the latest URLs, expiry and
+   * product apply: a buyer may switch between phone and computer), and fails like Alipay when it was
+   * paid, closed or its content differs.
+   */
+  openAtLogin(input: NewTrade): Outcome<Trade> {
+    const checked = this.checkCheckout(input);
+    if (!checked.ok) return checked;
     const existing = this.o.ledger.getTrade(input.outTradeNo);
     if (existing) {
-      this.expireIfDue(existing);
-      if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED") return fail("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
-      if (existing.status === "TRADE_CLOSED") return fail("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
-      if (existing.totalFen !== input.totalFen || existing.subject !== input.subject) {
-        return fail("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
-      }
-      // Same order again: the latest URLs and expiry from the merchant apply.
       existing.notifyUrl = input.notifyUrl ?? existing.notifyUrl;
       existing.returnUrl = input.returnUrl ?? existing.returnUrl;
+      existing.quitUrl = input.quitUrl ?? existing.quitUrl;
+      existing.productCode = input.productCode;
       if (input.expiresAt !== undefined) existing.expiresAt = input.expiresAt;
       this.armExpiry(existing);
       this.o.ledger.changed();
@@ -111,6 +129,7 @@ export class TradeService {
       status: "WAIT_BUYER_PAY",
       notifyUrl: input.notifyUrl,
       returnUrl: input.returnUrl,
+      quitUrl: input.quitUrl,
       passbackParams: input.passbackParams,
       createdAt: now,
       expiresAt: input.expiresAt,
@@ -119,7 +138,7 @@ export class TradeService {
     };
     this.o.ledger.insertTrade(trade);
     this.armExpiry(trade);
-    this.o.log.info({ outTradeNo: trade.outTradeNo, tradeNo: trade.tradeNo, totalAmount: trade.totalAmount }, "trade created at cashier");
+    this.o.log.info({ outTradeNo: trade.outTradeNo, tradeNo: trade.tradeNo, totalAmount: trade.totalAmount }, "trade created at the cashier login");
     return { ok: true, value: trade };
   }
 

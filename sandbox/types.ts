@@ -34,6 +34,8 @@ export interface Trade {
   status: TradeStatus;
   notifyUrl?: string;
   returnUrl?: string;
+  /** wap pay's quit_url: where the phone cashier's "quit" leads. */
+  quitUrl?: string;
   /** passback_params exactly as received (still URL-encoded by the merchant: docs/alipay-protocol.md §1.5). */
   passbackParams?: string;
   /** epoch ms */

@@ -8,6 +8,8 @@ import { html } from "./html.ts";
 import { format, messages, type Locale } from "./i18n.ts";
 import { layout } from "./layout.ts";
 import type { CourseCard } from "./catalog.ts";
+import type { PayChannel } from "../pay-channel.ts";
+import { payWithSwitch } from "./pay-with.ts";
 
 const MAX_COURSES = 50;
 const CourseId = z.coerce.number().int().positive().max(INT4_MAX);
@@ -19,7 +21,7 @@ export function courseIdsFrom(query: unknown): number[] {
   return [...new Set(ids)].slice(0, MAX_COURSES);
 }
 
-export function checkoutPage(locale: Locale, currentUrl: string, asked: number[], courses: CourseCard[]): string {
+export function checkoutPage(locale: Locale, currentUrl: string, asked: number[], courses: CourseCard[], channel: PayChannel = "page"): string {
   const m = messages(locale).checkout;
   const found = asked.flatMap((id) => courses.filter((c) => c.id === id));
   const total = fenToYuan(found.reduce((sum, c) => sum + c.priceFen, 0));
@@ -33,11 +35,12 @@ export function checkoutPage(locale: Locale, currentUrl: string, asked: number[]
 </table>
 ${found.length < asked.length ? html`<p class="warning" id="checkout-unavailable">${m.unavailable}</p>` : ""}
 <p class="note">${m.note}</p>
+${payWithSwitch(locale, currentUrl, channel)}
 <p class="error" id="checkout-error" role="alert" hidden></p>
 <div class="actions">
   <button type="button" class="primary" id="pay" data-course-ids="${found.map((c) => c.id).join(",")}">${format(m.pay, { total })}</button>
   <a href="/" class="button secondary">${m.back}</a>
 </div>`
     : html`<p class="empty" id="checkout-empty">${m.none}</p><p><a href="/" class="button secondary">${m.back}</a></p>`;
-  return layout({ locale, page: "checkout", title: m.title, currentUrl }, html`<h1>${m.title}</h1>\n${body}`);
+  return layout({ locale, page: "checkout", title: m.title, currentUrl, data: { payChannel: channel } }, html`<h1>${m.title}</h1>\n${body}`);
 }

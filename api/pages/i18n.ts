@@ -46,6 +46,13 @@ const en = {
     unavailable: "Some of the chosen courses are no longer on sale and were left out.",
     back: "Back to the courses",
   },
+  payWith: {
+    label: "Pay on",
+    wap: "this phone: Alipay's phone cashier opens (and offers the Alipay app).",
+    page: "a computer: Alipay's cashier shows a QR code to scan with the Alipay app, or lets you log in.",
+    toWap: "Pay on a phone instead",
+    toPage: "Pay on a computer instead",
+  },
   result: {
     title: "Payment result",
     heading: "Order {outTradeNo}",
@@ -149,6 +156,13 @@ const zhCN: Messages = {
     unavailable: "部分所选课程已下架，已从订单中移除。",
     back: "返回课程列表",
   },
+  payWith: {
+    label: "付款方式",
+    wap: "手机付款：将打开支付宝手机收银台（可唤起支付宝 App）。",
+    page: "电脑付款：支付宝收银台显示二维码，用支付宝 App 扫码，或登录账户付款。",
+    toWap: "改用手机付款",
+    toPage: "改用电脑付款",
+  },
   result: {
     title: "支付结果",
     heading: "订单 {outTradeNo}",
@@ -226,7 +240,7 @@ export function parseLocale(value: unknown): Locale | null {
   return null;
 }
 
-function cookieValue(req: Request, name: string): string | undefined {
+export function cookieValue(req: Request, name: string): string | undefined {
   // No cookie-parser dependency for one cookie: the header is `a=1; b=2`.
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");

@@ -21,6 +21,7 @@ import { localeOf, type Locale } from "./i18n.ts";
 import { myOrdersPage } from "./my-orders.ts";
 import { resultPage } from "./result.ts";
 import { signinPage } from "./signin.ts";
+import { payChannelOf } from "../pay-channel.ts";
 
 export { resultPath } from "./result.ts";
 export { localeOf } from "./i18n.ts";
@@ -38,8 +39,10 @@ function wantsPage(req: Request): boolean {
 }
 
 function sendPage(res: Response, locale: Locale, body: string, status = 200): void {
-  // The HTML depends on the language cookie; the buyer's data is never in it (the script fetches that).
+  // The HTML depends on the language and pay-channel cookies and the User-Agent (phone or computer
+  // cashier); the buyer's data is never in it (the script fetches that).
   res.vary("Cookie");
+  res.vary("User-Agent");
   res.setHeader("Cache-Control", "no-cache");
   res.setHeader("Content-Language", locale);
   res.status(status).type("html").send(body);
@@ -48,11 +51,11 @@ function sendPage(res: Response, locale: Locale, body: string, status = 200): vo
 export function buyerPages(options: BuyerPagesOptions): Router {
   const router = Router();
   const secure = securityHeaders();
-  const page = (render: (req: Request, locale: Locale) => Promise<string> | string): RequestHandler[] => [
+  const page = (render: (req: Request, locale: Locale, res: Response) => Promise<string> | string): RequestHandler[] => [
     secure,
     async (req, res) => {
       const locale = localeOf(req, res);
-      sendPage(res, locale, await render(req, locale));
+      sendPage(res, locale, await render(req, locale, res));
     },
   ];
   const activeCourses = async (ids?: number[]): Promise<CourseCard[]> =>
@@ -68,9 +71,9 @@ export function buyerPages(options: BuyerPagesOptions): Router {
 
   router.get("/signin", ...page((req, locale) => signinPage(locale, req.originalUrl, req.query.next)));
 
-  router.get("/checkout", ...page(async (req, locale) => {
+  router.get("/checkout", ...page(async (req, locale, res) => {
     const ids = courseIdsFrom(req.query.course);
-    return checkoutPage(locale, req.originalUrl, ids, ids.length ? await activeCourses(ids) : []);
+    return checkoutPage(locale, req.originalUrl, ids, ids.length ? await activeCourses(ids) : [], payChannelOf(req, res));
   }));
 
   // The same path serves JSON to API clients: caches must keep the two apart.
@@ -79,7 +82,7 @@ export function buyerPages(options: BuyerPagesOptions): Router {
     res.vary("Authorization");
     next(wantsPage(req) ? undefined : "route");
   };
-  router.get("/orders", browsersOnly, ...page((req, locale) => myOrdersPage(locale, req.originalUrl)));
+  router.get("/orders", browsersOnly, ...page((req, locale, res) => myOrdersPage(locale, req.originalUrl, payChannelOf(req, res))));
 
   const ourOrderNo: RequestHandler = (req, _res, next) => next(OUT_TRADE_NO.test(String(req.params.outTradeNo)) ? undefined : "route");
   router.get("/orders/:outTradeNo/result", ourOrderNo, ...page((req, locale) =>

@@ -4,13 +4,17 @@
 import { html } from "./html.ts";
 import { messages, type Locale } from "./i18n.ts";
 import { layout } from "./layout.ts";
+import type { PayChannel } from "../pay-channel.ts";
+import { payWithSwitch } from "./pay-with.ts";
 
-export function myOrdersPage(locale: Locale, currentUrl: string): string {
+// ?order=<out_trade_no> (wap pay's quit_url: the buyer left Alipay's phone cashier) marks that row.
+export function myOrdersPage(locale: Locale, currentUrl: string, channel: PayChannel = "page"): string {
   const all = messages(locale);
   const m = all.orders;
   return layout(
-    { locale, page: "orders", title: m.title, currentUrl },
+    { locale, page: "orders", title: m.title, currentUrl, data: { payChannel: channel } },
     html`<h1>${m.title}</h1>
+${payWithSwitch(locale, currentUrl, channel)}
 <p class="notice" id="orders-message" role="status">${all.client.loading}</p>
 <table class="orders" id="orders-table" hidden>
   <thead><tr><th>${m.orderNo}</th><th>${m.courses}</th><th class="num">${m.amount}</th><th>${m.status}</th><th>${m.created}</th><th>${m.actions}</th></tr></thead>

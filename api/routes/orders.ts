@@ -10,7 +10,8 @@ import { requireBuyer, type AuthedRequest } from "../auth.ts";
 import { ApiError, validate } from "../errors.ts";
 // Shared with the OpenAPI document (api/openapi.ts). CreateOrder accepts only course ids: any amount,
 // price or total the client sends is stripped by zod and never read.
-import { CreateOrderRequest as CreateOrder, OrderIdParam as OrderId, OrderListQuery as ListQuery, RefundRequestBody } from "../schemas.ts";
+import { CreateOrderRequest as CreateOrder, OrderIdParam as OrderId, OrderListQuery as ListQuery, OrderPayQuery, RefundRequestBody } from "../schemas.ts";
+import { channelFromUserAgent } from "../pay-channel.ts";
 import { yuanToFen } from "../../core/money/index.ts";
 
 type OrderWithItems = Order & { details?: (OrderDetail & { course?: { title: string } })[]; refunds?: Refund[] };
@@ -58,7 +59,8 @@ export function orderRoutes(deps: { orders: OrderDeps; refunds?: RefundDeps; tok
   router.post("/orders", auth, async (req, res) => {
     const { buyerId } = req as AuthedRequest;
     const input = validate(CreateOrder, req.body ?? {}, "order");
-    const { order, payUrl } = await createOrder(deps.orders, { buyerId, courseIds: input.courseIds });
+    const channel = input.channel ?? channelFromUserAgent(req.get("user-agent"));
+    const { order, payUrl } = await createOrder(deps.orders, { buyerId, courseIds: input.courseIds, channel });
     const withTitles = await prisma.order.findUnique({ where: { id: order.id }, include: detailsInclude });
     res.status(201).location(`/orders/${order.id}`).json({ order: orderJson(withTitles!, payUrl), payUrl });
   });
@@ -86,7 +88,8 @@ export function orderRoutes(deps: { orders: OrderDeps; refunds?: RefundDeps; tok
 
   router.get("/orders/:id", auth, async (req, res) => {
     const order = await findMine(req as AuthedRequest);
-    res.json({ order: orderJson(order, payUrlFor(deps.orders, order)) });
+    const q = validate(OrderPayQuery, req.query, "query");
+    res.json({ order: orderJson(order, payUrlFor(deps.orders, order, q.channel ?? channelFromUserAgent(req.get("user-agent")))) });
   });
 
   router.post("/orders/:id/cancel", auth, async (req, res) => {

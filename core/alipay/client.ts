@@ -113,6 +113,15 @@ export type PagePayRequest = {
   body?: string;
 };
 
+/**
+ * The same order paid from a phone browser: alipay.trade.wap.pay (product QUICK_WAP_WAY), which hands
+ * over to the Alipay app. quitUrl is where Alipay's phone cashier sends a buyer who quits.
+ */
+export type WapPayRequest = PagePayRequest & { quitUrl: string };
+
+/** Which cashier a pay URL opens: the computer one (page pay) or the phone one (wap pay). */
+export type PayChannel = "page" | "wap";
+
 export type AlipayClient = ReturnType<typeof createAlipayClient>;
 
 // Parameters the SDK puts in the URL query; the rest (biz_content, alipay_sdk…) go in the POST body
@@ -338,7 +347,8 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
   /** Common request params the SDK would otherwise fill badly: Beijing-time timestamp, cert SNs. */
   const commonParams = () => ({ timestamp: formatBeijingTime(now()), ...certParams });
 
-  function pagePayUrl(req: PagePayRequest): string {
+  /** biz_content shared by page pay and wap pay; validates the request (TypeError on a programming error). */
+  function checkoutBiz(req: PagePayRequest, productCode: string): Record<string, string> {
     assertArg(OUT_TRADE_NO.test(req.outTradeNo), "outTradeNo: 1-64 letters, digits or underscores");
     assertArg(Number.isSafeInteger(req.totalFen) && req.totalFen >= 1 && req.totalFen <= MAX_TOTAL_FEN, "totalFen must be an integer in [1, 10000000000]");
     assertArg(typeof req.subject === "string" && req.subject.trim() !== "" && req.subject.length <= 256, "subject: 1-256 characters");
@@ -347,7 +357,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     assertHttpUrl(req.notifyUrl, "notifyUrl");
     const bizContent: Record<string, string> = {
       out_trade_no: req.outTradeNo,
-      product_code: "FAST_INSTANT_TRADE_PAY",
+      product_code: productCode,
       total_amount: fenToYuan(req.totalFen),
       subject: req.subject,
       // Absolute expiry; format per docs/alipay-protocol.md §2, §8.2 (yyyy-MM-dd HH:mm:ss, Beijing time).
@@ -355,12 +365,27 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     };
     if (req.body) bizContent.body = req.body;
     if (req.passbackParams !== undefined) bizContent.passback_params = encodeURIComponent(req.passbackParams);
-    return sdk.pageExecute("alipay.trade.page.pay", "GET", {
+    return bizContent;
+  }
+
+  function browserUrl(method: string, bizContent: Record<string, string>, req: PagePayRequest): string {
+    return sdk.pageExecute(method, "GET", {
       ...commonParams(),
       bizContent,
       returnUrl: req.returnUrl,
       notifyUrl: req.notifyUrl,
     });
+  }
+
+  /** alipay.trade.page.pay: the computer cashier (QR code or account login). */
+  function pagePayUrl(req: PagePayRequest): string {
+    return browserUrl("alipay.trade.page.pay", checkoutBiz(req, "FAST_INSTANT_TRADE_PAY"), req);
+  }
+
+  /** alipay.trade.wap.pay: the phone cashier; same order, same notify and return as page pay. */
+  function wapPayUrl(req: WapPayRequest): string {
+    assertHttpUrl(req.quitUrl, "quitUrl");
+    return browserUrl("alipay.trade.wap.pay", { ...checkoutBiz(req, "QUICK_WAP_WAY"), quit_url: req.quitUrl }, req);
   }
 
   /** One signed call; resolves to the verified response node or a non-ok outcome. Never rejects. */
@@ -478,6 +503,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     sellerId: cfg.sellerId,
     gatewayUrl: cfg.gatewayUrl,
     pagePayUrl,
+    wapPayUrl,
 
     /** alipay.trade.query by out_trade_no. 40004 ACQ.TRADE_NOT_EXIST: the buyer never reached the cashier. */
     async queryTrade(outTradeNo: string): Promise<GatewayResult<TradeQueryOk>> {

@@ -144,6 +144,8 @@ export interface AlipayConfig {
   queryQps: number;
   notifyUrl: string;
   returnUrl: string;
+  /** wap pay's quit_url: the buyer's orders page (the order number is added per order). */
+  quitUrl: string;
 }
 
 export interface Config {
@@ -368,6 +370,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       queryQps: env.ALIPAY_QUERY_QPS,
       notifyUrl: new URL("/alipay/notify", env.API_PUBLIC_URL).toString(),
       returnUrl: new URL("/alipay/return", env.API_PUBLIC_URL).toString(),
+      quitUrl: new URL("/orders", env.API_PUBLIC_URL).toString(),
     },
     orders: { expiryMinutes: env.ORDER_EXPIRY_MINUTES },
     reconcile: {

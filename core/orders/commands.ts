@@ -15,6 +15,7 @@ import { closeVerdict, evidenceFromNotify, evidenceFromQuery } from "./evidence.
 import { firstCheckAt } from "./schedule.ts";
 import * as store from "./store.ts";
 import type { OrderWithDetails } from "./store.ts";
+import type { PayChannel } from "../alipay/client.ts";
 import { EVENT, type Evidence } from "./transitions.ts";
 
 export type CommandOutcome = "paid" | "closed" | "cancelled" | "refunded" | "anomaly" | "unchanged" | "unknown";
@@ -260,7 +261,7 @@ export type { OrderWithDetails };
 /** Price the courses from the database (never from the client), create the order, sign its pay URL. */
 export async function createOrder(
   deps: OrderDeps,
-  input: { buyerId: number; courseIds: number[] },
+  input: { buyerId: number; courseIds: number[]; channel?: PayChannel },
 ): Promise<{ order: OrderWithDetails; payUrl: string }> {
   const settings = orderSettings(deps);
   if (!settings.notifyUrl || !settings.returnUrl) throw new Error("createOrder needs deps.config (notify and return URLs)");
@@ -291,20 +292,32 @@ export async function createOrder(
     event: { type: EVENT.created, source: "buyer", actor: `buyer:${input.buyerId}`, payload: { totalFen, courseIds: ids } },
   });
   deps.logger?.info({ orderId: order.id, outTradeNo: order.outTradeNo, totalFen }, "order created");
-  return { order, payUrl: payUrlFor(deps, order)! };
+  return { order, payUrl: payUrlFor(deps, order, input.channel)! };
 }
 
-/** A freshly signed page-pay URL for an order the buyer can still pay; null otherwise. */
-export function payUrlFor(deps: OrderDeps, order: Order): string | null {
+/**
+ * A freshly signed pay URL for an order the buyer can still pay; null otherwise. `channel` picks the
+ * cashier: "page" (computer, alipay.trade.page.pay) or "wap" (phone browser, alipay.trade.wap.pay).
+ * Either way it is the same order, the same out_trade_no, notify_url and return_url, so the notify,
+ * the return and reconciliation cannot tell them apart.
+ */
+export function payUrlFor(deps: OrderDeps, order: Order, channel: PayChannel = "page"): string | null {
   const settings = orderSettings(deps);
   if (order.status !== "UNPAID" || order.expiresAt.getTime() <= nowOf(deps).getTime()) return null;
   if (!settings.notifyUrl || !settings.returnUrl) return null;
-  return deps.alipay.pagePayUrl({
+  const request = {
     outTradeNo: order.outTradeNo,
     totalFen: order.totalFen,
     subject: order.subject,
     expiresAt: order.expiresAt,
     returnUrl: settings.returnUrl,
     notifyUrl: settings.notifyUrl,
-  });
+  };
+  if (channel === "wap" && settings.quitUrl) {
+    // A buyer who quits the phone cashier comes back to this order in their orders list.
+    const quitUrl = new URL(settings.quitUrl);
+    quitUrl.searchParams.set("order", order.outTradeNo);
+    return deps.alipay.wapPayUrl({ ...request, quitUrl: quitUrl.toString() });
+  }
+  return deps.alipay.pagePayUrl(request);
 }

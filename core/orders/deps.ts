@@ -9,7 +9,7 @@ import type { Logger } from "../logging/index.ts";
 import type { Queues } from "../queues/index.ts";
 
 /** The Alipay calls the commands make (the real client satisfies it; tests may pass a stub). */
-export type OrderAlipay = Pick<AlipayClient, "appId" | "sellerId" | "pagePayUrl" | "queryTrade" | "closeTrade">;
+export type OrderAlipay = Pick<AlipayClient, "appId" | "sellerId" | "pagePayUrl" | "wapPayUrl" | "queryTrade" | "closeTrade">;
 
 export interface OrderDeps {
   prisma: PrismaClient;
@@ -18,7 +18,7 @@ export interface OrderDeps {
   /** Needed by commands that enqueue (redriveNotification, intake); optional elsewhere. */
   queues?: Queues;
   /** Order/reconcile settings and callback URLs: loadConfig's, whose defaults are the only ones. */
-  config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl" | "alipayPublicKey"> };
+  config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl" | "quitUrl" | "alipayPublicKey"> };
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -29,6 +29,7 @@ export interface OrderSettings {
   firstCheckSeconds: number;
   notifyUrl: string | null;
   returnUrl: string | null;
+  quitUrl: string | null;
 }
 
 export function orderSettings(deps: OrderDeps): OrderSettings {
@@ -39,6 +40,7 @@ export function orderSettings(deps: OrderDeps): OrderSettings {
     firstCheckSeconds: c.reconcile.firstCheckSeconds,
     notifyUrl: c.alipay.notifyUrl,
     returnUrl: c.alipay.returnUrl,
+    quitUrl: c.alipay.quitUrl,
   };
 }
 

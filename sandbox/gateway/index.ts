@@ -1,7 +1,7 @@
-import { raw, Router, type Response } from "express";
+import { raw, Router, urlencoded, type Response } from "express";
 import type { Logger } from "pino";
 import { responseKeyFor } from "../../core/alipay/response.ts";
-import { renderCashier, renderGatewayErrorPage } from "../cashier.ts";
+import { CASHIER_PREFIX, renderGatewayErrorPage, renderLogin } from "../cashier.ts";
 import type { FaultStore } from "../faults.ts";
 import type { SandboxSigner } from "../signing.ts";
 import type { Buyer, TradeService } from "../trades.ts";
@@ -12,8 +12,9 @@ import { alipayCertDownload } from "./cert-download.ts";
 import { tradeClose } from "./close.ts";
 import type { AnyApiHandler, ApiContext } from "./common.ts";
 import iconv from "iconv-lite";
-import { GatewayError, invalid, unknownResultError, unsignedError, type ResponseNode } from "./errors.ts";
-import { openPagePay, pagePayBiz } from "./page-pay.ts";
+import { business, GatewayError, invalid, unknownResultError, unsignedError, type ResponseNode } from "./errors.ts";
+import { FormParseError, parseFormBody } from "../../core/alipay/form.ts";
+import { BIZ_OF, checkoutOf, isBrowserMethod, type BrowserMethod } from "./checkout.ts";
 import { tradeQuery } from "./query.ts";
 import { tradeRefundQuery } from "./refund-query.ts";
 import { tradeRefund } from "./refund.ts";
@@ -22,11 +23,13 @@ import { checkPublicParams, knownMethod, parseBiz, readParams } from "./request.
 // POST|GET /gateway.do — the one endpoint of Alipay's OpenAPI v2. Public parameters and signature are
 // checked for every method, then the method's handler answers. Server-to-server answers are always
 // HTTP 200 with a signed JSON body, errors included (docs/alipay-protocol.md §1.6: error responses are signed too;
-// the official SDK treats any non-200 status as a transport failure). page.pay answers with HTML.
+// the official SDK treats any non-200 status as a transport failure). page.pay and wap.pay answer with
+// HTML: the cashier's login step (checkout.ts); POST /sandbox/cashier/login is that step's form, which
+// re-submits the same signed request and creates the trade.
 
-const PAGE_PAY_IN_URL = /[?&]method=(alipay\.trade\.page\.pay)(?:&|$)/;
+const BROWSER_METHOD_IN_URL = /[?&]method=(alipay\.trade\.(?:page|wap)\.pay)(?:&|$)/;
 
-const HANDLERS: Record<Exclude<SandboxApiMethod, "alipay.trade.page.pay">, AnyApiHandler> = {
+const HANDLERS: Record<Exclude<SandboxApiMethod, BrowserMethod>, AnyApiHandler> = {
   "alipay.trade.query": tradeQuery,
   "alipay.trade.close": tradeClose,
   "alipay.trade.refund": tradeRefund,
@@ -74,11 +77,10 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
       method = knownMethod(params);
       const { method: m } = checkPublicParams(params, deps.appId, deps.signer);
 
-      if (m === "alipay.trade.page.pay") {
-        const biz = parseBiz(params, pagePayBiz);
-        const trade = openPagePay(params, biz, deps.trades);
-        if (applyFaults(res, m, trade.outTradeNo, () => undefined)) return;
-        res.status(200).type("html").send(renderCashier(trade, deps.buyer));
+      if (isBrowserMethod(m)) {
+        const checkout = checkoutOf(params, m, parseBiz(params, BIZ_OF[m]), deps.trades);
+        if (applyFaults(res, m, checkout.outTradeNo, () => undefined)) return;
+        res.status(200).type("html").send(renderLogin(checkout, params, deps.buyer));
         return;
       }
 
@@ -103,10 +105,37 @@ export function createGatewayRouter(deps: GatewayDeps): Router {
       }
       const err = e as GatewayError;
       deps.log.info({ method, code: err.code, subCode: err.subCode }, "gateway error answer");
-      // A browser opening a page-pay URL gets an error page, like Alipay's, instead of JSON.
-      const isPage = (params?.method ?? PAGE_PAY_IN_URL.exec(req.originalUrl)?.[1]) === "alipay.trade.page.pay";
-      if (isPage) res.status(400).type("html").send(renderGatewayErrorPage(err));
+      // A browser opening a pay URL gets an error page, like Alipay's, instead of JSON.
+      if (isBrowserMethod(params?.method ?? BROWSER_METHOD_IN_URL.exec(req.originalUrl)?.[1])) res.status(400).type("html").send(renderGatewayErrorPage(err));
       else sendJson(res, method, err.node(), { unsigned: err.unsigned, withoutCertSn: err.withoutCertSn, scope: scopeOfError(params) });
+    }
+  });
+
+  // The cashier's login step: the buyer's account and password, and the pay request exactly as the
+  // merchant signed it (a hidden field), checked again. Only now does the trade exist; the browser goes
+  // on to the pay step of the cashier (cashier.ts).
+  router.post(`${CASHIER_PREFIX}/login`, urlencoded({ extended: false, limit: "64kb" }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    try {
+      const logonId = typeof body.logon_id === "string" ? body.logon_id.trim() : "";
+      const password = typeof body.password === "string" ? body.password : "";
+      if (typeof body.request !== "string") throw invalid("isv.invalid-parameter", "缺少支付请求 / the login form lost the pay request");
+      const params = parseFormBody(body.request);
+      const { method: m } = checkPublicParams(params, deps.appId, deps.signer);
+      if (!isBrowserMethod(m)) throw invalid("isv.invalid-method", `收银台不支持 ${m}`);
+      const checkout = checkoutOf(params, m, parseBiz(params, BIZ_OF[m]), deps.trades);
+      if (logonId === "" || password === "") {
+        return void res.status(400).type("html").send(renderLogin(checkout, params, deps.buyer, "请输入账户名和密码 / Enter the account name and password"));
+      }
+      const r = deps.trades.openAtLogin(checkout);
+      if (!r.ok) throw business(r.subCode, r.subMsg);
+      res.redirect(303, `${CASHIER_PREFIX}/${encodeURIComponent(r.value.tradeNo)}`);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) {
+        if (!(e instanceof FormParseError)) throw e;
+        e = invalid("isv.invalid-parameter", `请求参数无法解析: ${e.message}`);
+      }
+      res.status(400).type("html").send(renderGatewayErrorPage(e as GatewayError));
     }
   });
 

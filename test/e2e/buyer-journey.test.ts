@@ -170,6 +170,8 @@ describe("the buyer's journey in a browser", { skip }, () => {
     // Alipay's own notifications about this trade are lost: when it expires, only our reconciliation
     // (asking Alipay with trade.query, then closing) can find out.
     await stack.control.addFaults({ outTradeNo: abandoned, faults: [{ kind: "dropNotify", times: 100 }] });
+    // The cashier's login step: only now does Alipay have a trade.
+    await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
     await shot(page, "b-cashier");
 
     await page.click("#cancel");
@@ -220,6 +222,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
     paid = (await page.textContent("#out-trade-no"))!;
     assert.equal(await page.textContent("#amount"), "¥498.00");
+    await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
     const order = await orderByOutTradeNo(paid);
     assert.equal(order.totalFen, 49_800);
     assert.equal(order.status, "UNPAID");

@@ -1,5 +1,5 @@
 // Browser test of the sandbox cashier with Debian's chromium (playwright-core, never `playwright install`):
-// a page-pay URL made by core/alipay's createAlipayClient → the cashier → Pay → the browser lands on
+// a page-pay URL made by core/alipay's createAlipayClient → the cashier's login (creates the trade) → Pay → the browser lands on
 // return_url with parameters that verify (rule V1), and the async notify reaches the merchant and
 // verifies too. Cancel leaves the trade unpaid. Screenshots go to test-artifacts/ (git-ignored).
 import assert from "node:assert/strict";
@@ -57,6 +57,12 @@ describe("sandbox cashier in a real browser", { skip }, () => {
       assert.equal(res?.status(), 200);
       assert.equal(await page.textContent("#subject"), "TypeScript 全栈课程");
       assert.equal(await page.textContent("#amount"), "¥199.00");
+      // Step 1 is the login; until the buyer logs in there is no trade at Alipay.
+      assert.ok(await page.$("#login-form"));
+      assert.equal(await page.$("#pay"), null);
+      assert.equal((await t.control.listTrades()).some((x) => x.outTradeNo === outTradeNo), false);
+      await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
+      assert.equal((await t.control.getTrade(outTradeNo)).status, "WAIT_BUYER_PAY");
       assert.equal(await page.textContent("#buyer-logon-id"), "sandbox-buyer@example.com");
       await page.screenshot({ path: join(artifacts, "sandbox-cashier-1-cashier.png"), fullPage: true });
 
@@ -100,6 +106,7 @@ describe("sandbox cashier in a real browser", { skip }, () => {
     const page = await browser.newPage();
     try {
       await page.goto(payUrl(outTradeNo, "Go 并发编程", 5000));
+      await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
       await Promise.all([page.waitForSelector("#back-to-cashier"), page.click("#cancel")]);
       await page.screenshot({ path: join(artifacts, "sandbox-cashier-3-cancelled.png"), fullPage: true });
       assert.equal(await page.getAttribute("#status", "data-trade-status"), "WAIT_BUYER_PAY");

@@ -74,9 +74,9 @@ export interface Stack {
   startWorker(options?: WorkerOptions): Promise<RunningWorker>;
   newBuyer(): Promise<TestBuyer>;
   newCourse(priceFen?: number): Promise<Course>;
-  /** POST /orders through the api. */
-  placeOrder(buyer: TestBuyer, courseIds: number[]): Promise<{ order: { id: number; outTradeNo: string; totalFen: number; status: OrderStatus }; payUrl: string }>;
-  /** Open the pay URL at the sandbox (creates the trade) and pay it without a browser. */
+  /** POST /orders through the api (`channel` / `userAgent`: which cashier, wap pay for phones). */
+  placeOrder(buyer: TestBuyer, courseIds: number[], opts?: { channel?: "page" | "wap"; userAgent?: string }): Promise<{ order: { id: number; outTradeNo: string; totalFen: number; status: OrderStatus }; payUrl: string }>;
+  /** Open the pay URL at the sandbox, log in at the cashier (creates the trade) and pay without a browser. */
   payAtSandbox(outTradeNo: string, payUrl: string): Promise<{ returnUrl: string | null }>;
   /** fetch against the api with an optional bearer token. */
   fetchApi(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
@@ -257,8 +257,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       newCourse(priceFen = 9900) {
         return prisma.course.create({ data: { title: `Course ${randomBytes(3).toString("hex")}`, priceFen } });
       },
-      async placeOrder(buyer, courseIds) {
-        const res = await fetchApi("/orders", { method: "POST", token: buyer.token, body: JSON.stringify({ courseIds }) });
+      async placeOrder(buyer, courseIds, opts = {}) {
+        const res = await fetchApi("/orders", {
+          method: "POST",
+          token: buyer.token,
+          headers: opts.userAgent ? { "user-agent": opts.userAgent } : {},
+          body: JSON.stringify({ courseIds, channel: opts.channel }),
+        });
         if (res.status !== 201) throw new Error(`order failed: ${res.status} ${await res.text()}`);
         return (await res.json()) as Awaited<ReturnType<Stack["placeOrder"]>>;
       },

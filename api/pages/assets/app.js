@@ -225,10 +225,11 @@
       show(error, "");
       var label = pay.textContent;
       pay.textContent = t.paying;
-      api("POST", "/orders", { courseIds: courseIds })
+      // channel: the cashier the page chose (phone → wap pay, computer → page pay; the buyer can switch).
+      api("POST", "/orders", { courseIds: courseIds, channel: data.payChannel })
         .then(function (answer) {
           orderIds.remember(answer.order);
-          // Alipay's cashier: a GET to the signed page-pay URL (another origin).
+          // Alipay's cashier: a GET to the signed pay URL (another origin).
           location.assign(answer.payUrl);
         })
         .catch(function (err) {
@@ -337,6 +338,8 @@
     var more = document.getElementById("orders-more");
     if (!table || !body) return;
     if (!session.get()) return goSignin();
+    // ?order=: back from Alipay's phone cashier without paying (wap pay's quit_url) — mark that order.
+    var focusOrder = new URLSearchParams(location.search).get("order");
 
     function payable(order) {
       return order.status === "UNPAID" && Date.parse(order.expiresAt) > Date.now();
@@ -350,7 +353,7 @@
           payAgain.disabled = true;
           show(message, t.paying);
           // A freshly signed URL for this order (the list does not carry one).
-          api("GET", "/orders/" + order.id)
+          api("GET", "/orders/" + order.id + "?channel=" + encodeURIComponent(data.payChannel || "page"))
             .then(function (answer) {
               if (!answer.order.payUrl) {
                 replace(answer.order);
@@ -413,7 +416,8 @@
       var titles = (order.items || []).map(function (i) {
         return i.title;
       }).filter(Boolean);
-      return el("tr", { "data-out-trade-no": order.outTradeNo, "data-order-id": String(order.id), "data-status": order.status }, [
+      var focused = order.outTradeNo === focusOrder;
+      return el("tr", { "data-out-trade-no": order.outTradeNo, "data-order-id": String(order.id), "data-status": order.status, class: focused ? "focused" : "" }, [
         el("td", {}, [el("code", { text: order.outTradeNo })]),
         el("td", {}, [el("span", { class: "subject", text: titles.length ? titles.join(" · ") : order.subject })]),
         el("td", { class: "num amount", text: "¥" + order.total }),

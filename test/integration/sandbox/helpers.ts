@@ -178,7 +178,7 @@ export function newOutTradeNo(prefix = "T"): string {
   return `${prefix}${Date.now()}_${process.pid}_${++seq}`;
 }
 
-/** Makes a page-pay URL with core's client, opens it (creates the trade at the cashier) and returns it. */
+/** Makes a page-pay URL with core's client, opens it and logs in at the cashier (which creates the trade), and returns it. */
 export async function openTrade(
   t: TestSandbox,
   rcv: Receiver | null,

@@ -1,5 +1,5 @@
 // The official Node SDK (alipay-sdk 4.14), unchanged but for its gateway URL, drives the sandbox over
-// real HTTP: page-pay URL → cashier; query / close / refund / refund query answered with signatures the
+// real HTTP: page-pay URL → cashier login → trade; query / close / refund / refund query answered with signatures the
 // SDK accepts (validateSign: true); the gateway's error shapes for bad requests.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -34,14 +34,22 @@ async function rawExec(method: string, bizContent: Record<string, unknown>, sdk 
 }
 
 describe("official SDK against the sandbox", () => {
-  test("page-pay GET URL opens the cashier (HTML 200) and creates the trade", async () => {
+  test("page-pay GET URL opens the cashier's login step (HTML 200) and creates nothing; the login creates the trade", async () => {
     const outTradeNo = newOutTradeNo();
-    const res = await fetch(pagePayUrl(outTradeNo));
+    const url = pagePayUrl(outTradeNo);
+    const res = await fetch(url);
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/html/);
-    const html = await res.text();
-    assert.match(html, /Node\.js 课程 &amp; more/);
-    assert.match(html, /¥88\.80/);
+    const loginPage = await res.text();
+    assert.match(loginPage, /Node\.js 课程 &amp; more/);
+    assert.match(loginPage, /¥88\.80/);
+    assert.match(loginPage, /id="login-form"/);
+    assert.doesNotMatch(loginPage, /id="pay"/);
+    // As at Alipay: no trade until the buyer logs in — the query answers ACQ.TRADE_NOT_EXIST (verified).
+    await assert.rejects(t.control.getTrade(outTradeNo), /trade_not_found/);
+    const before = await officialSdk(t.gatewayUrl).exec("alipay.trade.query", { bizContent: { outTradeNo } }, { validateSign: true });
+    assert.equal(before.subCode, "ACQ.TRADE_NOT_EXIST");
+    const html = await t.control.logIn(loginPage, url);
     assert.match(html, /sandbox-buyer@example\.com/);
     assert.match(html, /id="pay"/);
     assert.match(html, /id="cancel"/);
@@ -61,7 +69,10 @@ describe("official SDK against the sandbox", () => {
     const form = new URLSearchParams();
     for (const m of html.matchAll(/name="([^"]+)" value="([^"]*)"/g)) form.append(m[1]!, m[2]!.replaceAll("&quot;", '"'));
     const res = await fetch(action, { method: "POST", body: form });
-    assert.equal(res.status, 200, await res.clone().text());
+    const loginPage = await res.text();
+    assert.equal(res.status, 200, loginPage);
+    await assert.rejects(t.control.getTrade(outTradeNo), /trade_not_found/);
+    await t.control.logIn(loginPage, action);
     assert.equal((await t.control.getTrade(outTradeNo)).status, "WAIT_BUYER_PAY");
   });
 
@@ -75,7 +86,7 @@ describe("official SDK against the sandbox", () => {
     assert.equal(missing.receiptAmount, "0.00");
 
     const paidNo = newOutTradeNo();
-    await fetch(pagePayUrl(paidNo));
+    await t.control.openCashier(pagePayUrl(paidNo));
     const waiting = await sdk.exec("alipay.trade.query", { bizContent: { outTradeNo: paidNo } }, v);
     assert.equal(waiting.code, "10000");
     assert.equal(waiting.tradeStatus, "WAIT_BUYER_PAY");
@@ -112,7 +123,7 @@ describe("official SDK against the sandbox", () => {
     assert.equal(none.refundStatus, undefined);
 
     const openNo = newOutTradeNo();
-    await fetch(pagePayUrl(openNo));
+    await t.control.openCashier(pagePayUrl(openNo));
     const closed = await sdk.exec("alipay.trade.close", { bizContent: { outTradeNo: openNo } }, v);
     assert.equal(closed.code, "10000");
     assert.equal(closed.outTradeNo, openNo);
@@ -124,7 +135,7 @@ describe("official SDK against the sandbox", () => {
 
   test("responses are shaped like the real gateway: node then sign, \\/ escaped, verifiable byte-exact", async () => {
     const outTradeNo = newOutTradeNo();
-    await fetch(pagePayUrl(outTradeNo));
+    await t.control.openCashier(pagePayUrl(outTradeNo));
     const { status, text } = await rawExec("alipay.trade.query", { outTradeNo });
     assert.equal(status, 200);
     assert.match(text, /^\{"alipay_trade_query_response":\{"code":"10000","msg":"Success",.*\},"sign":"[A-Za-z0-9+\\/=]+"\}$/);
@@ -206,9 +217,9 @@ describe("official SDK against the sandbox", () => {
 
   test("re-opening a page-pay URL: same trade; changed amount or paid trade → error page", async () => {
     const outTradeNo = newOutTradeNo();
-    await fetch(pagePayUrl(outTradeNo));
+    await t.control.openCashier(pagePayUrl(outTradeNo));
     const first = await t.control.getTrade(outTradeNo);
-    assert.equal((await fetch(pagePayUrl(outTradeNo))).status, 200);
+    await t.control.openCashier(pagePayUrl(outTradeNo));
     assert.equal((await t.control.getTrade(outTradeNo)).tradeNo, first.tradeNo);
     const changed = await fetch(pagePayUrl(outTradeNo, { totalAmount: "1.00" }));
     assert.match(await changed.text(), /ACQ\.CONTEXT_INCONSISTENT/);
