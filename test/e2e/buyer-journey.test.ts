@@ -283,6 +283,8 @@ describe("the buyer's journey in a browser", { skip }, () => {
       await card.locator(".buy-now").click();
       await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
       cancelled = (await page.textContent("#out-trade-no"))!;
+      // logged in at the cashier: the trade exists at Alipay, so cancelling must close it there
+      await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
 
       await page.goto(`${stack.apiUrl}/orders`);
       const row = rowOf(page, cancelled);

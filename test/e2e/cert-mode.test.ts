@@ -55,6 +55,8 @@ async function buyAndPay(page: Page, shotPrefix: string): Promise<string> {
   const outTradeNo = (await page.textContent("#out-trade-no"))!;
   // The notify comes after the buyer is back: the result page must wait for verified evidence.
   await stack.control.addFaults({ outTradeNo, faults: [{ kind: "delayNotify", ms: 1000 }] });
+  // The cashier's login step creates the trade at Alipay.
+  await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
   await page.screenshot({ path: join(artifacts, `cert-mode-${shotPrefix}-cashier.png`), fullPage: true });
   await Promise.all([page.waitForURL((u) => u.href.startsWith(`${stack.apiUrl}/`)), page.click("#pay")]);
   await page.waitForSelector('#result[data-state="paid"]', { timeout: 20_000 });

@@ -106,8 +106,8 @@ describe("sandbox certificate mode: the official SDK", () => {
   test("page pay opens the cashier; query answers are verified by the SDK and name alipay_cert_sn; the paid notify names it too", async () => {
     const sdk = certSdk();
     const outTradeNo = newOutTradeNo("C");
-    const page = await fetch(pagePayUrl(sdk, outTradeNo));
-    assert.equal(page.status, 200, await page.clone().text());
+    // opening shows the login step; logging in creates the trade (cert SNs checked at both steps)
+    await t.control.openCashier(pagePayUrl(sdk, outTradeNo));
 
     const waiting = await sdk.exec("alipay.trade.query", { bizContent: { outTradeNo } }, { validateSign: true });
     assert.equal(waiting.code, "10000");
@@ -137,7 +137,7 @@ describe("sandbox certificate mode: the official SDK", () => {
     const sdk = certSdk();
     for (const placement of ["signed", "absent"] as const) {
       const outTradeNo = newOutTradeNo("N");
-      await fetch(pagePayUrl(sdk, outTradeNo));
+      await t.control.openCashier(pagePayUrl(sdk, outTradeNo));
       await t.control.addFaults({ outTradeNo, faults: [{ kind: "notifyCertSn", placement, times: 1 }] });
       await t.control.pay(outTradeNo);
       const notify = await waitForNotifyOf(outTradeNo);
