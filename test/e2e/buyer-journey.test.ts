@@ -155,7 +155,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
   let paid = "";
   let cancelled = "";
 
-  test("buyer B starts a checkout, leaves the cashier, and can still pay from My orders", { timeout: 30_000 }, async () => {
+  test("buyer B starts a checkout, leaves the cashier, and can still pay from My orders", { timeout: 90_000 }, async () => {
     buyerB = await newContext();
     const page = await buyerB.newPage();
     await page.goto(`${stack.apiUrl}/signin`);
@@ -194,7 +194,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     assert.equal((await orderByOutTradeNo(abandoned)).status, "UNPAID");
   });
 
-  test("buyer A buys two courses, signs up on the way, pays, and the result page turns to paid", { timeout: 30_000 }, async () => {
+  test("buyer A buys two courses, signs up on the way, pays, and the result page turns to paid", { timeout: 90_000 }, async () => {
     buyerA = await newContext();
     const page = await buyerA.newPage();
     await page.goto(`${stack.apiUrl}/`);
@@ -244,7 +244,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await shot(page, "a-result-paid", "result");
   });
 
-  test("buyer A sees the paid order in My orders, in Chinese and in English", { timeout: 20_000 }, async () => {
+  test("buyer A sees the paid order in My orders, in Chinese and in English", { timeout: 60_000 }, async () => {
     const page = await buyerA.newPage();
     await page.goto(`${stack.apiUrl}/orders`);
     const row = rowOf(page, paid);
@@ -270,7 +270,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await page.close();
   });
 
-  test("buyer A orders a course whose title holds markup, sees it as text, and cancels it", { timeout: 20_000 }, async () => {
+  test("buyer A orders a course whose title holds markup, sees it as text, and cancels it", { timeout: 60_000 }, async () => {
     const hostile = `<img src=x onerror="document.title='owned'"> 安全编码 & "XSS"`;
     const course = await stack.prisma.course.create({ data: { title: hostile, description: "<b>not bold</b>", priceFen: 100 } });
     const page = await buyerA.newPage();
