@@ -37,9 +37,11 @@ const PRIVATE = new BlockList();
 for (const [net, bits] of [["10.0.0.0", 8], ["172.16.0.0", 12], ["192.168.0.0", 16], ["127.0.0.0", 8], ["169.254.0.0", 16], ["100.64.0.0", 10], ["0.0.0.0", 8]] as const) {
   PRIVATE.addSubnet(net, bits, "ipv4");
 }
+for (const [net, bits] of [["::1", 128], ["::", 128], ["fc00::", 7], ["fe80::", 10]] as const) PRIVATE.addSubnet(net, bits, "ipv6");
 // IPv4-mapped IPv6 (::ffff:a.b.c.d, which URL parsing writes in hex) counts as not public: nobody
-// publishes a notify URL that way, and telling its IPv4 part apart is not worth the risk.
-for (const [net, bits] of [["::1", 128], ["::", 128], ["fc00::", 7], ["fe80::", 10], ["::ffff:0:0", 96]] as const) PRIVATE.addSubnet(net, bits, "ipv6");
+// publishes a notify URL that way. (Not a BlockList rule: BlockList applies a ::ffff:0:0/96 rule to
+// every plain IPv4 address too.)
+const IPV4_MAPPED = /^::ffff:/i;
 const PRIVATE_NAMES = /(^|\.)(localhost|local|internal|lan|home|corp|test|example|invalid)$/i;
 
 /** Why Alipay could not deliver to this notify URL, or null when it looks right (https, public host). */
@@ -54,7 +56,7 @@ export function notifyUrlProblem(value: string): string | null {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const family = isIP(host);
   if (family !== 0) {
-    if (PRIVATE.check(host, family === 4 ? "ipv4" : "ipv6")) return `${host} is a private or local address Alipay cannot reach`;
+    if ((family === 6 && IPV4_MAPPED.test(host)) || PRIVATE.check(host, family === 4 ? "ipv4" : "ipv6")) return `${host} is a private or local address Alipay cannot reach`;
     return null;
   }
   if (PRIVATE_NAMES.test(host)) return `${host} is a local or reserved name Alipay cannot reach`;
