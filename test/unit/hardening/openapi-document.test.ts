@@ -62,7 +62,9 @@ test("request bodies are the routes' zod schemas as zod converts them (input sid
   assert.deepEqual(register.required, ["email", "password"]);
   assert.equal(register.properties.password.minLength, 8);
   const order = doc.components.schemas.CreateOrderRequest;
-  assert.deepEqual(Object.keys(order.properties), ["courseIds"], "no amount is accepted from the client");
+  // Course ids and which cashier to open (page/wap pay): no amount is accepted from the client.
+  assert.deepEqual(Object.keys(order.properties), ["courseIds", "channel"], "no amount is accepted from the client");
+  assert.deepEqual(order.properties.channel.enum, ["page", "wap"]);
   assert.equal(order.properties.courseIds.maxItems, 50);
 });
 
