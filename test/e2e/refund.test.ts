@@ -71,3 +71,47 @@ test("staff refund part of a paid order from the order page; the buyer's 我的�
   await mine.screenshot({ path: path.join(ARTIFACTS, "refund-2-my-orders.png") });
   await buyer.close();
 });
+
+test("the buyer asks for a refund with the form on 我的订单: reason required; inside the window it reaches staff; outside, a clear refusal", { skip: !existsSync(CHROMIUM) && "no chromium", timeout: 90_000 }, async () => {
+  const inside = await paidOrder(stack, 9_900);
+  const outside = await paidOrder(stack, 9_900);
+  // Paid 8 days ago (REFUND_WINDOW_DAYS defaults to 7): set up directly, as if time had passed.
+  await stack.prisma.order.update({ where: { id: outside.id }, data: { paidAt: new Date(Date.now() - 8 * 86_400_000) } });
+
+  const forBuyer = async (o: typeof inside) => {
+    const ctx = await browser.newContext({ locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+    ctx.setDefaultTimeout(20_000);
+    const session = JSON.stringify({ token: o.buyer.token, expiresAt: new Date(Date.now() + 3600_000).toISOString(), email: o.buyer.email });
+    await ctx.addInitScript((s) => localStorage.setItem("coursepay.session", s), session);
+    const page = await ctx.newPage();
+    await page.goto(`${stack.apiUrl}/orders`);
+    const row = page.locator(`#orders-body tr[data-out-trade-no="${o.outTradeNo}"]`);
+    await row.waitFor();
+    return { ctx, page, row };
+  };
+
+  const a = await forBuyer(inside);
+  await a.row.locator("button.request-refund").click();
+  const form = a.row.locator("form.refund-form");
+  await form.waitFor();
+  await form.locator("button[type=submit]").click();
+  assert.equal(await form.locator(".refund-error").textContent(), "请填写退款原因。", "an empty reason is refused in the page");
+  assert.equal(await stack.prisma.refund.count({ where: { orderId: inside.id } }), 0, "nothing sent");
+  await form.locator("textarea[name=reason]").fill("重复购买");
+  await form.locator("button[type=submit]").click();
+  await a.row.locator(".refund-AWAITING_APPROVAL").waitFor();
+  const request = await stack.prisma.refund.findFirstOrThrow({ where: { orderId: inside.id } });
+  assert.deepEqual([request.source, request.state, request.reason], ["buyer", "AWAITING_APPROVAL", "重复购买"]);
+  await a.page.screenshot({ path: path.join(ARTIFACTS, "refund-3-buyer-request.png") });
+  await a.ctx.close();
+
+  const b = await forBuyer(outside);
+  await b.row.locator("button.request-refund").click();
+  await b.row.locator("textarea[name=reason]").fill("不想要了");
+  await b.row.locator("form.refund-form button[type=submit]").click();
+  const refusal = b.row.locator(".refund-error");
+  await refusal.waitFor();
+  assert.match((await refusal.textContent()) ?? "", /已超过可申请退款的期限/);
+  assert.equal(await stack.prisma.refund.count({ where: { orderId: outside.id } }), 0);
+  await b.ctx.close();
+});

@@ -397,19 +397,46 @@
       var waiting = refunds.some(function (r) { return r.state === "AWAITING_APPROVAL"; });
       if ((order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") && !waiting) {
         var ask = el("button", { type: "button", class: "secondary request-refund", text: t.requestRefund });
+        // A form of its own under the button (reason required); the server decides the refund window.
         ask.addEventListener("click", function () {
-          var reason = window.prompt(fmt(t.refundReasonPrompt, { outTradeNo: order.outTradeNo }));
-          if (!reason || !reason.trim()) return;
-          ask.disabled = true;
-          api("POST", "/orders/" + order.id + "/refund-requests", { reason: reason.trim() })
-            .then(function (answer) {
-              replace(answer.order);
-              show(message, fmt(t.refundRequested, { outTradeNo: order.outTradeNo }));
-            })
-            .catch(function (err) {
-              ask.disabled = false;
-              show(message, problem(err));
-            });
+          if (actions.querySelector("form.refund-form")) return;
+          ask.hidden = true;
+          var id = "refund-reason-" + Number(order.id);
+          var reason = el("textarea", { id: id, name: "reason", required: "", maxlength: "256", rows: "3", placeholder: t.refundReasonPlaceholder });
+          var error = el("p", { class: "error refund-error", role: "alert" });
+          error.hidden = true;
+          var submit = el("button", { type: "submit", class: "primary", text: t.refundSubmit });
+          var back = el("button", { type: "button", class: "secondary", text: t.refundBack });
+          var form = el("form", { class: "refund-form", novalidate: "" }, [
+            el("label", { for: id, text: fmt(t.refundReasonLabel, { outTradeNo: order.outTradeNo }) }), reason, error, el("div", { class: "form-actions" }, [submit, back]),
+          ]);
+          back.addEventListener("click", function () {
+            form.remove();
+            ask.hidden = false;
+          });
+          form.addEventListener("submit", function (e) {
+            e.preventDefault();
+            var text = reason.value.trim();
+            if (!text) {
+              show(error, t.refundReasonRequired);
+              reason.focus();
+              return;
+            }
+            submit.disabled = true;
+            show(error, "");
+            api("POST", "/orders/" + order.id + "/refund-requests", { reason: text })
+              .then(function (answer) {
+                replace(answer.order);
+                show(message, fmt(t.refundRequested, { outTradeNo: order.outTradeNo }));
+              })
+              .catch(function (err) {
+                submit.disabled = false;
+                // 403: the refund window (REFUND_WINDOW_DAYS after payment) has closed.
+                show(error, err instanceof ApiError && err.status === 403 ? t.refundWindowClosed : problem(err));
+              });
+          });
+          actions.append(form);
+          reason.focus();
         });
         actions.append(ask);
       }
