@@ -31,16 +31,19 @@ import { SESSION_COOKIE, createSession } from "./auth/session.ts";
 import { COMPONENTS_BUNDLE_PATH, componentBundle } from "./bundle.ts";
 import { createComponents } from "./components/index.ts";
 import { loadDashboard } from "./dashboard/data.ts";
-import { orderCsvExport } from "./export.ts";
+import { billDifferenceCsvExport, orderCsvExport } from "./export.ts";
 import { adminLocale, languageMiddleware } from "./locale/index.ts";
 import { ASSETS_PATH, FAVICON, STYLESHEET, faviconFile, publicAssets, withoutThirdPartyFonts } from "./public-assets.ts";
 import { queuesBoard } from "./queues-board.ts";
 import { buildResources } from "./resources/index.ts";
 import { createOrderResource } from "./resources/orders.ts";
+import { createBillDifferenceResource } from "./resources/bills.ts";
+import { createBillQueue } from "../core/bills/index.ts";
 
 export const ADMIN_ROOT = "/admin";
 export const QUEUES_PATH = "/queues";
 export const EXPORT_PATH = "/export/orders.csv";
+export const BILL_DIFFERENCES_EXPORT_PATH = "/export/bill-differences.csv";
 
 export interface AdminAppOptions {
   /** Dependencies of the order commands; by default built from the role's config (real Alipay client). */
@@ -67,6 +70,9 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   });
   const { loader, components } = createComponents();
   const orders = createOrderResource(prisma);
+  const billDifferences = createBillDifferenceResource(prisma);
+  const billQueue = createBillQueue(config);
+  lifecycle.onShutdown("admin bill queue", () => billQueue.close());
   const admin = new AdminJS({
     rootPath: ADMIN_ROOT,
     loginPath: `${ADMIN_ROOT}/login`,
@@ -76,6 +82,11 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
       prisma, orders, components, logger,
       commands: [...orderCommands(orderDeps), ...refundCommands(refundDeps), ...billCommands({ orderDeps, prisma, config, refunds: refundDeps })],
       exportHref: `${ADMIN_ROOT}${EXPORT_PATH}`,
+      bills: {
+        differences: billDifferences,
+        differencesExportHref: `${ADMIN_ROOT}${BILL_DIFFERENCES_EXPORT_PATH}`,
+        enqueueBillDate: (billDate, actor) => billQueue.enqueueDate(billDate, actor),
+      },
     }),
     dashboard: {
       component: components.Dashboard,
@@ -142,6 +153,8 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   router.use(requireStaff({ admin, prisma }));
   router.use(QUEUES_PATH, requireRole(AREAS.queues), queuesBoard(queues.all(), `${ADMIN_ROOT}${QUEUES_PATH}`, { homeHref: ADMIN_ROOT }));
   router.get(EXPORT_PATH, requireRole(AREAS.exportCsv), orderCsvExport({ prisma, orders, logger, timeZone: config.display.timeZone }));
+  router.get(BILL_DIFFERENCES_EXPORT_PATH, requireRole(AREAS.exportCsv),
+    billDifferenceCsvExport({ prisma, differences: billDifferences, logger, timeZone: config.display.timeZone }));
   const adminRoutes = AdminRouter.routes.filter((r) => r.action !== "bundleComponents");
   router.use(actionGuard(adminRoutes));
   router.use(formidableMiddleware({ maxFileSize: 1024 * 1024, maxFieldsSize: 1024 * 1024 }));

@@ -47,8 +47,29 @@ function Chart({ series, labels }: { series: DayPoint[]; labels: { orders: strin
   );
 }
 
+/** 昨日对账: the state of yesterday's bill batch, its open differences, both sides' money. */
+function BillsCard({ bills, d, tl }: { bills: DashboardData["bills"]; d: (k: string, o?: object) => string; tl: (k: string) => string }) {
+  const b = bills.batch;
+  const listUrl = (filters: Record<string, string>) =>
+    `${viewHelpers.resourceUrl({ resourceId: "BillDifference" })}?${new URLSearchParams(Object.entries(filters).map(([k, v]) => [`filters.${k}`, v])).toString()}`;
+  if (!b) return h(Box, { variant: "card", style: { flex: "1 1 320px" }, "data-testid": "dash-bills" }, h(H5, null, d("bills")), h(Text, null, d("billsNone", { date: bills.billDate })));
+  const side = (label: string, s: typeof b.alipay, testId: string) =>
+    h("tr", { "data-testid": testId }, h("th", { style: { ...cell, textAlign: "left" } }, label),
+      h("td", { style: cell }, `${s.trades} · ${yuan(s.tradeFen)}`), h("td", { style: cell }, `${s.refunds} · ${yuan(s.refundFen)}`), h("td", { style: cell }, yuan(s.netFen)));
+  return h(Box, { variant: "card", style: { flex: "1 1 420px" }, "data-testid": "dash-bills" },
+    h(H5, null, `${d("bills")} · ${bills.billDate}`),
+    h(Text, { "data-testid": "dash-bills-state", style: { color: b.state === "matched" ? "#1a7f37" : b.state === "differences" || b.state === "corrupt" || b.state === "no_bill" ? "#c20012" : undefined } },
+      tl(`state.${b.state}`)),
+    h(Text, { mt: "sm", "data-testid": "dash-bills-open" }, `${d("billsOpen")}: `,
+      b.differencesOpen ? h("a", { href: listUrl({ batch: String(b.id), state: "open" }) }, String(b.differencesOpen)) : "0"),
+    h("table", { style: { borderCollapse: "collapse", width: "100%", marginTop: 8 } },
+      h("thead", null, h("tr", null, h("th", { style: cell }), ...["billsPayments", "billsRefunds", "billsNet"].map((k) => h("th", { key: k, style: { ...cell, whiteSpace: "nowrap" } }, d(k))))),
+      h("tbody", null, side(d("billsAlipay"), b.alipay, "dash-bills-alipay"), side(d("billsOurs"), b.ours, "dash-bills-ours"))),
+  );
+}
+
 export default function Dashboard() {
-  const { translateComponent: tc } = useTranslation();
+  const { translateComponent: tc, translateLabel: tl } = useTranslation();
   const [data, setData] = useState<DashboardData | null>(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -107,6 +128,7 @@ export default function Dashboard() {
           ? h("ul", { style: { margin: 0, paddingLeft: 16 } }, ...Object.entries(data.reconciled).map(([type, n]) =>
               h("li", { key: type }, `${tc(`Timeline.types.${type}`, { defaultValue: type })}: ${n}`)))
           : h(Text, null, "–")),
+      h(BillsCard, { bills: data.bills, d, tl }),
     ),
   );
 }

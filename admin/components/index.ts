@@ -13,6 +13,7 @@ const FILES = {
   OrderRefunds: "./OrderRefunds.ts",
   CommandAction: "./CommandAction.ts",
   ExportCsv: "./ExportCsv.ts",
+  ReconcileDate: "./ReconcileDate.ts",
   Dashboard: "./Dashboard.ts",
 } as const;
 

@@ -3,6 +3,7 @@
 // order(status, …), anomaly events through order_event(type, created_at).
 import type { PrismaClient } from "@prisma/client";
 import type { Queue } from "bullmq";
+import { addDays, beijingDay } from "../../core/bills/format.ts";
 import { EVENT } from "../../core/orders/index.ts";
 import { dayOf, dayStarts } from "../display-time.ts";
 
@@ -46,6 +47,27 @@ export interface DashboardData {
   /** What reconciliation (and expiry) did in the last 24 hours: event type → count. */
   reconciled: Record<string, number>;
   series: DayPoint[];
+  /** 昨日对账: yesterday's (Beijing time) trade bill batch, both sides' money; batch null when none exists yet. */
+  bills: { billDate: string; batch: BillCard | null };
+}
+
+export interface BillSide {
+  trades: number;
+  tradeFen: number;
+  refunds: number;
+  refundFen: number;
+  netFen: number;
+}
+
+export interface BillCard {
+  id: number;
+  state: string;
+  differencesOpen: number;
+  attempts: number;
+  lastError: string;
+  finishedAt: string | null;
+  alipay: BillSide;
+  ours: BillSide;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -66,7 +88,8 @@ export async function loadDashboard(
   const chartStart = days[0];
   const edges = days.map((d) => d.getTime() / 1000);
 
-  const [refundRow, todayRow, unpaid, needsReview, anomalies, seriesRows, reconciledRows, queues, sweep] = await Promise.all([
+  const billDate = addDays(beijingDay(now), -1);
+  const [refundRow, todayRow, unpaid, needsReview, anomalies, seriesRows, reconciledRows, queues, sweep, billBatch] = await Promise.all([
     // refund(succeeded_at) is indexed.
     prisma.$queryRaw<{ n: number; fen: bigint | null }[]>`
       SELECT count(*)::int AS n, sum(amount_fen)::bigint AS fen FROM refund WHERE succeeded_at >= ${today} AND state = 'SUCCEEDED'`,
@@ -93,6 +116,7 @@ export async function loadDashboard(
       GROUP BY type`,
     queueHealth(deps.queues),
     lastSweep(deps.sweepQueue),
+    prisma.billBatch.findUnique({ where: { billType_billDate: { billType: "trade", billDate } } }),
   ]);
 
   const byBucket = new Map(seriesRows.map((r) => [Number(r.bucket), r]));
@@ -121,6 +145,15 @@ export async function loadDashboard(
     sweep,
     reconciled: Object.fromEntries(reconciledRows.map((r) => [r.type, r.n])),
     series,
+    bills: {
+      billDate,
+      batch: billBatch && {
+        id: billBatch.id, state: billBatch.state, differencesOpen: billBatch.differencesOpen, attempts: billBatch.attempts, lastError: billBatch.lastError,
+        finishedAt: billBatch.finishedAt?.toISOString() ?? null,
+        alipay: { trades: billBatch.billTrades, tradeFen: Number(billBatch.billTradeFen), refunds: billBatch.billRefunds, refundFen: Number(billBatch.billRefundFen), netFen: Number(billBatch.billNetFen) },
+        ours: { trades: billBatch.localTrades, tradeFen: Number(billBatch.localTradeFen), refunds: billBatch.localRefunds, refundFen: Number(billBatch.localRefundFen), netFen: Number(billBatch.localNetFen) },
+      },
+    },
   };
 }
 

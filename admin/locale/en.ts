@@ -89,6 +89,7 @@ const en = {
     trustAlipay: "Trust Alipay",
     markResolved: "Mark resolved",
     reconcileNow: "Reconcile this date now",
+    reconcileDate: "Reconcile a date",
   },
   buttons: {
     confirmCommand: "Confirm",
@@ -113,6 +114,8 @@ const en = {
     refundIntro: "Give money back to the buyer through Alipay. Refunds above the approval threshold wait for a second staff member with the admin role. The worker sends it; its state shows on the order and in Refunds.",
     approveRefundIntro: "Approve this refund: it is sent to Alipay at once. You cannot approve a refund you asked for; above the threshold only an admin can.",
     rejectRefundIntro: "Reject this refund request (the reason is shown to the requester and recorded).",
+    reconcileDateIntro: "Download the bill of the chosen day from Alipay and reconcile it now, as a new attempt (recorded with your name). Alipay has bills up to yesterday (Beijing time), from 2016-01-01 on.",
+    billDateLabel: "Bill date (Beijing time)",
     exportIntro: "Download the orders matching the current filters as CSV (UTF-8, amounts in yuan).",
     commandOutcome: {
       paid: "The order is now paid",
@@ -228,8 +231,9 @@ const en = {
       properties: {
         batch: "Batch", kind: "Kind", state: "State", outTradeNo: "Out trade no.", outRequestNo: "Refund request no.", billAmountFen: "Alipay's amount (¥)",
         localAmountFen: "Our amount (¥)", localStatus: "Our status", orderId: "Order", billRow: "Bill row", timeline: "Order timeline", note: "Note",
-        resolvedBy: "Resolved by", resolvedAt: "Resolved at", lastSeenAttempt: "Last seen by attempt", ref: "Reference",
+        resolvedBy: "Resolved by", resolvedAt: "Resolved at", lastSeenAttempt: "Last seen by attempt", ref: "Reference", billDate: "Bill date",
       },
+      messages: { exportIntro: "Download the differences matching the current filters as CSV (UTF-8, amounts in yuan)." },
     },
     StaffUser: {
       properties: { email: "Email", role: "Role", disabled: "Disabled", lastLoginAt: "Last login" },
@@ -297,6 +301,15 @@ const en = {
       orders: "Orders",
       revenue: "Revenue (¥)",
       generatedAt: "As of {{time}}",
+      bills: "Yesterday's reconciliation",
+      billsNone: "No batch for {{date}} yet",
+      billsOpen: "Differences open",
+      billsAlipay: "Alipay's bill",
+      billsOurs: "Our books",
+      billsPayments: "Payments",
+      billsRefunds: "Refunds",
+      billsNet: "Net",
+      billsOpenList: "Open the differences",
     },
     Export: { download: "Download CSV", filtersApplied: "Filters applied: {{count}}", noFilters: "No filters: every order" },
   },

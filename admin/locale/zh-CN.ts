@@ -77,6 +77,7 @@ const zhCN: Translations = {
     trustAlipay: "以支付宝为准",
     markResolved: "标记为已处理",
     reconcileNow: "立即重新对账",
+    reconcileDate: "按日期对账",
   },
   buttons: {
     confirmCommand: "确认",
@@ -101,6 +102,8 @@ const zhCN: Translations = {
     refundIntro: "通过支付宝把钱退给买家。超过审批金额的退款需要另一位管理员批准。退款由后台任务发出，状态显示在订单和“退款”列表中。",
     approveRefundIntro: "批准此退款：将立即发往支付宝。不能批准自己发起的退款；超过审批金额只有管理员可以批准。",
     rejectRefundIntro: "拒绝此退款申请（原因会告知申请人并记录）。",
+    reconcileDateIntro: "从支付宝下载所选日期的账单并立即对账，作为一次新的尝试（记录您的姓名）。支付宝提供 2016-01-01 起至昨天（北京时间）的账单。",
+    billDateLabel: "账单日期（北京时间）",
     exportIntro: "按当前筛选条件下载订单 CSV（UTF-8，金额单位：元）。",
     commandOutcome: {
       paid: "订单已支付",
@@ -216,8 +219,9 @@ const zhCN: Translations = {
       properties: {
         batch: "批次", kind: "类型", state: "状态", outTradeNo: "商户订单号", outRequestNo: "退款请求号", billAmountFen: "支付宝金额 (¥)",
         localAmountFen: "本地金额 (¥)", localStatus: "本地状态", orderId: "订单", billRow: "账单行", timeline: "订单时间线", note: "备注",
-        resolvedBy: "处理人", resolvedAt: "处理时间", lastSeenAttempt: "最近一次出现于尝试", ref: "编号",
+        resolvedBy: "处理人", resolvedAt: "处理时间", lastSeenAttempt: "最近一次出现于尝试", ref: "编号", billDate: "账单日期",
       },
+      messages: { exportIntro: "按当前筛选条件下载对账差异 CSV（UTF-8，金额单位：元）。" },
     },
     StaffUser: {
       properties: { email: "邮箱", role: "角色", disabled: "已停用", lastLoginAt: "最近登录" },
@@ -285,6 +289,15 @@ const zhCN: Translations = {
       orders: "订单数",
       revenue: "收入（元）",
       generatedAt: "数据时间 {{time}}",
+      bills: "昨日对账",
+      billsNone: "{{date}} 尚无对账批次",
+      billsOpen: "未处理差异",
+      billsAlipay: "支付宝账单",
+      billsOurs: "本系统账目",
+      billsPayments: "收款",
+      billsRefunds: "退款",
+      billsNet: "净额",
+      billsOpenList: "查看差异",
     },
     Export: { download: "下载 CSV", filtersApplied: "已应用 {{count}} 个筛选条件", noFilters: "未筛选：全部订单" },
   },

@@ -1,16 +1,71 @@
 // Bill reconciliation (对账) in the back office: batches (one per bill day) with both sides' totals,
 // and differences with the order's timeline and the bill's row. Read-only except the commands
 // (bill-commands.ts): nothing here edits a batch or a difference directly.
-import type { ActionResponse, ResourceWithOptions } from "adminjs";
+import type { ActionContext, ActionRequest, ActionResponse, ResourceWithOptions } from "adminjs";
 import type { Logger } from "pino";
 import type { PrismaClient } from "@prisma/client";
+import { billDayRefusal } from "../../core/bills/format.ts";
+import { allow, assertCan } from "../access.ts";
 import { commandAction, type CommandSpec } from "../actions/command.ts";
+import { DEFAULT_LANGUAGE, parseLanguage, translate } from "../locale/index.ts";
 import type { Components } from "../components/index.ts";
 import { PrismaResource } from "../prisma-resource.ts";
 import { builtInActions, NOT_EDITABLE, propertiesOf, SHOW_ONLY } from "./common.ts";
 import { loadOrderView } from "./order-view.ts";
 
-export function billResourceOptions(deps: { prisma: PrismaClient; components: Components; commands: CommandSpec[]; logger: Logger }): ResourceWithOptions[] {
+/** The differences list's resource: its filters also drive the CSV export (admin/export.ts). */
+export function createBillDifferenceResource(prisma: PrismaClient): PrismaResource {
+  return new PrismaResource("BillDifference", prisma, {
+    exact: ["outTradeNo", "outRequestNo", "ref"],
+    sortable: ["id", "createdAt"],
+    defaultSort: { sortBy: "id", direction: "desc" },
+  });
+}
+
+export interface BillAdminDeps {
+  prisma: PrismaClient;
+  components: Components;
+  commands: CommandSpec[];
+  logger: Logger;
+  differences: PrismaResource;
+  /** the differences CSV (admin/export.ts billDifferenceCsvExport) */
+  differencesExportHref: string;
+  /** queue "reconcile this date now" for the worker (core/bills queue); returns the job id */
+  enqueueBillDate: (billDate: string, actor: string) => Promise<string>;
+}
+
+/**
+ * "Reconcile a date now" on the batches list: any day Alipay serves a bill for (not today or later,
+ * not before 2016), whether or not it has a batch yet. Operators; the worker's attempt records the
+ * staff member (bill_attempt.actor) and this request is logged.
+ */
+function reconcileDateAction(deps: BillAdminDeps) {
+  return {
+    actionType: "resource" as const,
+    icon: "Calendar",
+    component: deps.components.ReconcileDate,
+    showInDrawer: false,
+    isAccessible: allow("BillBatch", "reconcileDate"),
+    handler: async (request: ActionRequest, _response: unknown, context: ActionContext): Promise<ActionResponse> => {
+      if (request.method !== "post") return {};
+      const staff = assertCan(context.currentAdmin, "BillBatch", "reconcileDate");
+      const lang = parseLanguage((context.currentAdmin as { locale?: unknown } | undefined)?.locale) ?? DEFAULT_LANGUAGE;
+      const date = String(request.payload?.date ?? "").trim().slice(0, 20);
+      const refusal = billDayRefusal(date, new Date());
+      if (refusal) {
+        return { notice: { message: "commandFailed", type: "error", options: { summary: lang === "en" ? refusal.en : refusal.zh } } };
+      }
+      const jobId = await deps.enqueueBillDate(date, staff.email);
+      deps.logger.info({ actor: staff.email, billDate: date, jobId }, "bill reconciliation of a date requested");
+      return {
+        notice: { message: "commandDone", type: "success", options: { summary: `${translate(lang, "messages.commandOutcome.queued")} — ${date}` } },
+        redirectUrl: context.h.resourceUrl({ resourceId: "BillBatch" }),
+      };
+    },
+  };
+}
+
+export function billResourceOptions(deps: BillAdminDeps): ResourceWithOptions[] {
   const { prisma, components: C } = deps;
   const money = { components: { list: C.Yuan, show: C.Yuan }, isVisible: NOT_EDITABLE };
   const commandsFor = (resourceId: string) =>
@@ -21,11 +76,7 @@ export function billResourceOptions(deps: { prisma: PrismaClient; components: Co
     sortable: ["billDate", "id"],
     defaultSort: { sortBy: "billDate", direction: "desc" },
   });
-  const differences = new PrismaResource("BillDifference", prisma, {
-    exact: ["outTradeNo", "outRequestNo", "ref"],
-    sortable: ["id", "createdAt"],
-    defaultSort: { sortBy: "id", direction: "desc" },
-  });
+  const differences = deps.differences;
   const fen = ["billTradeFen", "billRefundFen", "billFeeFen", "billNetFen", "localTradeFen", "localRefundFen", "localFeeFen", "localNetFen"];
   return [
     {
@@ -56,6 +107,7 @@ export function billResourceOptions(deps: { prisma: PrismaClient; components: Co
               return response;
             },
           },
+          reconcileDate: reconcileDateAction(deps),
           ...commandsFor("BillBatch"),
         }),
       },
@@ -95,6 +147,15 @@ export function billResourceOptions(deps: { prisma: PrismaClient; components: Co
               }
               return response;
             },
+          },
+          exportCsv: {
+            actionType: "resource",
+            icon: "Download",
+            component: C.ExportCsv,
+            showInDrawer: true,
+            custom: { href: deps.differencesExportHref },
+            isAccessible: allow("BillDifference", "exportCsv"),
+            handler: async () => ({}),
           },
           ...commandsFor("BillDifference"),
         }),

@@ -9,7 +9,7 @@ import { buyerResourceOptions, courseResourceOptions, orderLineResourceOptions }
 import { eventResourceOptions } from "./events.ts";
 import { notificationResourceOptions } from "./notifications.ts";
 import { orderResourceOptions } from "./orders.ts";
-import { billResourceOptions } from "./bills.ts";
+import { billResourceOptions, type BillAdminDeps } from "./bills.ts";
 import { refundResourceOptions } from "./refunds.ts";
 import { staffResourceOptions } from "./staff.ts";
 
@@ -20,13 +20,14 @@ export function buildResources(deps: {
   commands: CommandSpec[];
   exportHref: string;
   logger: Logger;
+  bills: Pick<BillAdminDeps, "differences" | "differencesExportHref" | "enqueueBillDate">;
 }): ResourceWithOptions[] {
   return [
     orderResourceOptions({ ...deps, resource: deps.orders }),
     refundResourceOptions(deps),
     notificationResourceOptions(deps),
     eventResourceOptions(deps),
-    ...billResourceOptions(deps),
+    ...billResourceOptions({ ...deps, ...deps.bills }),
     orderLineResourceOptions(deps),
     courseResourceOptions(deps),
     buyerResourceOptions(deps),

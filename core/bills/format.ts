@@ -122,3 +122,22 @@ export function addDays(day: string, n: number): string {
 }
 
 export const BILL_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The earliest bill day Alipay serves (bill_date before it: isv.invalid-arguments). */
+export const FIRST_BILL_DAY = "2016-01-01";
+
+/**
+ * Why a day cannot be reconciled now, or null when it can: Alipay serves a day's bill from the next
+ * morning on (never today's or a future day's) and none before FIRST_BILL_DAY. Bilingual, for staff.
+ */
+export function billDayRefusal(day: string, now: Date): { zh: string; en: string } | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
+    return { zh: `日期无效：${day}（应为 yyyy-MM-dd）`, en: `Not a date: ${day} (expected yyyy-MM-dd)` };
+  }
+  const today = beijingDay(now);
+  if (day >= today) {
+    return { zh: `${day} 的账单尚未生成：支付宝只提供北京时间昨天及以前的账单（今天是 ${today}）`, en: `No bill for ${day} yet: Alipay serves bills up to yesterday, Beijing time (today is ${today})` };
+  }
+  if (day < FIRST_BILL_DAY) return { zh: `支付宝不提供 ${FIRST_BILL_DAY} 之前的账单`, en: `Alipay serves no bill before ${FIRST_BILL_DAY}` };
+  return null;
+}
