@@ -7,7 +7,7 @@ import { runWithWork } from "../core/logging/index.ts";
 import { readSweepHealth, recordSweepResult } from "../core/health/sweep.ts";
 import { metrics, queueDepthOf, setQueueDepthSource, setSweepHealthSource } from "../core/metrics/index.ts";
 import {
-  alipayFromConfig, applyNotification, checkPayment, createOrderDeps, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
+  alipayFromConfig, applyNotification, checkPayment, createOrderBatching, createOrderDeps, loadInboxRow, NotificationNotFoundError, OrderNotFoundError, recordApplyFailure, settleInbox, type OrderDeps,
 } from "../core/orders/index.ts";
 import { createQueues, JOB_OPTIONS, NotifyApplyJob, PaymentCheckJob, QUEUE, ReconcileSweepJob, RefundJob, type QueueName, type Queues } from "../core/queues/index.ts";
 import { applyRefundNotification, checkRefund, createRefundDeps, submitRefund, type RefundDeps } from "../core/refunds/index.ts";
@@ -71,7 +71,8 @@ function timed<T>(queue: QueueName, fn: (job: Job) => Promise<T>): Processor {
 export async function startWorker(ctx: RoleContext, options: WorkerOptions = {}): Promise<RunningWorker> {
   const { config, logger, prisma } = ctx;
   const queues = createQueues(config);
-  const deps = createOrderDeps({ prisma, config, logger, queues, alipay: options.alipay });
+  // Concurrent jobs share round trips to PostgreSQL (core/orders/batching.ts).
+  const deps = createOrderDeps({ prisma, config, logger, queues, alipay: options.alipay, batching: createOrderBatching(prisma) });
   const refundDeps = createRefundDeps({
     prisma, config, logger, queues,
     alipay: options.refundAlipay ?? (options.alipay && "refund" in options.alipay ? (options.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma)),
@@ -83,8 +84,14 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
     QUEUE.notifyApply,
     timed(QUEUE.notifyApply, async (job) => {
       const data = NotifyApplyJob.parse(job.data);
-      // Refund notifies are applied by core/refunds (our refund settled, external ones recorded); the rest is order evidence.
-      return applyRefundNotification(refundDeps, data, () => applyNotification(deps, data));
+      // Read once for both appliers. Refund notifies are applied by core/refunds (our refund settled,
+      // external ones recorded); the rest is order evidence.
+      const row = await loadInboxRow(deps, data.notificationId);
+      const r = await applyRefundNotification(refundDeps, data, () => applyNotification(deps, data, row), row);
+      // What the job returns is stored in Redis (and in its 'completed' event): a summary, not the rows.
+      return "order" in r && r.order && typeof r.order === "object" && "status" in r.order
+        ? { outcome: (r as { outcome?: unknown }).outcome, orderId: r.order.id, status: r.order.status }
+        : "refund" in r && r.refund ? { outcome: (r as { outcome?: unknown }).outcome, refundId: r.refund.id, state: r.refund.state } : r;
     }),
     { ...common, concurrency: config.worker.concurrency },
   );

@@ -111,7 +111,7 @@ export async function applyEvidence(
     const decision = decide(order, evidence, { now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: settings.graceMs });
     const plan = planFor(deps, order, decision, evidence, meta, now);
     if (!plan) return { decision, order, event: null };
-    const written = await writeDecision(deps.prisma, plan);
+    const written = await (deps.batching ? deps.batching.write(plan) : writeDecision(deps.prisma, plan));
     if (written) {
       if (plan.notification && !written.notificationMarked && decision.kind !== "transition") {
         // Another run of the same job marked the row first; what we wrote is idempotent.

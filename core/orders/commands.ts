@@ -141,12 +141,22 @@ async function closeAtAlipay(deps: OrderDeps, order: Order, target: "CLOSED" | "
   return toResult(r);
 }
 
+/** An inbox row with the order it names, read once for every applier of the worker's notify job. */
+export function loadInboxRow(deps: OrderDeps, notificationId: number): Promise<store.InboxRow | null> {
+  return deps.batching ? deps.batching.readInbox(notificationId) : store.loadNotificationWithOrder(deps.prisma, notificationId);
+}
+
 /**
  * Apply one inbox row (the worker's notify job). Only verified rows are applied; evidence is re-read
  * from the raw body (parsed once, the same way the api verified it), never from derived columns.
  */
-export async function applyNotification(deps: OrderDeps, input: { notificationId: number }): Promise<CommandResult | { outcome: "skipped"; reason: string }> {
-  const loaded = await store.loadNotificationWithOrder(deps.prisma, input.notificationId);
+export async function applyNotification(
+  deps: OrderDeps,
+  input: { notificationId: number },
+  /** The row as the caller just read it (loadInboxRow), to save a round trip; read here when absent. */
+  preloaded?: store.InboxRow | null,
+): Promise<CommandResult | { outcome: "skipped"; reason: string }> {
+  const loaded = preloaded !== undefined ? preloaded : await store.loadNotificationWithOrder(deps.prisma, input.notificationId);
   if (!loaded) throw new NotificationNotFoundError(input.notificationId);
   const { notification: row, order } = loaded;
   if (!isReprocessable(row.outcome)) return { outcome: "skipped", reason: `already ${row.outcome}` };

@@ -7,6 +7,7 @@ import { metrics } from "../metrics/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Queues } from "../queues/index.ts";
+import type { OrderBatching } from "./batching.ts";
 
 /** The Alipay calls the commands make (the real client satisfies it; tests may pass a stub). */
 export type OrderAlipay = Pick<AlipayClient, "appId" | "sellerId" | "pagePayUrl" | "wapPayUrl" | "queryTrade" | "closeTrade">;
@@ -21,6 +22,8 @@ export interface OrderDeps {
   config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl" | "quitUrl" | "alipayPublicKey"> };
   /** Clock, for tests. */
   now?: () => Date;
+  /** Batch the inbox reads and decision writes of concurrent jobs (the worker; core/orders/batching.ts). */
+  batching?: OrderBatching;
 }
 
 export interface OrderSettings {
@@ -70,6 +73,7 @@ export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: 
   logger?: Logger;
   queues?: Q;
   alipay?: OrderAlipay;
+  batching?: OrderBatching;
 }): OrderDeps & { queues: Q } {
   return {
     prisma: opts.prisma,
@@ -77,5 +81,6 @@ export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: 
     logger: opts.logger,
     queues: opts.queues as Q,
     config: opts.config,
+    batching: opts.batching,
   };
 }

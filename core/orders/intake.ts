@@ -24,7 +24,7 @@ import { parseYuan } from "../money/index.ts";
 import type { Queues } from "../queues/index.ts";
 import { nowOf, type OrderDeps } from "./deps.ts";
 import { fitColumn, intakeOutcome, isReprocessable, storableText, storedBody } from "./inbox.ts";
-import { insertNotification, loadOrder, moveNotification } from "./store.ts";
+import { insertNotification, loadOrder, moveNotification, recordNotify, type NotifyClassification } from "./store.ts";
 
 /** The order domain's one dependency object (deps.ts), with the queues intake enqueues on. */
 export type IntakeDeps = OrderDeps & { queues: Queues };
@@ -87,16 +87,40 @@ export async function verifyNotify(deps: IntakeDeps, raw: Buffer | string): Prom
   return { params: parsed.params, verified: true, reason: "ok", fields: f.fields };
 }
 
-/** Inbox outcome and reason of a notify, given the order it names (null: none of ours). */
-function classify(v: VerifiedNotify, order: { totalFen: number } | null, merchant: Merchant): { outcome: NotificationOutcome; reason: string } {
-  // With an order, even a mismatching notify goes to the state machine, which records the anomaly.
-  const outcome = intakeOutcome("notify", v.verified, order !== null, v.fields !== null);
-  if (!v.verified || !v.fields) return { outcome, reason: v.reason };
-  const problems = checkMerchant(v.fields, merchant);
-  if (!order) problems.push(`out_trade_no ${v.fields.outTradeNo} is not one of our orders`);
-  else if (v.fields.totalFen !== order.totalFen) problems.push(`total_amount ${v.fields.totalFen} fen does not equal the order's ${order.totalFen} fen`);
-  return { outcome, reason: problems.length ? `merchant check failed: ${problems.join("; ")}` : v.reason };
+/**
+ * Inbox outcome and reason of a notify for each order its insert may find (store.ts recordNotify
+ * looks the order up and picks one in the same statement). With an order, even a mismatching notify
+ * goes to the state machine, which records the anomaly.
+ */
+function classify(v: VerifiedNotify, merchant: Merchant, now: Date): NotifyClassification {
+  const at = (outcome: NotificationOutcome) => (isReprocessable(outcome) ? null : now);
+  const noOrder = intakeOutcome("notify", v.verified, false, v.fields !== null);
+  const withOrder = intakeOutcome("notify", v.verified, true, v.fields !== null);
+  if (!v.verified || !v.fields) {
+    return {
+      noOrder: { outcome: noOrder, reason: v.reason, processedAt: at(noOrder) },
+      withOrder: { outcome: withOrder, reason: v.reason, processedAt: at(withOrder), totalFen: null, amountMismatchFormat: formatLiteral(v.reason) },
+    };
+  }
+  const f = v.fields;
+  const problems = checkMerchant(f, merchant);
+  const said = (list: string[]) => (list.length ? `merchant check failed: ${list.join("; ")}` : v.reason);
+  // The order's amount is known only inside the statement: format()'s %s; the rest is literal text.
+  const mismatch = `total_amount ${f.totalFen} fen does not equal the order's %s fen`;
+  return {
+    noOrder: { outcome: noOrder, reason: said([...problems, `out_trade_no ${f.outTradeNo} is not one of our orders`]), processedAt: at(noOrder) },
+    withOrder: {
+      outcome: withOrder,
+      reason: said(problems),
+      processedAt: at(withOrder),
+      totalFen: f.totalFen,
+      amountMismatchFormat: said([...problems.map(formatLiteral), mismatch]),
+    },
+  };
 }
+
+/** Text as a PostgreSQL format() string that prints it unchanged. */
+const formatLiteral = (text: string) => text.replaceAll("%", "%%");
 
 /**
  * `verified`: this body's verifyNotify result, when the caller verified it first (the api does, to
@@ -110,25 +134,22 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?
   else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
 
   // The order is looked up for unverified bodies too, but only to prompt a query to Alipay, never as evidence.
-  const order = claimed ? await loadOrder(deps.prisma, { outTradeNo: claimed }) : null;
-  const { outcome, reason } = classify(v, order, merchantOf(deps));
   const now = nowOf(deps);
-  const id = await insertNotification(deps.prisma, {
-    kind: "notify",
-    rawBody: storedBody(rawBody, v.verified),
-    verified: v.verified,
-    reason,
-    outcome,
-    notifyId: fitColumn(v.params.notify_id, 128),
-    outTradeNo: claimed,
-    orderId: order?.id ?? null,
-    tradeNo: fitColumn(v.params.trade_no, 64),
-    tradeStatus: fitColumn(v.params.trade_status, 32),
-    totalFen: fen(v.params.total_amount),
-    refundFen: fen(v.params.refund_fee),
-    receivedAt: now,
-    processedAt: isReprocessable(outcome) ? null : now,
-  });
+  const { id, orderId, outcome, reason } = await recordNotify(
+    deps.prisma,
+    {
+      rawBody: storedBody(rawBody, v.verified),
+      verified: v.verified,
+      notifyId: fitColumn(v.params.notify_id, 128),
+      outTradeNo: claimed,
+      tradeNo: fitColumn(v.params.trade_no, 64),
+      tradeStatus: fitColumn(v.params.trade_status, 32),
+      totalFen: fen(v.params.total_amount),
+      refundFen: fen(v.params.refund_fee),
+      receivedAt: now,
+    },
+    classify(v, merchantOf(deps), now),
+  );
   const log = { notificationId: id, outTradeNo: claimed, notifyId: v.params.notify_id, verified: v.verified, reason };
 
   if (outcome === "pending") {
@@ -145,8 +166,8 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?
 
   if (!v.verified) {
     // A forged or unverifiable notify naming a real order: ask Alipay what really happened.
-    if (order) {
-      await deps.queues.enqueuePaymentCheck({ orderId: order.id, source: "notify" }).catch((e) =>
+    if (orderId !== null) {
+      await deps.queues.enqueuePaymentCheck({ orderId, source: "notify" }).catch((e) =>
         deps.logger?.warn({ ...log, err: (e as Error).message }, "could not enqueue the payment check prompted by an unverified notify"),
       );
     }

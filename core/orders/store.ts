@@ -170,6 +170,51 @@ export async function insertNotification(prisma: PrismaClient, n: NewNotificatio
   return r!.id;
 }
 
+/** How intake classifies a notify, for each answer the inbox insert's order lookup may give. */
+export interface NotifyClassification {
+  /** out_trade_no names none of our orders (or the notify names none). */
+  noOrder: { outcome: NotificationOutcome; reason: string; processedAt: Date | null };
+  /** It names one of ours. */
+  withOrder: {
+    outcome: NotificationOutcome;
+    processedAt: Date | null;
+    /** The reason when the notify's amount (`totalFen`; null: not compared) equals the order's. */
+    reason: string;
+    totalFen: number | null;
+    /** The reason when it does not: a PostgreSQL format() string whose one %s is the order's amount. */
+    amountMismatchFormat: string;
+  };
+}
+
+/**
+ * Record a notify (intake) and link it to the order it names, in ONE statement: the order lookup,
+ * the classification intake made for each possible answer of that lookup, and the insert. Returns
+ * the row's id, the order it was linked to, and the outcome and reason chosen.
+ */
+export async function recordNotify(
+  prisma: PrismaClient,
+  n: Omit<NewNotification, "kind" | "outcome" | "reason" | "orderId" | "processedAt">,
+  c: NotifyClassification,
+): Promise<{ id: number; orderId: number | null; outcome: NotificationOutcome; reason: string }> {
+  const [r] = await query<{ id: number; orderId: number | null; outcome: NotificationOutcome; reason: string }>(
+    prisma,
+    `WITH o AS (SELECT id, total_fen FROM "order" WHERE out_trade_no = $1)
+     INSERT INTO payment_notification (kind, raw_body, verified, reason, outcome, notify_id, out_trade_no, order_id, trade_no, trade_status,
+       total_fen, refund_fen, received_at, processed_at)
+     SELECT 'notify', $2, $3,
+       CASE WHEN o.id IS NULL THEN $4 WHEN $5::bigint IS NULL OR o.total_fen = $5::bigint THEN $6 ELSE format($7, o.total_fen) END,
+       CASE WHEN o.id IS NULL THEN $8::"NotificationOutcome" ELSE $9::"NotificationOutcome" END,
+       $10, $1, o.id, $11, $12, $13, $14, $15::timestamptz,
+       CASE WHEN o.id IS NULL THEN $16::timestamptz ELSE $17::timestamptz END
+     FROM (SELECT 1) AS one LEFT JOIN o ON true
+     RETURNING id, order_id AS "orderId", outcome, reason`,
+    [n.outTradeNo, n.rawBody, n.verified, c.noOrder.reason, c.withOrder.totalFen, c.withOrder.reason, c.withOrder.amountMismatchFormat,
+      c.noOrder.outcome, c.withOrder.outcome, n.notifyId, n.tradeNo, n.tradeStatus, n.totalFen, n.refundFen, n.receivedAt,
+      c.noOrder.processedAt, c.withOrder.processedAt],
+  );
+  return r!;
+}
+
 /** What a move of an inbox row sets besides its outcome (undefined: left as it is). */
 export interface InboxMove {
   reason?: string;
@@ -265,15 +310,32 @@ export async function purgeRejectedNotifications(prisma: PrismaClient, input: { 
   return rows.length;
 }
 
+/** An inbox row with the order it names. */
+export type InboxRow = { notification: PaymentNotification; order: Order | null };
+
 /** An inbox row with the order it names (one round trip for the worker's apply job). */
-export async function loadNotificationWithOrder(prisma: PrismaClient, id: number): Promise<{ notification: PaymentNotification; order: Order | null } | null> {
+export async function loadNotificationWithOrder(prisma: PrismaClient, id: number): Promise<InboxRow | null> {
   const [r] = await query(
     prisma,
     `SELECT ${selectList("PaymentNotification", "n", "n.")}, ${selectList("Order", "o")}
      FROM payment_notification n LEFT JOIN "order" o ON o.id = n.order_id WHERE n.id = $1`,
     [id],
   );
-  if (!r) return null;
+  return r ? inboxRowOf(r) : null;
+}
+
+/** Several inbox rows with their orders in one round trip (core/orders/batching.ts), by id. */
+export async function loadNotificationsWithOrders(prisma: PrismaClient, ids: number[]): Promise<Map<number, InboxRow>> {
+  const rows = await query(
+    prisma,
+    `SELECT ${selectList("PaymentNotification", "n", "n.")}, ${selectList("Order", "o")}
+     FROM payment_notification n LEFT JOIN "order" o ON o.id = n.order_id WHERE n.id = ANY($1::int[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => inboxRowOf(r)).map((row) => [row.notification.id, row]));
+}
+
+function inboxRowOf(r: Record<string, unknown>): InboxRow {
   const [order, notification] = split<Order, PaymentNotification>(r, "n.");
   return { notification, order: order.id === null ? null : order };
 }
@@ -337,12 +399,64 @@ export interface WriteResult {
  * row version. Returns null when the guard failed: the caller re-reads and decides again.
  */
 export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Promise<WriteResult | null> {
-  const values: unknown[] = [plan.orderId, plan.seen.status, plan.seen.refundedFen, plan.seen.alipayRefundFeeFen];
-  const param = (v: unknown, cast = "") => {
+  const values: unknown[] = [];
+  const sql = decisionSql(plan, paramsInto(values), "", 0);
+  const [r] = await query(prisma, `WITH ${sql.ctes.join(",\n")}\n${sql.select}`, values);
+  return r ? writeResultOf(plan, r) : null;
+}
+
+/**
+ * Several decisions about DIFFERENT orders as one statement (one round trip, one commit): each is
+ * still its own compare-and-set with its own event and inbox outcome, exactly as writeDecision
+ * writes it, and a failed guard leaves only that decision unwritten (its result is null). The
+ * orders are locked in ascending id order, as every batch does, so two batches do not deadlock.
+ */
+export async function writeDecisions(prisma: PrismaClient, plans: WritePlan[]): Promise<(WriteResult | null)[]> {
+  // One row cannot be updated twice by one statement: a decision that changes its order (or writes
+  // its event) shares the statement with no other decision about that order; decisions that only
+  // lock the order and mark their inbox row may share it with each other.
+  const changes = new Map<number, number>();
+  for (const p of plans) {
+    const marksOnly = !p.event && Object.values(p.changes).every((v) => v === undefined);
+    const n = changes.get(p.orderId);
+    if (n !== undefined && (n > 0 || !marksOnly)) throw new Error("writeDecisions: a decision that changes an order must be its only one in the statement");
+    changes.set(p.orderId, (n ?? 0) + (marksOnly ? 0 : 1));
+  }
+  if (plans.length === 1) return [await writeDecision(prisma, plans[0]!)];
+  const order = plans.map((_, i) => i).sort((a, b) => plans[a]!.orderId - plans[b]!.orderId);
+  const values: unknown[] = [];
+  const param = paramsInto(values);
+  const parts = order.map((i) => decisionSql(plans[i]!, param, `_${i}`, i));
+  // A batch's text depends on its mix of decisions: sent unnamed (parsed each time), not prepared.
+  const rows = await sqlPoolOf(prisma).query({
+    text: `WITH ${parts.flatMap((x) => x.ctes).join(",\n")}\n${parts.map((x) => x.select).join("\nUNION ALL ")}`,
+    values,
+  });
+  const results: (WriteResult | null)[] = plans.map(() => null);
+  for (const r of rows.rows as Record<string, unknown>[]) {
+    const i = r["b.i"] as number;
+    delete r["b.i"];
+    results[i] = writeResultOf(plans[i]!, r);
+  }
+  return results;
+}
+
+function paramsInto(values: unknown[]) {
+  return (v: unknown, cast = "") => {
     values.push(v);
     return `$${values.length}${cast}`;
   };
-  const guard = `id = $1 AND status = $2::"OrderStatus" AND refunded_fen = $3 AND alipay_refund_fee_fen = $4`;
+}
+
+/**
+ * One decision's CTEs (suffixed with `k`) and the SELECT of its result row: the guarded order
+ * update — or, with nothing to change, a guarded row lock — its event, and the inbox row's
+ * outcome, each conditional on the guard.
+ */
+function decisionSql(plan: WritePlan, param: (v: unknown, cast?: string) => string, k: string, index: number): { ctes: string[]; select: string } {
+  const orderId = param(plan.orderId);
+  const guard = `id = ${orderId} AND status = ${param(plan.seen.status, `::"OrderStatus"`)} AND refunded_fen = ${param(plan.seen.refundedFen)}` +
+    ` AND alipay_refund_fee_fen = ${param(plan.seen.alipayRefundFeeFen)}`;
 
   const sets: string[] = [];
   for (const [key, value] of Object.entries(plan.changes) as [keyof OrderChanges, unknown][]) {
@@ -359,37 +473,37 @@ export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Prom
     ? `UPDATE "order" SET ${sets.join(", ")}, updated_at = ${param(plan.now, "::timestamptz")} WHERE ${guard} RETURNING ${selectList("Order", `"order"`)}`
     : `SELECT ${selectList("Order", `"order"`)} FROM "order" WHERE ${guard} FOR NO KEY UPDATE`;
 
-  const ctes = [`o AS (${orderCte})`];
+  const ctes = [`o${k} AS (${orderCte})`];
   const e = plan.event;
   if (e) {
-    ctes.push(`e AS (
+    ctes.push(`e${k} AS (
       INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at, dedupe_key)
-      SELECT o.id, ${param(e.type)}, ${param(e.fromStatus, `::"OrderStatus"`)}, ${param(e.toStatus, `::"OrderStatus"`)}, ${param(e.source, `::"EventSource"`)},
+      SELECT o${k}.id, ${param(e.type)}, ${param(e.fromStatus, `::"OrderStatus"`)}, ${param(e.toStatus, `::"OrderStatus"`)}, ${param(e.source, `::"EventSource"`)},
         ${param(e.actor)}, ${param(e.notificationId, "::int")}, ${param(JSON.stringify(e.payload), "::jsonb")}, ${param(plan.now, "::timestamptz")}, ${param(e.dedupeKey ?? null)}
-      FROM o
+      FROM o${k}
       ${e.dedupeKey ? "ON CONFLICT (order_id, dedupe_key) DO NOTHING" : ""}
       RETURNING ${selectList("OrderEvent", "order_event")})`);
+  } else if (k) {
+    // In a batch every result row has the same columns: an empty event of the right types.
+    ctes.push(`e${k} AS (SELECT ${selectList("OrderEvent", "order_event")} FROM order_event WHERE false)`);
   }
   const n = plan.notification;
   if (n) {
-    ctes.push(`n AS (
+    ctes.push(`n${k} AS (
       UPDATE payment_notification SET outcome = ${param(n.outcome, `::"NotificationOutcome"`)}, processed_at = ${param(plan.now, "::timestamptz")},
-        attempts = attempts + 1, last_error = NULL, order_id = $1
-      WHERE id = ${param(n.id)} AND outcome = ANY(${param(movesInto(n.outcome), OUTCOME_ARRAY)}) AND EXISTS (SELECT 1 FROM o)
+        attempts = attempts + 1, last_error = NULL, order_id = ${orderId}
+      WHERE id = ${param(n.id)} AND outcome = ANY(${param(movesInto(n.outcome), OUTCOME_ARRAY)}) AND EXISTS (SELECT 1 FROM o${k})
       RETURNING id)`);
   }
-  const eventColumns = e ? columnsOf("OrderEvent").map((c) => `(SELECT "${c.field}" FROM e) AS "e.${c.field}"`).join(", ") : `NULL::int AS "e.id"`;
-  const [r] = await query(
-    prisma,
-    `WITH ${ctes.join(",\n")}
-     SELECT o.*, ${eventColumns}, ${n ? "(SELECT count(*) FROM n)::int" : "0"} AS "n.marked"
-     FROM o`,
-    values,
-  );
-  if (!r) return null;
+  const eventColumns = e || k ? columnsOf("OrderEvent").map((c) => `(SELECT "${c.field}" FROM e${k}) AS "e.${c.field}"`).join(", ") : `NULL::int AS "e.id"`;
+  const batchIndex = k ? `${index} AS "b.i", ` : "";
+  return { ctes, select: `SELECT ${batchIndex}o${k}.*, ${eventColumns}, ${n ? `(SELECT count(*) FROM n${k})::int` : "0"} AS "n.marked" FROM o${k}` };
+}
+
+function writeResultOf(plan: WritePlan, r: Record<string, unknown>): WriteResult {
   const [order, rest] = split<Order, Record<string, unknown>>(r, "n.");
   const [orderOnly, event] = split<Order, OrderEvent>(order as unknown as Record<string, unknown>, "e.");
-  return { order: orderOnly, event: e && event.id !== null ? event : null, notificationMarked: (rest.marked as number) > 0 };
+  return { order: orderOnly, event: plan.event && event.id !== null ? event : null, notificationMarked: (rest.marked as number) > 0 };
 }
 
 // ---- inside another module's transaction (core/refunds) ----------------------------------------------

@@ -15,7 +15,7 @@ import { parseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification } from "../alipay/notification.ts";
 import { checkMerchant } from "../alipay/protocol.ts";
 import { evidenceFromNotify } from "../orders/evidence.ts";
-import { loadNotificationWithOrder } from "../orders/store.ts";
+import { loadNotificationWithOrder, type InboxRow } from "../orders/store.ts";
 import { applyRefundEvidence, settleRefund, type RefundDeps, type SettleResult } from "./commands.ts";
 import { loadRefundByRequestNo, type RefundWriteResult } from "./store.ts";
 
@@ -30,8 +30,10 @@ export async function applyRefundNotification<T>(
   deps: RefundDeps,
   input: { notificationId: number },
   applyOrder: () => Promise<T>,
+  /** The row as the caller just read it (the worker reads it once for both appliers). */
+  preloaded?: InboxRow | null,
 ): Promise<SettleResult | RefundWriteResult | T> {
-  const loaded = await loadNotificationWithOrder(deps.prisma, input.notificationId);
+  const loaded = preloaded !== undefined ? preloaded : await loadNotificationWithOrder(deps.prisma, input.notificationId);
   if (!loaded || !loaded.order) return applyOrder();
   const { notification: row, order } = loaded;
   if (!row.verified || (row.outcome !== "pending" && row.outcome !== "failed")) return applyOrder();

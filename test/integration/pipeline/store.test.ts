@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { Job, Queue } from "bullmq";
 import { sqlPoolOf } from "../../../core/db/index.ts";
-import { APPLY_MAX_ATTEMPTS, applyEvidence, ConcurrentChangeError, type Evidence } from "../../../core/orders/index.ts";
+import { APPLY_MAX_ATTEMPTS, applyEvidence, ConcurrentChangeError, createOrderBatching, type Evidence } from "../../../core/orders/index.ts";
 import * as store from "../../../core/orders/store.ts";
 import { startStack, waitFor, type Stack } from "../../support/index.ts";
 
@@ -73,6 +73,42 @@ test("writeDecision: the guarded update, its event and the inbox outcome land to
   assert.equal(await store.writeDecision(stack.prisma, plan(second)), null);
   assert.equal((await row(second)).outcome, "pending", "the inbox outcome is conditional on the guard");
   assert.deepEqual((await events(order.id)).map((e) => e.type), ["created", "paid"]);
+});
+
+test("writeDecisions: several orders in one statement, each its own compare-and-set; the batcher splits two decisions about one order", async () => {
+  const orders = [await unpaidOrder(), await unpaidOrder(), await unpaidOrder()];
+  const rows = await Promise.all(orders.map((o) => pendingRow(o)));
+  const now = new Date("2026-06-02T08:00:00.000Z");
+  const pay = (i: number, notificationId = rows[i]!, seen: "UNPAID" | "PAID" = "UNPAID"): store.WritePlan => ({
+    orderId: orders[i]!.id,
+    seen: { status: seen, refundedFen: 0, alipayRefundFeeFen: 0 },
+    changes: { status: "PAID", tradeNo: `202606022200140000000000000${i}`, paidAt: now, nextCheckAt: null },
+    event: { type: "paid", fromStatus: "UNPAID", toStatus: "PAID", source: "notify", actor: "", notificationId, payload: { i } },
+    notification: { id: notificationId, outcome: "applied" },
+    now,
+  });
+  // The third decision was taken on a snapshot that is not the order's state: only it is not written.
+  const lock: store.WritePlan = { orderId: orders[2]!.id, seen: { status: "PAID", refundedFen: 0, alipayRefundFeeFen: 0 }, changes: {}, notification: { id: rows[2]!, outcome: "duplicate" }, now };
+  const written = await store.writeDecisions(stack.prisma, [pay(1), pay(0), lock]);
+  assert.deepEqual(written.map((w) => w?.order.id ?? null), [orders[1]!.id, orders[0]!.id, null], "results in the plans' order");
+  assert.deepEqual(written.map((w) => w?.order.status ?? null), ["PAID", "PAID", null]);
+  assert.deepEqual(written.map((w) => w?.event?.payload ?? null), [{ i: 1 }, { i: 0 }, null]);
+  assert.deepEqual(written.map((w) => w?.notificationMarked ?? null), [true, true, null]);
+  assert.deepEqual((await Promise.all(rows.map(row))).map((r) => r.outcome), ["applied", "applied", "pending"]);
+  assert.deepEqual((await events(orders[2]!.id)).map((e) => e.type), ["created"]);
+  await assert.rejects(store.writeDecisions(stack.prisma, [pay(2), pay(2)]), /its only one in the statement/);
+
+  // Through the batcher: two decisions about one order taken on the same snapshot (two copies of a
+  // notify in flight) go in separate statements; the second one's guard fails.
+  const batching = createOrderBatching(stack.prisma);
+  const second = await pendingRow(orders[2]!);
+  const both = await Promise.all([batching.write(pay(2)), batching.write(pay(2, second))]);
+  assert.equal(both.filter((w) => w !== null).length, 1, "exactly one of the two is written");
+  assert.deepEqual((await events(orders[2]!.id)).map((e) => e.type), ["created", "paid"]);
+  const read = await batching.readInbox(second);
+  assert.equal(read?.notification.outcome, both[0] ? "pending" : "applied");
+  assert.equal(read?.order?.status, "PAID");
+  assert.equal(await batching.readInbox(2_000_000_000), null);
 });
 
 test("writeDecision without order changes: a guarded row lock; anomaly events are recorded once; a processed row is not re-marked", async () => {

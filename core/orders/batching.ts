@@ -1,0 +1,83 @@
+// Micro-batching for a worker that applies many jobs at once (BullMQ concurrency N): the inbox reads
+// and the decision writes that its concurrent jobs make in the same turn of the event loop reach
+// PostgreSQL as one statement each (store.ts loadNotificationsWithOrders, writeDecisions) instead of
+// one round trip — and, for the writes, one commit — per job. On this 2-core machine each round trip
+// was a `writev` on both ends of the socket and the largest single item in the worker's profile
+// (docs/benchmarks.md). Nothing about a decision changes: each is still taken alone by
+// transitions.ts on the snapshot its job read, and written as its own compare-and-set with its own
+// event and inbox outcome (store.ts stays the only writer); a failed guard fails only that decision,
+// which is re-read and decided again (apply.ts).
+import DataLoader from "dataloader";
+import type { PrismaClient } from "@prisma/client";
+import * as store from "./store.ts";
+
+export interface OrderBatching {
+  readInbox(id: number): Promise<store.InboxRow | null>;
+  write(plan: store.WritePlan): Promise<store.WriteResult | null>;
+}
+
+/** Whatever has been asked by the end of this turn of the event loop (after I/O callbacks) goes as one batch. */
+const afterThisTurn = (run: () => void) => setImmediate(run);
+
+export function createOrderBatching(prisma: PrismaClient, options: { maxBatch?: number } = {}): OrderBatching {
+  const common = { cache: false, batchScheduleFn: afterThisTurn, maxBatchSize: options.maxBatch ?? 64 } as const;
+  const reads = new DataLoader<number, store.InboxRow | null>(async (ids) => {
+    const rows = await store.loadNotificationsWithOrders(prisma, [...ids]);
+    return ids.map((id) => rows.get(id) ?? null);
+  }, common);
+  const writes = new DataLoader<store.WritePlan, store.WriteResult | null>((plans) => writeInRounds(prisma, plans), common);
+  return { readInbox: (id) => reads.load(id), write: (plan) => writes.load(plan) };
+}
+
+/**
+ * One statement per round. A round holds at most one decision per order that changes the order or
+ * writes an event; decisions that only lock the order and mark their inbox row (a duplicate's) may
+ * share a round with each other. Two decisions about one order were taken on the same snapshot
+ * (copies of a notify in flight together): once an earlier round has shown the order no longer
+ * matches a later decision's snapshot, that decision's guard cannot hold, so it is answered null
+ * at once (apply.ts then re-reads and decides again) instead of costing a statement.
+ */
+async function writeInRounds(prisma: PrismaClient, plans: readonly store.WritePlan[]): Promise<(store.WriteResult | null | Error)[]> {
+  const results: (store.WriteResult | null | Error)[] = plans.map(() => null);
+  const known = new Map<number, store.WritePlan["seen"]>();
+  const onlyMarks = (p: store.WritePlan) => !p.event && Object.values(p.changes).every((v) => v === undefined);
+  let pending = plans.map((_, i) => i);
+  while (pending.length) {
+    const inRound = new Map<number, "marks" | "writes">();
+    const round: number[] = [];
+    const later: number[] = [];
+    for (const i of pending) {
+      const p = plans[i]!;
+      const now = known.get(p.orderId);
+      if (now && (now.status !== p.seen.status || now.refundedFen !== p.seen.refundedFen || now.alipayRefundFeeFen !== p.seen.alipayRefundFeeFen)) continue; // null: decide again
+      const kind = onlyMarks(p) ? "marks" : "writes";
+      const taken = inRound.get(p.orderId);
+      if (taken && (taken === "writes" || kind === "writes")) later.push(i);
+      else {
+        inRound.set(p.orderId, kind);
+        round.push(i);
+      }
+    }
+    if (!round.length) break;
+    try {
+      const written = await store.writeDecisions(prisma, round.map((i) => plans[i]!));
+      round.forEach((i, j) => {
+        const w = written[j]!;
+        results[i] = w;
+        if (w) known.set(w.order.id, { status: w.order.status, refundedFen: w.order.refundedFen, alipayRefundFeeFen: w.order.alipayRefundFeeFen });
+      });
+    } catch {
+      // What one decision cannot write (a deadlock with another writer, a constraint) must not fail
+      // the others: each is written alone, and only its own job sees its error.
+      for (const i of round) {
+        try {
+          results[i] = await store.writeDecision(prisma, plans[i]!);
+        } catch (e) {
+          results[i] = e instanceof Error ? e : new Error(String(e));
+        }
+      }
+    }
+    pending = later;
+  }
+  return results;
+}
