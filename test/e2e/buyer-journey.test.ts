@@ -326,7 +326,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await page.close();
   });
 
-  test("staff log in to the admin and see both orders with their statuses and timelines", { timeout: 45_000 }, async () => {
+  test("staff log in to the admin and see both orders with their statuses and timelines", { timeout: 120_000 }, async () => {
     const email = `staff-${Date.now()}@example.com`;
     await stack.prisma.staffUser.create({ data: { email, role: "operator", passwordHash: await hashPassword(PASSWORD) } });
     const context = await newContext();
