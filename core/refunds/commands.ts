@@ -301,14 +301,14 @@ function reportExternal(deps: RefundDeps, written: store.RefundWriteResult): voi
  * records Alipay's cumulative refund_fee, and what our refunds cannot account for becomes an external
  * refund row, in one transaction with the inbox row's outcome.
  */
-export async function applyRefundEvidence(deps: RefundDeps, input: { orderId: number; notify?: NotifyContext; source: EventSource }): Promise<store.RefundWriteResult | null> {
+export async function applyRefundEvidence(deps: RefundDeps, input: { orderId: number; notify?: NotifyContext; outBizNo?: string | null; source: EventSource }): Promise<store.RefundWriteResult | null> {
   const now = nowOf(deps);
   const written = await store.writeRefund(deps.prisma, {
     now,
     orderId: input.orderId,
     orderEvidence: input.notify ? (o) => decide(o, input.notify!.evidence, orderContext(deps, now)) : undefined,
     orderEvent: { source: input.source, actor: "", payload: { evidence: input.source } },
-    external: externalRefunds(deps, now, input.source, input.notify?.outBizNo),
+    external: externalRefunds(deps, now, input.source, input.notify?.outBizNo ?? input.outBizNo),
     notification: input.notify ? { id: input.notify.notificationId, outcome: "duplicate" } : undefined,
   });
   if (written) reportExternal(deps, written);

@@ -46,7 +46,7 @@ export async function applyRefundNotification<T>(
     || (order.tradeNo !== null && f.tradeNo !== order.tradeNo);
   if (foreign || !REFUNDABLE_HERE.includes(order.status)) {
     const applied = await applyOrder();
-    if (!foreign) await applyRefundEvidence(deps, { orderId: order.id, source: "notify" });
+    if (!foreign) await applyRefundEvidence(deps, { orderId: order.id, source: "notify", outBizNo: f.outBizNo });
     return applied;
   }
   const notify = { notificationId: row.id, evidence: evidenceFromNotify(f), outBizNo: f.outBizNo };

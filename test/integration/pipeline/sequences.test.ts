@@ -96,5 +96,9 @@ test("sandbox reorders payment and partial-refund notifies (refund first): PARTI
   const o = await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } });
   assert.equal(o.status, "PARTIALLY_REFUNDED");
   assert.equal(o.refundedFen, 2500);
-  assert.deepEqual(await transitions(order.id), ["UNPAID->PARTIALLY_REFUNDED"]);
+  // The refund notify first records the payment (flagged), then the refund as a refund row of its own
+  // (refunded_fen is the sum of refund rows: docs/operations.md "Refunds").
+  assert.deepEqual(await transitions(order.id), ["UNPAID->PAID", "PAID->PARTIALLY_REFUNDED"]);
+  assert.deepEqual((await stack.prisma.refund.findMany({ where: { orderId: order.id } })).map((r) => [r.source, r.amountFen, r.state, r.outRequestNo]),
+    [["external", 2500, "SUCCEEDED", "r1"]]);
 });
