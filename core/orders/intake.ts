@@ -18,6 +18,7 @@ import { tryParseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification, type PaymentNotificationFields } from "../alipay/notification.ts";
 import { checkMerchant, type Merchant } from "../alipay/protocol.ts";
 import { reasonCode, verifyCallback } from "../alipay/signature.ts";
+import { INT4_MAX } from "../db/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { metrics } from "../metrics/index.ts";
 import { parseYuan } from "../money/index.ts";
@@ -42,8 +43,7 @@ export interface NotifyReply {
   reason: string;
 }
 
-const INT4_MAX = 2_147_483_647;
-
+/** The amount in fen, or null when unparseable or too large for an integer column (it matches no order). */
 function fen(value: string | undefined): number | null {
   const v = parseYuan(value);
   return v !== null && v <= INT4_MAX ? v : null;
