@@ -5,65 +5,43 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { addDays, beijingDay, reconcileBillDay } from "../../core/bills/index.ts";
 import { alipayFromConfig } from "../../core/orders/index.ts";
 import { BillControl } from "../../sandbox/bill/control-client.ts";
-import { startStack, type Stack } from "../support/index.ts";
-import { createStaff, startAdmin, type AdminUnderTest, type TestStaff } from "../integration/admin/support.ts";
+import { ARTIFACTS, launchChromium, logIn, paidWithNotifiesLost, startBackOffice, useOwnDatabase, type BackOffice } from "./support.ts";
 
-const ARTIFACTS = process.env.COURSEPAY_ARTIFACTS_DIR ?? path.resolve(import.meta.dirname, "../../test-artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
-let stack: Stack;
-let admin: AdminUnderTest;
+let office: BackOffice;
 let browser: Browser;
-let operator: TestStaff;
-let viewer: TestStaff;
 let orderId: number;
 let differenceId: number;
 
 before(async () => {
-  stack = await startStack({ name: "bills-e2e", worker: false });
-  admin = await startAdmin({ name: "bills-e2e", stack });
-  operator = await createStaff(admin.prisma, "operator");
-  viewer = await createStaff(admin.prisma, "viewer");
-  const buyer = await stack.newBuyer();
-  const course = await stack.newCourse(6_600);
-  const placed = await stack.placeOrder(buyer, [course.id]);
-  await stack.control.addFaults({ outTradeNo: placed.order.outTradeNo, faults: [{ kind: "dropNotify", times: 1000 }] });
-  await stack.payAtSandbox(placed.order.outTradeNo, placed.payUrl);
-  orderId = placed.order.id;
+  await useOwnDatabase("bills-e2e");
+  office = await startBackOffice("bills-e2e");
+  const { stack } = office;
+  const { order } = await paidWithNotifiesLost(stack, 6_600);
+  orderId = order.id;
   const day = addDays(beijingDay(new Date()), -3);
   const bills = new BillControl(stack.sandboxUrl);
   await bills.configure({ readyAfterMinutes: 0 });
-  await bills.setCompletion(placed.order.outTradeNo, { paidAt: `${day}T15:00:00+08:00` });
+  await bills.setCompletion(order.outTradeNo, { paidAt: `${day}T15:00:00+08:00` });
   const r = await reconcileBillDay({ prisma: stack.prisma, alipay: alipayFromConfig(stack.config), settings: stack.config.bills }, { billDate: day, trigger: "test" });
   assert.equal(r.kind, "differences", JSON.stringify(r));
-  differenceId = (await stack.prisma.billDifference.findFirstOrThrow({ where: { outTradeNo: placed.order.outTradeNo } })).id;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  differenceId = (await stack.prisma.billDifference.findFirstOrThrow({ where: { outTradeNo: order.outTradeNo } })).id;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await admin?.close();
-  await stack?.close();
+  await office?.close();
 });
 
-async function loggedIn(staff: TestStaff): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
-  context.setDefaultTimeout(60_000);
-  const page = await context.newPage();
-  await page.goto(`${admin.url}/admin/login`);
-  await page.fill("input[name=email]", staff.email);
-  await page.fill("input[name=password]", staff.password);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL(`${admin.url}/admin`);
-  return page;
-}
+const loggedIn = async (staff: { email: string; password: string }): Promise<Page> => (await logIn(browser, office.admin.url, staff)).page;
 
 describe("bill differences in the back office", () => {
   test("an operator trusts Alipay on a 'paid at Alipay, not here' difference", async () => {
+    const { admin, operator } = office;
     const page = await loggedIn(operator);
     try {
       await page.goto(`${admin.url}/admin/resources/BillDifference`);
@@ -88,6 +66,7 @@ describe("bill differences in the back office", () => {
   });
 
   test("a viewer reads differences but is offered no resolve action and is refused over HTTP", async () => {
+    const { admin, viewer } = office;
     const page = await loggedIn(viewer);
     try {
       await page.goto(`${admin.url}/admin/resources/BillDifference/records/${differenceId}/show`);

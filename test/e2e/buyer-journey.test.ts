@@ -14,22 +14,20 @@
 // Screenshots of each step go to COURSEPAY_ARTIFACTS_DIR; SAVE_README_SCREENSHOTS=1 also writes the
 // README's (docs/screenshots/).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer, type RequestListener } from "node:http";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createAdminApp } from "../../admin/app.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { loadConfig } from "../../core/config/index.ts";
 import { createRedis } from "../../core/redis/index.ts";
 import { RoleLifecycle, closeServer, listen } from "../../core/runtime/index.ts";
 import { startStack, type Stack } from "../support/index.ts";
+import { ARTIFACTS as artifacts, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`;
 const root = resolve(import.meta.dirname, "../..");
-const artifacts = resolve(process.env.COURSEPAY_ARTIFACTS_DIR ?? join(root, "test-artifacts"));
 const readmeShots = process.env.SAVE_README_SCREENSHOTS === "1" ? join(root, "docs/screenshots") : null;
 const VIEWPORT = { width: 1280, height: 800 };
 const PASSWORD = "correct horse battery";
@@ -122,7 +120,7 @@ const ids: Record<keyof typeof courses, number> = { python: 0, payments: 0, type
 
 before(async () => {
   if (skip) return;
-  mkdirSync(artifacts, { recursive: true });
+  await useOwnDatabase("buyer-journey");
   if (readmeShots) mkdirSync(readmeShots, { recursive: true });
   stack = await startStack({
     name: "buyer-journey",
@@ -134,10 +132,7 @@ before(async () => {
     ids[key] = (await stack.prisma.course.create({ data: courses[key] })).id;
   }
   admin = await startAdmin(stack);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -4,15 +4,11 @@
 // and the result page turns to paid on the verified notify; then Alipay rotates its certificate and a
 // second purchase in the same browser still ends paid, the new certificate downloaded and stored once.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startStack, type Stack } from "../support/index.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`;
-const artifacts = resolve(process.env.COURSEPAY_ARTIFACTS_DIR ?? join(import.meta.dirname, "../../test-artifacts"));
+import { ARTIFACTS as artifacts, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
 
 let stack: Stack;
 let browser: Browser;
@@ -22,13 +18,10 @@ let courseId = 0;
 
 before(async () => {
   if (skip) return;
-  mkdirSync(artifacts, { recursive: true });
+  await useOwnDatabase("e2e-cert-mode");
   stack = await startStack({ name: "e2e-cert-mode", certMode: true });
   courseId = (await stack.prisma.course.create({ data: { title: "证书模式 / Certificate mode", description: "公钥证书模式下的完整购买流程。", priceFen: 16800 } })).id;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());

@@ -2,45 +2,29 @@
 // (退款: amount + reason); the buyer's "我的订单" then shows 部分退款 and the refunded amount.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
-import { startStack, type Stack } from "../support/index.ts";
-import { createStaff, startAdmin, type AdminUnderTest, type TestStaff } from "../integration/admin/support.ts";
+import type { Browser } from "playwright-core";
 import { paidOrder, waitForRefund } from "../integration/refunds/helpers.ts";
+import { ARTIFACTS, launchChromium, logIn, newPage, noChromium, startBackOffice, useOwnDatabase, type BackOffice } from "./support.ts";
 
-const ARTIFACTS = process.env.COURSEPAY_ARTIFACTS_DIR ?? path.resolve(import.meta.dirname, "../../test-artifacts");
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
-let stack: Stack;
-let admin: AdminUnderTest;
+let office: BackOffice;
 let browser: Browser;
-let operator: TestStaff;
 
 before(async () => {
-  stack = await startStack({ name: "refund-e2e", env: { RECONCILE_INTERVAL_SECONDS: "1", REFUND_QUERY_DELAY_SECONDS: "1" } });
-  admin = await startAdmin({ name: "refund-e2e", stack });
-  operator = await createStaff(admin.prisma, "operator");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  await useOwnDatabase("refund-e2e");
+  office = await startBackOffice("refund-e2e", { env: { RECONCILE_INTERVAL_SECONDS: "1", REFUND_QUERY_DELAY_SECONDS: "1" } });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
-  await admin?.close();
-  await stack?.close();
+  await office?.close();
 });
 
-test("staff refund part of a paid order from the order page; the buyer's 我的订单 shows 部分退款 and the refunded amount", { skip: !existsSync(CHROMIUM) && "no chromium", timeout: 90_000 }, async () => {
+test("staff refund part of a paid order from the order page; the buyer's 我的订单 shows 部分退款 and the refunded amount", { skip: noChromium }, async () => {
+  const { stack, admin, operator } = office;
   const order = await paidOrder(stack, 19_900);
 
-  const staff = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
-  staff.setDefaultTimeout(20_000);
-  const page = await staff.newPage();
-  await page.goto(`${admin.url}/admin/login`);
-  await page.fill("input[name=email]", operator.email);
-  await page.fill("input[name=password]", operator.password);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL(`${admin.url}/admin`);
+  const { context: staff, page } = await logIn(browser, admin.url, operator);
   await page.goto(`${admin.url}/admin/resources/Order/records/${order.id}/show`);
   await page.getByText(order.outTradeNo).first().waitFor();
   await page.getByText("退款", { exact: true }).first().click();
@@ -57,11 +41,9 @@ test("staff refund part of a paid order from the order page; the buyer's 我的�
   await stack.waitForStatus(order.id, "PARTIALLY_REFUNDED");
   await staff.close();
 
-  const buyer = await browser.newContext({ locale: "zh-CN", timezoneId: "Asia/Shanghai" });
-  buyer.setDefaultTimeout(20_000);
+  const { context: buyer, page: mine } = await newPage(browser, { viewport: { width: 1280, height: 800 } });
   const session = JSON.stringify({ token: order.buyer.token, expiresAt: new Date(Date.now() + 3600_000).toISOString(), email: order.buyer.email });
-  await buyer.addInitScript((s) => localStorage.setItem("coursepay.session", s), session);
-  const mine = await buyer.newPage();
+  await mine.addInitScript((s) => localStorage.setItem("coursepay.session", s), session);
   await mine.goto(`${stack.apiUrl}/orders`);
   const row = mine.locator(`#orders-body tr[data-out-trade-no="${order.outTradeNo}"]`);
   await row.waitFor();

@@ -3,18 +3,14 @@
 // return_url with parameters that verify (rule V1), and the async notify reaches the merchant and
 // verifies too. Cancel leaves the trade unpaid. Screenshots go to test-artifacts/ (git-ignored).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { parseQueryString } from "../../core/alipay/form.ts";
 import { verifyCallback } from "../../core/alipay/signature.ts";
+import { ARTIFACTS as artifacts, launchChromium, noChromium as skip } from "./support.ts";
 import { alipayKeyPair, coreClient, newOutTradeNo, sandboxAndReceiverPerFile, type Receiver, type TestSandbox } from "../integration/sandbox/helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run this browser test`;
-const artifacts = resolve(fileURLToPath(import.meta.url), "../../../test-artifacts");
 
 let t: TestSandbox;
 let rcv: Receiver;
@@ -26,11 +22,7 @@ sandboxAndReceiverPerFile({ timeFactor: 0.001 }, (s, r) => {
 });
 before(async () => {
   if (skip) return;
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
