@@ -17,7 +17,7 @@ import { buildRoutes } from "@adminjs/express";
 import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts";
 import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
 import { readSweepHealth } from "../core/health/sweep.ts";
-import { httpMetrics, metricsRoute, queueDepthOf, setQueueDepthSource, setSweepHealthSource } from "../core/metrics/index.ts";
+import { httpMetrics, metrics, metricsRoute, queueDepthOf, setQueueDepthSource, setSweepHealthSource } from "../core/metrics/index.ts";
 import { alipayFromConfig, createOrderDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
@@ -61,12 +61,12 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
   if (!options.queues) lifecycle.onShutdown("admin queues", () => queues.close());
   setQueueDepthSource(queueDepthOf(queues.all())); // coursepay_queue_jobs on the admin's /metrics too
   setSweepHealthSource(() => readSweepHealth(redis, config.redisPrefix)); // and whether reconciliation is failing now
-  const orderDeps = options.orderDeps ?? createOrderDeps({ prisma, config, logger, queues });
+  const orderDeps = options.orderDeps ?? createOrderDeps({ prisma, config, logger, queues, metrics });
 
   // Refund commands only write rows and enqueue: the worker talks to Alipay.
   const refundDeps = createRefundDeps({
     prisma, config, logger, queues,
-    alipay: "refund" in orderDeps.alipay ? (orderDeps.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma),
+    alipay: "refund" in orderDeps.alipay ? (orderDeps.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma, metrics),
   });
   const { loader, components } = createComponents();
   const orders = createOrderResource(prisma);

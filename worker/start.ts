@@ -72,10 +72,10 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   const { config, logger, prisma } = ctx;
   const queues = createQueues(config);
   // Concurrent jobs share round trips to PostgreSQL (core/orders/batching.ts).
-  const deps = createOrderDeps({ prisma, config, logger, queues, alipay: options.alipay, batching: createOrderBatching(prisma) });
+  const deps = createOrderDeps({ prisma, config, logger, queues, metrics, alipay: options.alipay, batching: createOrderBatching(prisma) });
   const refundDeps = createRefundDeps({
     prisma, config, logger, queues,
-    alipay: options.refundAlipay ?? (options.alipay && "refund" in options.alipay ? (options.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma)),
+    alipay: options.refundAlipay ?? (options.alipay && "refund" in options.alipay ? (options.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma, metrics)),
   });
   const connection = bullConnection(config.redisUrl) as ConnectionOptions;
   const common = { connection, prefix: config.redisPrefix, lockDuration: config.worker.lockMs, stalledInterval: config.worker.lockMs };
@@ -183,7 +183,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   const ticks: SweepTicks | null = options.ticks === false ? null : startSweepTicks({ queues, intervalSeconds: config.reconcile.intervalSeconds, logger });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const bills = await startBillWorker({
-    prisma, config, logger, alipay: alipayFromConfig(config, logger, prisma), ticks: options.ticks !== false && config.bills.schedule,
+    prisma, config, logger, alipay: alipayFromConfig(config, logger, prisma, metrics), ticks: options.ticks !== false && config.bills.schedule,
   });
   logger.info({ queues: [...workers.map((w) => w.name), bills.worker.name], prefix: config.redisPrefix }, "worker consuming");
 

@@ -1,10 +1,13 @@
 import client from "prom-client";
 import type { NextFunction, Request, Response, RequestHandler } from "express";
+import type { DomainMetrics } from "./port.ts";
 
-// An output port, not a dependency: the core (intake, apply, commands) only increments the counters
-// below and never reads them back, so no decision depends on them and no test has to pass them in.
-// The adapter is this process's prom-client registry, exposed by every role at /metrics. Names follow
-// Prometheus conventions: counters end in _total, durations are _seconds histograms.
+export { noMetrics, type CounterPort, type DomainMetrics } from "./port.ts";
+
+// The Prometheus adapter: this process's prom-client registry, exposed by every role at /metrics. The
+// domain does not import it: it counts through the port (port.ts, DomainMetrics), which the roles fill
+// with `metrics` below when they build the domain's dependency objects. Names follow Prometheus
+// conventions: counters end in _total, durations are _seconds histograms.
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry, prefix: "coursepay_" });
 
@@ -13,7 +16,7 @@ const counter = (name: string, help: string, labelNames: string[] = []) =>
 const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
   new client.Histogram({ name, help, labelNames, buckets, registers: [registry] });
 
-/** The port: what the roles and the core count. */
+/** What the roles and (through the port) the domain count. */
 export const metrics = {
   callbacksReceived: counter("coursepay_callbacks_received_total", "Alipay callbacks received", ["kind"]),
   callbacksVerified: counter("coursepay_callbacks_verified_total", "Alipay callbacks whose signature verified", ["kind"]),
@@ -52,7 +55,7 @@ export const metrics = {
     name: "coursepay_queue_jobs", help: "Jobs in each queue by state (sampled at scrape)", labelNames: ["queue", "state"],
     registers: [registry],
   }),
-};
+} satisfies DomainMetrics & Record<string, unknown>;
 
 type DepthSource = () => Promise<Array<{ queue: string; counts: Record<string, number> }>>;
 let depthSource: DepthSource | null = null;

@@ -9,7 +9,6 @@
 // a dedupe key under a unique index. Whichever process, job or retry carries the evidence, it
 // changes the order at most once.
 import type { EventSource, NotificationOutcome, Order, OrderEvent } from "@prisma/client";
-import { metrics } from "../metrics/index.ts";
 import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
 import { ConcurrentChangeError, OrderNotFoundError } from "./errors.ts";
 import { isReprocessable, outcomeOfDecision } from "./inbox.ts";
@@ -127,11 +126,11 @@ export async function applyEvidence(
 
 function report(deps: OrderDeps, d: Decision, order: Order, event: OrderEvent | null, meta: ApplyMeta): void {
   if (d.kind === "transition") {
-    metrics.orderTransitions.inc({ from: d.from, to: d.to, source: meta.source });
-    if (d.anomaly) metrics.anomalies.inc({ kind: d.event });
+    deps.metrics.orderTransitions.inc({ from: d.from, to: d.to, source: meta.source });
+    if (d.anomaly) deps.metrics.anomalies.inc({ kind: d.event });
     deps.logger?.info({ orderId: order.id, outTradeNo: order.outTradeNo, from: d.from, to: d.to, source: meta.source, actor: meta.actor, event: d.event }, "order status changed");
   } else if (d.kind === "anomaly" && event) {
-    metrics.anomalies.inc({ kind: d.event });
+    deps.metrics.anomalies.inc({ kind: d.event });
     deps.logger?.warn({ orderId: order.id, outTradeNo: order.outTradeNo, anomaly: d.event, reason: d.reason, source: meta.source }, "payment anomaly recorded for staff");
   }
 }

@@ -5,7 +5,6 @@ import { randomBytes } from "node:crypto";
 import type { EventSource, Order, OrderEvent, PaymentNotification } from "@prisma/client";
 import { parseFormBody } from "../alipay/form.ts";
 import { parsePaymentNotification } from "../alipay/notification.ts";
-import { metrics } from "../metrics/index.ts";
 import type { CheckSource } from "../queues/index.ts";
 import { applyEvidence, type ApplyMeta, type ApplyResult } from "./apply.ts";
 import { nowOf, orderSettings, type OrderDeps } from "./deps.ts";
@@ -79,7 +78,7 @@ export async function checkPayment(
   if (input.source === "reconcile" && order.status !== "UNPAID") {
     // A check queued before the order was settled by other evidence: nothing to ask.
     if (order.nextCheckAt) await store.clearNextCheck(deps.prisma, order.id, order.status, nowOf(deps));
-    metrics.paymentChecks.inc({ source, result: "skipped" });
+    deps.metrics.paymentChecks.inc({ source, result: "skipped" });
     return { outcome: "unchanged", order, reason: `already ${order.status}` };
   }
   const answer = await deps.alipay.queryTrade(order.outTradeNo);
@@ -90,7 +89,7 @@ export async function checkPayment(
   const result = r.decision.kind === "close_at_alipay_first"
     ? await closeAtAlipay(deps, r.order, "CLOSED", { ...meta, countsAsCheck: false, source: input.source === "staff" ? "staff" : "expiry" })
     : toResult(r);
-  metrics.paymentChecks.inc({ source, result: result.outcome });
+  deps.metrics.paymentChecks.inc({ source, result: result.outcome });
   if (result.outcome === "unknown") deps.logger?.warn({ orderId: order.id, outTradeNo: order.outTradeNo, reason: result.reason }, "payment check inconclusive; will retry");
   return result;
 }

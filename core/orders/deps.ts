@@ -3,7 +3,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { prismaCertStore } from "../alipay/cert-store.ts";
 import { createAlipayClient, type AlipayClient } from "../alipay/client.ts";
-import { metrics } from "../metrics/index.ts";
+import type { DomainMetrics } from "../metrics/port.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Queues } from "../queues/index.ts";
@@ -20,6 +20,8 @@ export interface OrderDeps {
   queues?: Queues;
   /** Order/reconcile settings and callback URLs: loadConfig's, whose defaults are the only ones. */
   config: Pick<Config, "orders" | "reconcile"> & { alipay: Pick<Config["alipay"], "notifyUrl" | "returnUrl" | "quitUrl" | "alipayPublicKey"> };
+  /** What the domain counts (the metrics port): the roles pass the Prometheus adapter, core/metrics `metrics`. */
+  metrics: DomainMetrics;
   /** Clock, for tests. */
   now?: () => Date;
   /** Batch the inbox reads and decision writes of concurrent jobs (the worker; core/orders/batching.ts). */
@@ -49,12 +51,15 @@ export function orderSettings(deps: OrderDeps): OrderSettings {
 
 export const nowOf = (deps: OrderDeps): Date => deps.now?.() ?? new Date();
 
-/** The Alipay client for a role's configuration (keys were validated by loadConfig). */
-export function alipayFromConfig(config: Config, logger?: Logger, prisma?: PrismaClient): AlipayClient {
+/**
+ * The Alipay client for a role's configuration (keys were validated by loadConfig). `metrics` counts
+ * certificate rotations (certificate mode); a role passes its metrics, a tool may leave it out.
+ */
+export function alipayFromConfig(config: Config, logger?: Logger, prisma?: PrismaClient, metrics?: Pick<DomainMetrics, "alipayCertRotations">): AlipayClient {
   return createAlipayClient({
     certs: config.alipay.certs ?? undefined,
     certStore: prisma ? prismaCertStore(prisma) : undefined,
-    onCertRotation: (e) => metrics.alipayCertRotations.inc({ outcome: e.outcome }),
+    onCertRotation: metrics ? (e) => metrics.alipayCertRotations.inc({ outcome: e.outcome }) : undefined,
     appId: config.alipay.appId,
     sellerId: config.alipay.sellerId,
     appPrivateKey: config.alipay.appPrivateKey,
@@ -66,10 +71,11 @@ export function alipayFromConfig(config: Config, logger?: Logger, prisma?: Prism
   });
 }
 
-/** Deps for a role: its prisma, logger and queues, an Alipay client from its config. */
+/** Deps for a role: its prisma, logger, queues and metrics, an Alipay client from its config. */
 export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: {
   prisma: PrismaClient;
   config: Config;
+  metrics: DomainMetrics;
   logger?: Logger;
   queues?: Q;
   alipay?: OrderAlipay;
@@ -77,10 +83,11 @@ export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: 
 }): OrderDeps & { queues: Q } {
   return {
     prisma: opts.prisma,
-    alipay: opts.alipay ?? alipayFromConfig(opts.config, opts.logger, opts.prisma),
+    alipay: opts.alipay ?? alipayFromConfig(opts.config, opts.logger, opts.prisma, opts.metrics),
     logger: opts.logger,
     queues: opts.queues as Q,
     config: opts.config,
     batching: opts.batching,
+    metrics: opts.metrics,
   };
 }

@@ -20,7 +20,6 @@ import { checkMerchant, type Merchant } from "../alipay/protocol.ts";
 import { reasonCode, verifyCallback } from "../alipay/signature.ts";
 import { INT4_MAX } from "../db/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { metrics } from "../metrics/index.ts";
 import { parseYuan } from "../money/index.ts";
 import type { Queues } from "../queues/index.ts";
 import { nowOf, type OrderDeps } from "./deps.ts";
@@ -127,11 +126,11 @@ const formatLiteral = (text: string) => text.replaceAll("%", "%%");
  * count only unverified notifies against an address's limit without verifying twice).
  */
 export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?: VerifiedNotify): Promise<NotifyReply> {
-  metrics.callbacksReceived.inc({ kind: "notify" });
+  deps.metrics.callbacksReceived.inc({ kind: "notify" });
   const v = verified ?? (await verifyNotify(deps, rawBody));
   const claimed = fitColumn(v.params.out_trade_no, 64);
-  if (v.verified) metrics.callbacksVerified.inc({ kind: "notify" });
-  else metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
+  if (v.verified) deps.metrics.callbacksVerified.inc({ kind: "notify" });
+  else deps.metrics.callbacksRejected.inc({ kind: "notify", reason: reasonCode(v.reason.replace(/^(signature|form) /, "")) });
 
   // The order is looked up for unverified bodies too, but only to prompt a query to Alipay, never as evidence.
   const now = nowOf(deps);
@@ -159,7 +158,7 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?
       deps.logger?.error({ ...log, err: (e as Error).message }, "notify recorded but not enqueued; asking Alipay to retry");
       // The row is settled later (core/orders/commands.ts settleInbox) if Alipay's retry does not do it first.
       await moveNotification(deps.prisma, id, "failed", { lastError: `enqueue failed: ${(e as Error).message}` }).catch(() => {});
-      metrics.notifyReplies.inc({ reply: "retry" });
+      deps.metrics.notifyReplies.inc({ reply: "retry" });
       return { status: 503, body: "failure", notificationId: id, verified: v.verified, outcome: "failed", reason: "enqueue failed" };
     }
   }
@@ -172,12 +171,12 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?
       );
     }
     deps.logger?.warn(log, "notify rejected: not verified");
-    metrics.notifyReplies.inc({ reply: "failure" });
+    deps.metrics.notifyReplies.inc({ reply: "failure" });
     return { status: 400, body: "failure", notificationId: id, verified: false, outcome, reason };
   }
   if (reason !== "ok") deps.logger?.warn(log, "verified notify fails merchant checks; recorded, acknowledged");
   else deps.logger?.info(log, "notify recorded");
-  metrics.notifyReplies.inc({ reply: "success" });
+  deps.metrics.notifyReplies.inc({ reply: "success" });
   return { status: 200, body: "success", notificationId: id, verified: true, outcome, reason };
 }
 
@@ -194,7 +193,7 @@ export interface ReturnResult {
  * It carries no trade status (docs/alipay-protocol.md §3), so it never changes an order by itself.
  */
 export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise<ReturnResult> {
-  metrics.callbacksReceived.inc({ kind: "return" });
+  deps.metrics.callbacksReceived.inc({ kind: "return" });
   const parsed = tryParseFormBody(rawQuery, { charset: normalizeCharset(declaredFormCharset(rawQuery)) ?? "utf-8" });
   const params = parsed.ok ? parsed.params : parsed.error.params;
   let verified = false;
@@ -206,8 +205,8 @@ export async function receiveReturn(deps: IntakeDeps, rawQuery: string): Promise
     verified = r.valid && params.app_id === deps.alipay.appId;
     reason = !r.valid ? `signature ${r.reason}` : verified ? "ok" : `app_id ${params.app_id} is not ours`;
   }
-  if (verified) metrics.callbacksVerified.inc({ kind: "return" });
-  else metrics.callbacksRejected.inc({ kind: "return", reason: reasonCode(reason.replace(/^(signature|form) /, "")) });
+  if (verified) deps.metrics.callbacksVerified.inc({ kind: "return" });
+  else deps.metrics.callbacksRejected.inc({ kind: "return", reason: reasonCode(reason.replace(/^(signature|form) /, "")) });
   const claimed = fitColumn(params.out_trade_no, 64);
   const order = verified && claimed ? await loadOrder(deps.prisma, { outTradeNo: claimed }) : null;
   const now = nowOf(deps);

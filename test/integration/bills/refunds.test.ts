@@ -15,6 +15,7 @@ import type { OrderDeps } from "../../../core/orders/index.ts";
 import { createRefundDeps, requestRefund, submitRefund, type RefundDeps } from "../../../core/refunds/index.ts";
 import { coreClient } from "../sandbox/helpers.ts";
 import { billWorld, type BillWorld } from "./support.ts";
+import { noMetrics } from "../../../core/metrics/port.ts";
 
 let w: BillWorld;
 let orderDeps: OrderDeps;
@@ -23,7 +24,7 @@ const at = (d: string, hms: string) => `${d}T${hms}+08:00`;
 
 before(async () => {
   w = await billWorld();
-  orderDeps = { prisma: w.prisma, alipay: coreClient(w.t.gatewayUrl), config: loadConfig(process.env, { needAlipayKeys: false }) };
+  orderDeps = { prisma: w.prisma, alipay: coreClient(w.t.gatewayUrl), config: loadConfig(process.env, { needAlipayKeys: false }), metrics: noMetrics };
 });
 after(async () => w.close());
 

@@ -9,6 +9,7 @@ import { markResolved, trustAlipay } from "../../../core/bills/resolve.ts";
 import { applyTradeStatus, CommandRefusedError, type OrderDeps } from "../../../core/orders/index.ts";
 import { APP_ID, coreClient, SELLER_ID } from "../sandbox/helpers.ts";
 import { billWorld, type BillWorld } from "./support.ts";
+import { noMetrics } from "../../../core/metrics/port.ts";
 
 let w: BillWorld;
 let orderDeps: OrderDeps;
@@ -19,7 +20,7 @@ before(async () => {
   w = await billWorld();
   const alipay = coreClient(w.t.gatewayUrl);
   // Order settings come from loadConfig only (its defaults; keys are not needed by these commands).
-  orderDeps = { prisma: w.prisma, alipay, config: loadConfig(process.env, { needAlipayKeys: false }) };
+  orderDeps = { prisma: w.prisma, alipay, config: loadConfig(process.env, { needAlipayKeys: false }), metrics: noMetrics };
 });
 after(async () => w.close());
 

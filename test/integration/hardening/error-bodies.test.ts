@@ -11,6 +11,7 @@ import type { RoleContext } from "../../../core/runtime/role.ts";
 import { startStack, type Stack } from "../../support/index.ts";
 import { startAdmin, type AdminUnderTest } from "../admin/support.ts";
 import { serve } from "./serve.ts";
+import { noMetrics } from "../../../core/metrics/port.ts";
 
 // A database URL whose password must never be echoed, on a port where nothing listens.
 const DB_PASSWORD = "db-password-never-shown";
@@ -91,7 +92,7 @@ describe("every route while the database is unreachable", () => {
     brokenLifecycle.onShutdown("database", () => prisma.$disconnect());
     const config = { ...stack.config, databaseUrl: BROKEN_DATABASE_URL };
     const ctx: RoleContext = { role: "api", config, logger: stack.logger, prisma, redis: createRedisStub(), lifecycle: brokenLifecycle };
-    const orders = createOrderDeps({ prisma, config, logger: stack.logger, queues: stack.api.queues });
+    const orders = createOrderDeps({ prisma, config, logger: stack.logger, queues: stack.api.queues, metrics: noMetrics });
     api = await serve(createApiApp(ctx, { queues: stack.api.queues, orders }));
     admin = await startAdmin({ name: "error-bodies-admin", stack, env: { DATABASE_URL: BROKEN_DATABASE_URL } });
   });
