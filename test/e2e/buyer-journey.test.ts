@@ -25,7 +25,7 @@ import { loadConfig } from "../../core/config/index.ts";
 import { createRedis } from "../../core/redis/index.ts";
 import { RoleLifecycle, closeServer, listen } from "../../core/runtime/index.ts";
 import { startStack, type Stack } from "../support/index.ts";
-import { ARTIFACTS as artifacts, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
+import { ARTIFACTS as artifacts, BROWSER_STEP_CEILING_MS, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const readmeShots = process.env.SAVE_README_SCREENSHOTS === "1" ? join(root, "docs/screenshots") : null;
@@ -50,6 +50,7 @@ async function shot(page: Page, name: string, readmeName?: string): Promise<void
 /** A fresh browser context: nothing may leave the machine; problems on the api's pages are recorded. */
 async function newContext(): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: VIEWPORT, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  context.setDefaultTimeout(BROWSER_STEP_CEILING_MS);
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === "127.0.0.1" || url.protocol === "data:") return route.continue();
@@ -150,7 +151,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
   let paid = "";
   let cancelled = "";
 
-  test("buyer B starts a checkout, leaves the cashier, and can still pay from My orders", { timeout: 90_000 }, async () => {
+  test("buyer B starts a checkout, leaves the cashier, and can still pay from My orders", async () => {
     buyerB = await newContext();
     const page = await buyerB.newPage();
     await page.goto(`${stack.apiUrl}/signin`);
@@ -189,7 +190,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     assert.equal((await orderByOutTradeNo(abandoned)).status, "UNPAID");
   });
 
-  test("buyer A buys two courses, signs up on the way, pays, and the result page turns to paid", { timeout: 90_000 }, async () => {
+  test("buyer A buys two courses, signs up on the way, pays, and the result page turns to paid", async () => {
     buyerA = await newContext();
     const page = await buyerA.newPage();
     await page.goto(`${stack.apiUrl}/`);
@@ -231,7 +232,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     // The return alone proves nothing: the page it renders says "confirming", never "paid".
     assert.match(html, /data-state="confirming"/);
     assert.match(html, /正在确认支付/);
-    await page.waitForSelector('#result[data-state="paid"]', { timeout: 15_000 });
+    await page.waitForSelector('#result[data-state="paid"]');
     assert.equal(await page.textContent("#result-title"), "支付成功");
     assert.equal(await page.getAttribute("#result-status", "data-status"), "PAID");
     assert.equal(await page.textContent("#result-amount"), "¥498.00");
@@ -239,7 +240,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await shot(page, "a-result-paid", "result");
   });
 
-  test("buyer A sees the paid order in My orders, in Chinese and in English", { timeout: 60_000 }, async () => {
+  test("buyer A sees the paid order in My orders, in Chinese and in English", async () => {
     const page = await buyerA.newPage();
     await page.goto(`${stack.apiUrl}/orders`);
     const row = rowOf(page, paid);
@@ -265,7 +266,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await page.close();
   });
 
-  test("buyer A orders a course whose title holds markup, sees it as text, and cancels it", { timeout: 60_000 }, async () => {
+  test("buyer A orders a course whose title holds markup, sees it as text, and cancels it", async () => {
     const hostile = `<img src=x onerror="document.title='owned'"> 安全编码 & "XSS"`;
     const course = await stack.prisma.course.create({ data: { title: hostile, description: "<b>not bold</b>", priceFen: 100 } });
     const page = await buyerA.newPage();
@@ -301,9 +302,9 @@ describe("the buyer's journey in a browser", { skip }, () => {
     }
   });
 
-  test("buyer B's abandoned order is closed by reconciliation after it expires", { timeout: 90_000 }, async () => {
+  test("buyer B's abandoned order is closed by reconciliation after it expires", async () => {
     const order = await orderByOutTradeNo(abandoned);
-    await stack.waitForStatus(order.id, "CLOSED", Math.max(0, order.expiresAt.getTime() - Date.now()) + 20_000);
+    await stack.waitForStatus(order.id, "CLOSED", Math.max(0, order.expiresAt.getTime() - Date.now()) + BROWSER_STEP_CEILING_MS);
     const closed = await stack.prisma.orderEvent.findFirstOrThrow({ where: { orderId: order.id, toStatus: "CLOSED" } });
     assert.ok(closed.createdAt.getTime() >= order.expiresAt.getTime(), "closed only after its expiry");
     assert.ok(["expiry", "reconcile"].includes(closed.source), `closed by ${closed.source}`);
@@ -321,7 +322,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await page.close();
   });
 
-  test("staff log in to the admin and see both orders with their statuses and timelines", { timeout: 120_000 }, async () => {
+  test("staff log in to the admin and see both orders with their statuses and timelines", async () => {
     const email = `staff-${Date.now()}@example.com`;
     await stack.prisma.staffUser.create({ data: { email, role: "operator", passwordHash: await hashPassword(PASSWORD) } });
     const context = await newContext();
@@ -336,7 +337,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await page.goto(`${admin.url}/admin/resources/Order`);
     const paidRow = page.locator("tr", { hasText: paid });
     const closedRow = page.locator("tr", { hasText: abandoned });
-    await paidRow.waitFor({ timeout: 20_000 });
+    await paidRow.waitFor();
     assert.match((await paidRow.textContent())!, /已支付/);
     assert.match((await closedRow.textContent())!, /超时取消/);
     await shot(page, "staff-orders");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startStack, type Stack } from "../support/index.ts";
-import { ARTIFACTS as artifacts, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
+import { ARTIFACTS as artifacts, BROWSER_STEP_CEILING_MS, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
 
 let stack: Stack;
 let browser: Browser;
@@ -23,6 +23,7 @@ before(async () => {
   courseId = (await stack.prisma.course.create({ data: { title: "证书模式 / Certificate mode", description: "公钥证书模式下的完整购买流程。", priceFen: 16800 } })).id;
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  context.setDefaultTimeout(BROWSER_STEP_CEILING_MS);
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === "127.0.0.1" || url.protocol === "data:") return route.continue();
@@ -52,14 +53,14 @@ async function buyAndPay(page: Page, shotPrefix: string): Promise<string> {
   await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
   await page.screenshot({ path: join(artifacts, `cert-mode-${shotPrefix}-cashier.png`), fullPage: true });
   await Promise.all([page.waitForURL((u) => u.href.startsWith(`${stack.apiUrl}/`)), page.click("#pay")]);
-  await page.waitForSelector('#result[data-state="paid"]', { timeout: 20_000 });
+  await page.waitForSelector('#result[data-state="paid"]');
   assert.equal(await page.getAttribute("#result-status", "data-status"), "PAID");
   await page.screenshot({ path: join(artifacts, `cert-mode-${shotPrefix}-result.png`), fullPage: true });
   return outTradeNo;
 }
 
 describe("certificate mode: the buyer's flow in a browser", { skip }, () => {
-  test("a buyer signs up, buys a course and pays; the notify is verified by the certificate it names", { timeout: 60_000 }, async () => {
+  test("a buyer signs up, buys a course and pays; the notify is verified by the certificate it names", async () => {
     assert.ok(stack.config.alipay.certs, "the roles run in certificate mode");
     const page = await context.newPage();
     await page.goto(`${stack.apiUrl}/signin`);
@@ -78,7 +79,7 @@ describe("certificate mode: the buyer's flow in a browser", { skip }, () => {
     assert.equal(sent[0]!.attempts.at(-1)!.sentParams?.alipay_cert_sn, certs.alipayCertSn);
   });
 
-  test("after Alipay rotates its certificate, the next purchase still ends paid; the new certificate is stored once", { timeout: 60_000 }, async () => {
+  test("after Alipay rotates its certificate, the next purchase still ends paid; the new certificate is stored once", async () => {
     const { sn } = await stack.control.rotateAlipayCert();
     const page = await context.newPage();
     const outTradeNo = await buyAndPay(page, "2-after-rotation");

@@ -41,7 +41,7 @@ function payUrl(outTradeNo: string, subject: string, totalFen: number): string {
 }
 
 describe("sandbox cashier in a real browser", { skip }, () => {
-  test("pay: cashier → return_url with verified params; the notify arrives and verifies", { timeout: 60_000 }, async () => {
+  test("pay: cashier → return_url with verified params; the notify arrives and verifies", async () => {
     const outTradeNo = newOutTradeNo("E2E");
     const page = await browser.newPage();
     try {
@@ -93,7 +93,7 @@ describe("sandbox cashier in a real browser", { skip }, () => {
     }
   });
 
-  test("cancel: the buyer leaves; the trade stays WAIT_BUYER_PAY and nothing is notified", { timeout: 60_000 }, async () => {
+  test("cancel: the buyer leaves; the trade stays WAIT_BUYER_PAY and nothing is notified", async () => {
     const outTradeNo = newOutTradeNo("E2E");
     const page = await browser.newPage();
     try {
