@@ -113,19 +113,30 @@ async function canConnectPg(url: string): Promise<boolean> {
   }
 }
 
-export async function ensureDatabaseExists(url: string): Promise<void> {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.slice(1));
+/** The name of the database a URL names. */
+const databaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+/** An SQL identifier, quoted. */
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Runs `fn` on a connection to the server's `postgres` database (creating and dropping others). */
+async function onServer<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const admin = new URL(url);
   admin.pathname = "/postgres";
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    const r = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (r.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const name = databaseName(url);
+  await onServer(url, async (c) => {
+    const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (r.rowCount === 0) await c.query(`CREATE DATABASE ${ident(name)}`);
+  });
 }
 
 function postmasterPort(dataDir: string): number | null {
@@ -328,16 +339,7 @@ export async function ensureLocalServices(options: { dataDir: string; log?: Log;
 
 /** Drop a throwaway database (tests, benchmarks), even with connections still open. */
 export async function dropDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await c.end();
-  }
+  await onServer(url, (c) => c.query(`DROP DATABASE IF EXISTS ${ident(databaseName(url))} WITH (FORCE)`));
 }
 
 /**
@@ -346,31 +348,15 @@ export async function dropDatabase(url: string): Promise<void> {
  * template, so the template must be one nobody uses (scripts/test.ts makes one per run).
  */
 export async function cloneDatabase(templateUrl: string, url: string): Promise<void> {
-  const template = decodeURIComponent(new URL(templateUrl).pathname.slice(1));
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
-    await c.query(`CREATE DATABASE "${name.replace(/"/g, '""')}" TEMPLATE "${template.replace(/"/g, '""')}"`);
-  } finally {
-    await c.end();
-  }
+  await onServer(url, (c) => c.query(`CREATE DATABASE ${ident(databaseName(url))} TEMPLATE ${ident(databaseName(templateUrl))}`));
 }
 
 /** Drop every database whose name starts with `prefix` (a test run's clones, left by a crashed file). */
 export async function dropDatabasesStartingWith(url: string, prefix: string): Promise<void> {
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
+  await onServer(url, async (c) => {
     const { rows } = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [prefix]);
-    for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS "${datname.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await c.end();
-  }
+    for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS ${ident(datname)} WITH (FORCE)`);
+  });
 }
 
 /** Delete every Redis key under a prefix (a test run's or a benchmark's queues). */
