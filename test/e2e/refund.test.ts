@@ -54,7 +54,8 @@ test("staff refund part of a paid order from the order page; the buyer's 我的�
   await buyer.close();
 });
 
-test("the buyer asks for a refund with the form on 我的订单: reason required; inside the window it reaches staff; outside, a clear refusal", { skip: !existsSync(CHROMIUM) && "no chromium", timeout: 90_000 }, async () => {
+test("the buyer asks for a refund with the form on 我的订单: reason required; inside the window it reaches staff; outside, a clear refusal", { skip: noChromium }, async () => {
+  const { stack } = office;
   const inside = await paidOrder(stack, 9_900);
   const outside = await paidOrder(stack, 9_900);
   // Paid 8 days ago (REFUND_WINDOW_DAYS defaults to 7): set up directly, as if time had passed.
