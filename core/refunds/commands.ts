@@ -27,12 +27,13 @@ export interface RefundDeps {
 }
 
 // Same defaults as core/config (REFUND_APPROVAL_ABOVE_YUAN, REFUND_WINDOW_DAYS, REFUND_QUERY_DELAY_SECONDS).
-export function refundRulesFrom(config?: Pick<Config, "refunds">): RefundDeps["rules"] {
-  const r = config?.refunds ?? { approvalAboveFen: 50_000, windowDays: 7, settleDelaySeconds: 10 };
+/** The refund rules of a configuration (its defaults are core/config's alone). */
+export function refundRulesFrom(config: Pick<Config, "refunds">): RefundDeps["rules"] {
+  const r = config.refunds;
   return { approvalAboveFen: r.approvalAboveFen, windowDays: r.windowDays, settleDelayMs: r.settleDelaySeconds * 1000 };
 }
 
-export function createRefundDeps(opts: { prisma: PrismaClient; alipay: RefundDeps["alipay"]; config?: Pick<Config, "refunds">; queues?: Queues; logger?: Logger; now?: () => Date }): RefundDeps {
+export function createRefundDeps(opts: { prisma: PrismaClient; alipay: RefundDeps["alipay"]; config: Pick<Config, "refunds">; queues?: Queues; logger?: Logger; now?: () => Date }): RefundDeps {
   return { prisma: opts.prisma, alipay: opts.alipay, queues: opts.queues, logger: opts.logger, rules: refundRulesFrom(opts.config), now: opts.now };
 }
 

@@ -4,17 +4,13 @@
 // screen, login creates the trade, Pay returns to the shop, and the notify turns the order PAID. A second
 // order is left with the cashier's "quit", which leads back to that order in My orders.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { parseQueryString } from "../../core/alipay/form.ts";
 import { startStack, type Stack } from "../support/index.ts";
+import { ARTIFACTS as artifacts, BROWSER_STEP_CEILING_MS, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`;
-const root = resolve(import.meta.dirname, "../..");
-const artifacts = resolve(process.env.COURSEPAY_ARTIFACTS_DIR ?? join(root, "test-artifacts"));
 const PHONE = {
   viewport: { width: 390, height: 844 },
   deviceScaleFactor: 3,
@@ -41,14 +37,12 @@ async function fitsTheScreen(page: Page): Promise<void> {
 
 before(async () => {
   if (skip) return;
-  mkdirSync(artifacts, { recursive: true });
+  await useOwnDatabase("e2e-wap-pay");
   stack = await startStack({ name: "wap-pay-e2e" });
   courseId = (await stack.prisma.course.create({ data: { title: "手机上学 Node.js", description: "在手机上买课，用支付宝付款。", priceFen: 6600 } })).id;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   phone = await browser.newContext({ ...PHONE, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  phone.setDefaultTimeout(BROWSER_STEP_CEILING_MS);
   await phone.route("**/*", (route) => (new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort()));
   phone.on("page", (page) => {
     page.on("pageerror", (e) => pageProblems.push(`${page.url()}: ${e.message}`));
@@ -66,7 +60,7 @@ after(async () => {
 describe("wap pay on a phone", { skip }, () => {
   let outTradeNo = "";
 
-  test("a phone buyer checks out, pays on the phone cashier, and the order turns PAID", { timeout: 150_000 }, async () => {
+  test("a phone buyer checks out, pays on the phone cashier, and the order turns PAID", async () => {
     const page = await phone.newPage();
     await page.goto(`${stack.apiUrl}/checkout?course=${courseId}`);
     // Chosen by the User-Agent, with the switch to the computer cashier in view.
@@ -111,7 +105,7 @@ describe("wap pay on a phone", { skip }, () => {
     await shot(page, "3-cashier-pay");
 
     await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.apiUrl)), page.tap("#pay")]);
-    await page.waitForSelector('#result[data-state="paid"]', { timeout: 20_000 });
+    await page.waitForSelector('#result[data-state="paid"]');
     assert.equal(await page.getAttribute("#result-status", "data-status"), "PAID");
     await fitsTheScreen(page);
     await shot(page, "4-result-paid");
@@ -123,7 +117,7 @@ describe("wap pay on a phone", { skip }, () => {
     await page.close();
   });
 
-  test("quitting the phone cashier leads back to the order in My orders, still payable", { timeout: 150_000 }, async () => {
+  test("quitting the phone cashier leads back to the order in My orders, still payable", async () => {
     assert.ok(outTradeNo, "the first test signed the buyer in");
     const page = await phone.newPage();
     await page.goto(`${stack.apiUrl}/checkout?course=${courseId}`);

@@ -79,7 +79,7 @@ describe("bill differences CSV and the dashboard card", () => {
         billRefunds: 1, billRefundFen: 500n, billNetFen: 29300n, localTrades: 2, localTradeFen: 20000n, localNetFen: 19800n, finishedAt: new Date(),
       },
     });
-    const other = await admin.prisma.billBatch.create({ data: { billType: "trade", billDate: addDays(yesterday, -9), state: "matched", attempts: 1 } });
+    const other = await admin.prisma.billBatch.create({ data: { billType: "trade", billDate: addDays(yesterday, -199), state: "matched", attempts: 1 } });
     const mk = (batchId: number, kind: "paid_not_here" | "unknown_order" | "refund_not_here", ref: string, state: "open" | "resolved" = "open") =>
       admin.prisma.billDifference.create({ data: { batchId, kind, ref, outTradeNo: ref, billAmountFen: 1234, state, lastSeenAttempt: 1, note: state === "resolved" ? "done, =x" : "" } });
     const a = await mk(batch.id, "paid_not_here", "csv_a");

@@ -31,7 +31,7 @@ after(async () => w.close());
 /** Refund deps on the sandbox; `alipay` overrides (a lost answer, a refund Alipay never made); the clock at `now`. */
 function refundDeps(now: string, alipay: Partial<RefundDeps["alipay"]> = {}): RefundDeps {
   const client = coreClient(w.t.gatewayUrl);
-  return createRefundDeps({ prisma: w.prisma, alipay: Object.assign(Object.create(client), alipay) as RefundDeps["alipay"], now: () => new Date(now) });
+  return createRefundDeps({ prisma: w.prisma, alipay: Object.assign(Object.create(client), alipay) as RefundDeps["alipay"], config: loadConfig(process.env, { needAlipayKeys: false }), now: () => new Date(now) });
 }
 
 /** A staff refund of ours, submitted through core/refunds with `deps`, at day D. */

@@ -28,9 +28,10 @@ const refusesConnections = (url: string) =>
   waitFor(`${url} to refuse new connections`, () => fetch(`${url}/healthz`).then(() => false, () => true), { timeoutMs: 5000 });
 
 function assertCleanExit(role: RunningRole, code: number | null, ms: number) {
-  assert.equal(code, 0, `${role.role} exit code:\n${role.output().slice(-3000)}`);
-  assert.ok(ms < 10_000, `${role.role} took ${ms} ms to stop`);
-  assert.doesNotMatch(role.output(), /error while closing|shutdown exceeded/, `${role.role} closed everything`);
+  // Within its bound is the role's own check: past it the role logs "shutdown exceeded" and exits
+  // non-zero. A wall-clock limit here would only measure how loaded the machine is.
+  assert.equal(code, 0, `${role.role} exit code after ${ms} ms:\n${role.output().slice(-3000)}`);
+  assert.doesNotMatch(role.output(), /error while closing|shutdown exceeded/, `${role.role} closed everything (${ms} ms)`);
   assert.match(role.output(), /shutting down/);
 }
 
