@@ -40,6 +40,12 @@ export function createPrisma(databaseUrl: string, options: { poolSize?: number }
   // (https://github.com/prisma/orm/issues/26786). The columns are timestamptz, so this is the only
   // time-zone setting the application needs.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, allowExitOnIdle: true, options: "-c TimeZone=UTC" });
+  // An idle connection that PostgreSQL (or the network) drops is reported as the pool's 'error'
+  // event, and an unheard 'error' event kills the process (https://node-postgres.com/apis/pool#error).
+  // The pool has already discarded that connection and the next query opens a new one; a query that
+  // fails gets its own error. Prisma's adapter listens only once Prisma itself has connected, while
+  // the plain-SQL hot paths (sqlPoolOf) may use the pool first: listen from the start.
+  pool.on("error", () => {});
   // disposeExternalPool: $disconnect() still ends the pool, as when the adapter owned it.
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const prisma = new PrismaClient({ adapter });

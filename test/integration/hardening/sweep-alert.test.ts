@@ -87,7 +87,9 @@ test("after a short PostgreSQL outage and one good sweep, the sweep alert's metr
   const failing = await waitFor("three sweeps failing in a row", async () => {
     const h = await health();
     return (h.failures ?? 0) >= 3 ? h : null;
-  }, PATIENCE);
+  }, PATIENCE).catch((e: Error) => {
+    throw new Error(`${e.message}\nworker output:\n${worker.output().slice(-4000)}`);
+  });
   assert.equal(failing.lastSuccess, healthy.lastSuccess, "no success during the outage");
   assert.ok(failing.lastSuccess! <= outageStart);
 

@@ -93,6 +93,9 @@ test("sandbox reorders payment and partial-refund notifies (refund first): PARTI
   assert.equal(firstDelivered.event, "partial_refund");
   const rows = await processed(order.id, 2);
   assert.deepEqual(rows.map((r) => r.outcome), ["applied", "duplicate"]);
+  // The refund row follows the payment it reveals, in its own transaction after the inbox row is
+  // marked (core/refunds/notify.ts): wait for it rather than read the moment the rows are processed.
+  await stack.waitForStatus(order.id, "PARTIALLY_REFUNDED");
   const o = await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } });
   assert.equal(o.status, "PARTIALLY_REFUNDED");
   assert.equal(o.refundedFen, 2500);
