@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startStack, type Stack } from "../support/index.ts";
+import { startStack, waitFor, type Stack } from "../support/index.ts";
 import { ARTIFACTS as artifacts, BROWSER_STEP_CEILING_MS, launchChromium, noChromium as skip, useOwnDatabase } from "./support.ts";
 
 let stack: Stack;
@@ -59,6 +59,10 @@ async function buyAndPay(page: Page, shotPrefix: string): Promise<string> {
   return outTradeNo;
 }
 
+/** The trade's notifies once the first has been delivered. */
+const deliveredNotifies = (outTradeNo: string) =>
+  stack.control.waitForNotifies(outTradeNo, (n) => n.length >= 1 && n[0]!.state === "delivered", { timeoutMs: BROWSER_STEP_CEILING_MS });
+
 describe("certificate mode: the buyer's flow in a browser", { skip }, () => {
   test("a buyer signs up, buys a course and pays; the notify is verified by the certificate it names", async () => {
     assert.ok(stack.config.alipay.certs, "the roles run in certificate mode");
@@ -72,10 +76,15 @@ describe("certificate mode: the buyer's flow in a browser", { skip }, () => {
     const outTradeNo = await buyAndPay(page, "1");
     const order = await stack.prisma.order.findUniqueOrThrow({ where: { outTradeNo } });
     assert.equal(order.status, "PAID");
-    const inbox = await stack.prisma.paymentNotification.findMany({ where: { outTradeNo, kind: "notify" } });
-    assert.ok(inbox.length >= 1 && inbox.every((n) => n.verified), JSON.stringify(inbox.map((n) => n.reason)));
+    // The page may turn paid by the check the return prompts, before the (delayed) notify arrives:
+    // wait for the notify itself.
+    const sent = await deliveredNotifies(outTradeNo);
+    const inbox = await waitFor("the notify in the inbox", async () => {
+      const rows = await stack.prisma.paymentNotification.findMany({ where: { outTradeNo, kind: "notify" } });
+      return rows.length >= 1 ? rows : null;
+    }, { timeoutMs: BROWSER_STEP_CEILING_MS });
+    assert.ok(inbox.every((n) => n.verified), JSON.stringify(inbox.map((n) => n.reason)));
     const certs = await stack.control.certs();
-    const sent = await stack.control.notifies(outTradeNo);
     assert.equal(sent[0]!.attempts.at(-1)!.sentParams?.alipay_cert_sn, certs.alipayCertSn);
   });
 
@@ -86,7 +95,7 @@ describe("certificate mode: the buyer's flow in a browser", { skip }, () => {
     assert.equal((await stack.prisma.order.findUniqueOrThrow({ where: { outTradeNo } })).status, "PAID");
     const stored = await stack.prisma.alipayCert.findMany();
     assert.deepEqual(stored.map((c) => c.sn), [sn]);
-    const sent = await stack.control.notifies(outTradeNo);
+    const sent = await deliveredNotifies(outTradeNo);
     assert.equal(sent[0]!.attempts.at(-1)!.sentParams?.alipay_cert_sn, sn);
   });
 
