@@ -10,7 +10,7 @@ import { commandAction, type CommandSpec } from "../actions/command.ts";
 import { DEFAULT_LANGUAGE, parseLanguage, translate } from "../locale/index.ts";
 import type { Components } from "../components/index.ts";
 import { PrismaResource } from "../prisma-resource.ts";
-import { builtInActions, NOT_EDITABLE, propertiesOf, SHOW_ONLY } from "./common.ts";
+import { builtInActions, exportCsvAction, NOT_EDITABLE, propertiesOf, SHOW_ONLY } from "./common.ts";
 import { loadOrderView } from "./order-view.ts";
 
 /** The differences list's resource: its filters also drive the CSV export (admin/export.ts). */
@@ -148,15 +148,7 @@ export function billResourceOptions(deps: BillAdminDeps): ResourceWithOptions[] 
               return response;
             },
           },
-          exportCsv: {
-            actionType: "resource",
-            icon: "Download",
-            component: C.ExportCsv,
-            showInDrawer: true,
-            custom: { href: deps.differencesExportHref },
-            isAccessible: allow("BillDifference", "exportCsv"),
-            handler: async () => ({}),
-          },
+          exportCsv: exportCsvAction("BillDifference", C, deps.differencesExportHref),
           ...commandsFor("BillDifference"),
         }),
       },

@@ -1,6 +1,7 @@
 // What every resource shares: role checks on AdminJS's built-in actions (from access.ts) and
 // sortability limited to the columns the resource's QueryPolicy allows.
 import type { Action, ActionResponse, PropertyOptions } from "adminjs";
+import type { Components } from "../components/index.ts";
 import { POLICY, allow } from "../access.ts";
 import type { PrismaResource } from "../prisma-resource.ts";
 
@@ -35,3 +36,19 @@ export const SHOW_ONLY = { list: false, filter: false, edit: false, show: true }
 export const FILTER_ONLY = { list: false, filter: true, edit: false, show: false } as const;
 /** Read-only columns: never in forms. */
 export const NOT_EDITABLE = { list: true, filter: true, edit: false, show: true } as const;
+
+/**
+ * The "导出 CSV / Export CSV" resource action: a drawer with a download link to the resource's own
+ * streaming CSV route (admin/export.ts), which checks the role again itself.
+ */
+export function exportCsvAction(resourceId: string, components: Components, href: string): Partial<Action<ActionResponse>> {
+  return {
+    actionType: "resource",
+    icon: "Download",
+    component: components.ExportCsv,
+    showInDrawer: true,
+    custom: { href },
+    isAccessible: allow(resourceId, "exportCsv"),
+    handler: async () => ({}),
+  };
+}

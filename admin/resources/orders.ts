@@ -4,11 +4,10 @@
 import type { ActionContext, ActionResponse, ResourceWithOptions } from "adminjs";
 import type { Logger } from "pino";
 import type { PrismaClient } from "@prisma/client";
-import { allow } from "../access.ts";
 import { commandAction, type CommandSpec } from "../actions/command.ts";
 import type { Components } from "../components/index.ts";
 import { PrismaResource, type Where } from "../prisma-resource.ts";
-import { FILTER_ONLY, NOT_EDITABLE, SHOW_ONLY, builtInActions, propertiesOf } from "./common.ts";
+import { FILTER_ONLY, NOT_EDITABLE, SHOW_ONLY, builtInActions, exportCsvAction, propertiesOf } from "./common.ts";
 import { DEFAULT_LANGUAGE, parseLanguage } from "../locale/index.ts";
 import { loadOrderView } from "./order-view.ts";
 
@@ -97,15 +96,7 @@ export function orderResourceOptions(deps: {
             return response;
           },
         },
-        exportCsv: {
-          actionType: "resource",
-          icon: "Download",
-          component: C.ExportCsv,
-          showInDrawer: true,
-          custom: { href: deps.exportHref },
-          isAccessible: allow("Order", "exportCsv"),
-          handler: async () => ({}),
-        },
+        exportCsv: exportCsvAction("Order", C, deps.exportHref),
         ...commands,
       }),
     },
