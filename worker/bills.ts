@@ -14,6 +14,7 @@ import { BILL_QUEUE, BillJob, createBillQueue, type BillQueue } from "../core/bi
 import { billTick, reconcileBillDay, type BillDeps } from "../core/bills/reconcile.ts";
 import type { Config } from "../core/config/index.ts";
 import type { Logger } from "../core/logging/index.ts";
+import type { BillMetrics } from "../core/metrics/port.ts";
 import { bullConnection } from "../core/redis/index.ts";
 
 /** Minutes since Beijing midnight of an instant. */
@@ -43,13 +44,15 @@ export async function startBillWorker(opts: {
   prisma: PrismaClient;
   config: Config;
   logger: Logger;
+  /** the Prometheus adapter (core/metrics `metrics`) */
+  metrics: BillMetrics;
   alipay: BillAlipay;
   /** node-cron ticks and the start-up catch-up (default true); tests drive runs by hand */
   ticks?: boolean;
   now?: () => Date;
 }): Promise<BillWorker> {
   const { config, logger } = opts;
-  const deps: BillDeps = { prisma: opts.prisma, alipay: opts.alipay, settings: config.bills, logger, now: opts.now };
+  const deps: BillDeps = { prisma: opts.prisma, alipay: opts.alipay, settings: config.bills, metrics: opts.metrics, logger, now: opts.now };
   const queue = createBillQueue(config);
   const worker = new Worker(
     BILL_QUEUE,

@@ -183,7 +183,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   const ticks: SweepTicks | null = options.ticks === false ? null : startSweepTicks({ queues, intervalSeconds: config.reconcile.intervalSeconds, logger });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const bills = await startBillWorker({
-    prisma, config, logger, alipay: alipayFromConfig(config, logger, prisma, metrics), ticks: options.ticks !== false && config.bills.schedule,
+    prisma, config, logger, metrics, alipay: alipayFromConfig(config, logger, prisma, metrics), ticks: options.ticks !== false && config.bills.schedule,
   });
   logger.info({ queues: [...workers.map((w) => w.name), bills.worker.name], prefix: config.redisPrefix }, "worker consuming");
 

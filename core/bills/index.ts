@@ -5,6 +5,6 @@ export { BillFormatError, parseBill, parseBillFile, type BillParseResult } from 
 export { fetchBill, isBillNotExist, type BillAlipay } from "./fetch.ts";
 export * from "./transitions.ts";
 export { claimBatch, orderFees, PAID_STATUSES, resolveDifference, UNPAID_STATUSES } from "./store.ts";
-export { billMetrics, billTick, daysToTry, reconcileBillDay, type BillDeps, type BillRunOutcome, type BillRunRequest } from "./reconcile.ts";
+export { billTick, daysToTry, reconcileBillDay, type BillDeps, type BillRunOutcome, type BillRunRequest } from "./reconcile.ts";
 export { DifferenceNotFoundError, markResolved, trustAlipay, type TrustResult } from "./resolve.ts";
 export { BILL_QUEUE, createBillQueue, type BillQueue } from "./queue.ts";

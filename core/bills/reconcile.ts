@@ -3,28 +3,21 @@
 // PostgreSQL (COPY) and match it there; record how it ended. Used by the worker's schedule, its
 // catch-up, the admin's "reconcile this date now" (through the queue) and the benchmark.
 import type { PrismaClient } from "@prisma/client";
-import client from "prom-client";
 import type { BillSettings } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { registry } from "../metrics/index.ts";
+import type { BillMetrics } from "../metrics/port.ts";
 import { fetchBill, type BillAlipay } from "./fetch.ts";
 import { addDays, beijingDay, beijingDayRange, type BillType } from "./format.ts";
 import { BillFormatError, parseBillFile } from "./parse.ts";
 import { claimBatch, finishWithoutMatch, loadAndMatch } from "./store.ts";
 import { giveUpInstant } from "./transitions.ts";
 
-export const billMetrics = {
-  runs: new client.Counter({ name: "coursepay_bill_runs_total", help: "Bill reconciliation attempts, by outcome", labelNames: ["outcome"], registers: [registry] }),
-  alerts: new client.Counter({
-    name: "coursepay_bill_alerts_total", help: "Bill reconciliation alerts (no bill by BILL_GIVE_UP_AT, corrupt bill)", labelNames: ["reason"], registers: [registry],
-  }),
-  differences: new client.Counter({ name: "coursepay_bill_differences_total", help: "Bill differences seen, by kind", labelNames: ["kind"], registers: [registry] }),
-};
-
 export interface BillDeps {
   prisma: PrismaClient;
   alipay: BillAlipay;
   settings: BillSettings;
+  /** What a run counts (the metrics port): the worker passes the Prometheus adapter, core/metrics `metrics`. */
+  metrics: BillMetrics;
   logger?: Logger;
   now?: () => Date;
 }
@@ -70,7 +63,7 @@ export async function reconcileBillDay(deps: BillDeps, req: BillRunRequest): Pro
           error: `isp.bill_not_exist after ${deps.settings.giveUpAt} Beijing time${ours ? ` although ${ours} order(s) were paid here that day` : " (no payments here that day either)"}`,
         });
         if (ours) {
-          billMetrics.alerts.inc({ reason: "no_bill" });
+          deps.metrics.billAlerts.inc({ reason: "no_bill" });
           log?.error({ batchId: claim.batchId, paidHere: ours }, "no bill from Alipay by the give-up time although we took payments: alerting");
         }
         outcome = { kind: "no_bill" };
@@ -88,16 +81,16 @@ export async function reconcileBillDay(deps: BillDeps, req: BillRunRequest): Pro
         if (r.kind === "footer") {
           const reason = `footer disagrees with the rows: ${r.problems.join("; ")}`;
           await finishWithoutMatch(deps.prisma, claim, { state: "corrupt", outcome: "corrupt", error: reason, summary: r.summary });
-          billMetrics.alerts.inc({ reason: "corrupt" });
+          deps.metrics.billAlerts.inc({ reason: "corrupt" });
           outcome = { kind: "corrupt", reason };
         } else {
-          for (const [kind, n] of Object.entries(r.result.found)) if (n) billMetrics.differences.inc({ kind }, n);
+          for (const [kind, n] of Object.entries(r.result.found)) if (n) deps.metrics.billDifferences.inc({ kind }, n);
           outcome = { kind: r.result.state, differencesOpen: r.result.differencesOpen, found: r.result.found, rows: r.summary.trades + r.summary.refunds };
         }
       } catch (e) {
         if (!(e instanceof BillFormatError)) throw e;
         await finishWithoutMatch(deps.prisma, claim, { state: "corrupt", outcome: "corrupt", error: e.message });
-        billMetrics.alerts.inc({ reason: "corrupt" });
+        deps.metrics.billAlerts.inc({ reason: "corrupt" });
         outcome = { kind: "corrupt", reason: e.message };
       } finally {
         await got.cleanup();
@@ -108,7 +101,7 @@ export async function reconcileBillDay(deps: BillDeps, req: BillRunRequest): Pro
     await finishWithoutMatch(deps.prisma, claim, { state: "failed", outcome: "failed", error: reason }).catch(() => false);
     outcome = { kind: "failed", reason };
   }
-  billMetrics.runs.inc({ outcome: outcome.kind });
+  deps.metrics.billRuns.inc({ outcome: outcome.kind });
   log?.info({ batchId: claim.batchId, attempt: claim.attempt, outcome }, "bill reconciliation attempt finished");
   return outcome;
 }

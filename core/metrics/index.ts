@@ -2,7 +2,7 @@ import client from "prom-client";
 import type { NextFunction, Request, Response, RequestHandler } from "express";
 import type { DomainMetrics } from "./port.ts";
 
-export { noMetrics, type CounterPort, type DomainMetrics } from "./port.ts";
+export { noMetrics, type BillMetrics, type CounterPort, type DomainMetrics } from "./port.ts";
 
 // The Prometheus adapter: this process's prom-client registry, exposed by every role at /metrics. The
 // domain does not import it: it counts through the port (port.ts, DomainMetrics), which the roles fill
@@ -39,6 +39,9 @@ export const metrics = {
     "Answers or notifies signed by an Alipay certificate other than ALIPAY_CERT_FILE, by how it was resolved (downloaded, from_store, rejected, download_failed)",
     ["outcome"],
   ),
+  billRuns: counter("coursepay_bill_runs_total", "Bill reconciliation attempts, by outcome", ["outcome"]),
+  billAlerts: counter("coursepay_bill_alerts_total", "Bill reconciliation alerts (no bill by BILL_GIVE_UP_AT, corrupt bill)", ["reason"]),
+  billDifferences: counter("coursepay_bill_differences_total", "Bill differences seen, by kind", ["kind"]),
   httpDuration: histogram("coursepay_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
     [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
   sweepConsecutiveFailures: new client.Gauge({

@@ -1,6 +1,6 @@
-// The metrics port: what the domain (core/orders, core/refunds, the Alipay client's certificate
-// rotation) counts. The domain receives one through its dependency object (OrderDeps.metrics,
-// RefundDeps.metrics) and only adds to it — it never reads a count back, so no decision depends on
+// The metrics port: what the domain (core/orders, core/refunds, core/bills, the Alipay client's
+// certificate rotation) counts. The domain receives one through its dependency object (OrderDeps.metrics,
+// RefundDeps.metrics, BillDeps.metrics) and only adds to it — it never reads a count back, so no decision depends on
 // one. This file imports no metrics library: the roles pass the Prometheus adapter
 // (core/metrics/index.ts `metrics`, served at /metrics); a test may pass `noMetrics` or its own.
 
@@ -19,7 +19,16 @@ export interface DomainMetrics {
   anomalies: CounterPort<"kind">;
   refunds: CounterPort<"event" | "source">;
   alipayCertRotations: CounterPort<"outcome">;
+  /** Bill reconciliation attempts, by outcome (core/bills). */
+  billRuns: CounterPort<"outcome">;
+  /** Bill alerts: no bill by BILL_GIVE_UP_AT although we took payments, a corrupt bill. */
+  billAlerts: CounterPort<"reason">;
+  /** Bill differences seen by a run, by kind. */
+  billDifferences: CounterPort<"kind">;
 }
+
+/** What core/bills counts. */
+export type BillMetrics = Pick<DomainMetrics, "billRuns" | "billAlerts" | "billDifferences">;
 
 const ignore: CounterPort<string> = { inc() {} };
 
@@ -34,4 +43,7 @@ export const noMetrics: DomainMetrics = {
   anomalies: ignore,
   refunds: ignore,
   alipayCertRotations: ignore,
+  billRuns: ignore,
+  billAlerts: ignore,
+  billDifferences: ignore,
 };

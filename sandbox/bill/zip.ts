@@ -25,6 +25,23 @@ function dosTime(d: Date): { time: number; date: number } {
   };
 }
 
+/**
+ * The fields a local file header and its central directory record share, in the same order (the
+ * local header has them from byte 4, the central record from byte 6, after "version made by"):
+ * version needed, flags, method, DOS time and date, crc-32, compressed and uncompressed size, name length.
+ */
+function writeEntryFields(buf: Buffer, at: number, f: { time: number; date: number; crc: number; compressed: number; size: number; nameLength: number }): void {
+  buf.writeUInt16LE(VERSION, at);
+  buf.writeUInt16LE(FLAG_DATA_DESCRIPTOR, at + 2);
+  buf.writeUInt16LE(METHOD_DEFLATE, at + 4);
+  buf.writeUInt16LE(f.time, at + 6);
+  buf.writeUInt16LE(f.date, at + 8);
+  buf.writeUInt32LE(f.crc >>> 0, at + 10);
+  buf.writeUInt32LE(f.compressed, at + 14);
+  buf.writeUInt32LE(f.size, at + 18);
+  buf.writeUInt16LE(f.nameLength, at + 22);
+}
+
 /** The zip's bytes, produced as the entries' contents are read. */
 export async function* zipBytes(entries: ZipEntryInput[]): AsyncGenerator<Buffer> {
   const central: Buffer[] = [];
@@ -33,13 +50,8 @@ export async function* zipBytes(entries: ZipEntryInput[]): AsyncGenerator<Buffer
     const { time, date } = dosTime(entry.modified ?? new Date());
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(VERSION, 4);
-    local.writeUInt16LE(FLAG_DATA_DESCRIPTOR, 6);
-    local.writeUInt16LE(METHOD_DEFLATE, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
     // crc and sizes are 0 here: they follow the data in the descriptor.
-    local.writeUInt16LE(entry.name.length, 26);
+    writeEntryFields(local, 4, { time, date, crc: 0, compressed: 0, size: 0, nameLength: entry.name.length });
     const header = Buffer.concat([local, entry.name]);
     yield header;
     const entryOffset = offset;
@@ -76,16 +88,8 @@ export async function* zipBytes(entries: ZipEntryInput[]): AsyncGenerator<Buffer
 
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(VERSION, 4);
-    cd.writeUInt16LE(VERSION, 6);
-    cd.writeUInt16LE(FLAG_DATA_DESCRIPTOR, 8);
-    cd.writeUInt16LE(METHOD_DEFLATE, 10);
-    cd.writeUInt16LE(time, 12);
-    cd.writeUInt16LE(date, 14);
-    cd.writeUInt32LE(crc >>> 0, 16);
-    cd.writeUInt32LE(compressed, 20);
-    cd.writeUInt32LE(size, 24);
-    cd.writeUInt16LE(entry.name.length, 28);
+    cd.writeUInt16LE(VERSION, 4); // version made by
+    writeEntryFields(cd, 6, { time, date, crc, compressed, size, nameLength: entry.name.length });
     cd.writeUInt32LE(entryOffset, 42);
     central.push(cd, entry.name);
   }

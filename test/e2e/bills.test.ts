@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { addDays, beijingDay, reconcileBillDay } from "../../core/bills/index.ts";
+import { noMetrics } from "../../core/metrics/port.ts";
 import { alipayFromConfig } from "../../core/orders/index.ts";
 import { BillControl } from "../../sandbox/bill/control-client.ts";
 import { ARTIFACTS, launchChromium, logIn, paidWithNotifiesLost, startBackOffice, useOwnDatabase, type BackOffice } from "./support.ts";
@@ -26,7 +27,7 @@ before(async () => {
   const bills = new BillControl(stack.sandboxUrl);
   await bills.configure({ readyAfterMinutes: 0 });
   await bills.setCompletion(order.outTradeNo, { paidAt: `${day}T15:00:00+08:00` });
-  const r = await reconcileBillDay({ prisma: stack.prisma, alipay: alipayFromConfig(stack.config), settings: stack.config.bills }, { billDate: day, trigger: "test" });
+  const r = await reconcileBillDay({ prisma: stack.prisma, alipay: alipayFromConfig(stack.config), settings: stack.config.bills, metrics: noMetrics }, { billDate: day, trigger: "test" });
   assert.equal(r.kind, "differences", JSON.stringify(r));
   differenceId = (await stack.prisma.billDifference.findFirstOrThrow({ where: { outTradeNo: order.outTradeNo } })).id;
   browser = await launchChromium();

@@ -4,13 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createPrisma } from "../../../core/db/index.ts";
-import { addDays, beijingDay, orderFees, reconcileBillDay, type BillDeps } from "../../../core/bills/index.ts";
-import { billWorld, type BillWorld } from "./support.ts";
+import { addDays, orderFees, reconcileBillDay, type BillDeps } from "../../../core/bills/index.ts";
+import { at, billWorld, daysAgo as day, recordingMetrics, type BillWorld } from "./support.ts";
 
 let w: BillWorld;
-const today = beijingDay(new Date());
-const day = (n: number) => addDays(today, -n);
-const at = (d: string, hms: string) => `${d}T${hms}+08:00`;
 
 before(async () => {
   w = await billWorld();
@@ -111,11 +108,14 @@ describe("bill reconciliation", () => {
     const G = day(31);
     await w.payment({ totalFen: 100, alipayAt: null, local: { status: "PAID", paidAt: at(G, "10:00:00") } });
     await w.bills.addFaults([{ kind: "notReady", until: new Date(Date.now() + 3600_000).toISOString() }], G);
-    const evening = w.deps({ now: () => new Date(at(addDays(G, 1), "18:00:00")) });
+    const { metrics, counted } = recordingMetrics();
+    const evening = w.deps({ now: () => new Date(at(addDays(G, 1), "18:00:00")), metrics });
     assert.equal((await reconcileBillDay(evening, { billDate: G, trigger: "schedule" })).kind, "no_bill");
     const g = await differences(G);
     assert.equal(g.state, "no_bill");
     assert.match(g.lastError, /although 1 order\(s\) were paid here/);
+    assert.equal(counted.get("alerts{reason=no_bill}"), 1, "alerted through the metrics port");
+    assert.equal(counted.get("runs{outcome=no_bill}"), 1);
     await w.bills.clearFaults();
   });
 
@@ -123,8 +123,10 @@ describe("bill reconciliation", () => {
     const D = day(40);
     await w.payment({ totalFen: 300, alipayAt: at(D, "10:00:00"), local: { status: "UNPAID" } });
     await w.bills.addFaults([{ kind: "corruptZip" }], D);
-    const r = await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    const { metrics, counted } = recordingMetrics();
+    const r = await reconcileBillDay(w.deps({ metrics }), { billDate: D, trigger: "test" });
     assert.equal(r.kind, "corrupt");
+    assert.equal(counted.get("alerts{reason=corrupt}"), 1, "alerted through the metrics port");
     let b = await differences(D);
     assert.equal(b.state, "corrupt");
     assert.equal(b.differences.length, 0);

@@ -8,23 +8,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Refund } from "@prisma/client";
-import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
+import { addDays, reconcileBillDay } from "../../../core/bills/index.ts";
 import { markResolved, trustAlipay } from "../../../core/bills/resolve.ts";
 import { loadConfig } from "../../../core/config/index.ts";
 import type { OrderDeps } from "../../../core/orders/index.ts";
 import { createRefundDeps, requestRefund, submitRefund, type RefundDeps } from "../../../core/refunds/index.ts";
 import { coreClient } from "../sandbox/helpers.ts";
-import { billWorld, type BillWorld } from "./support.ts";
-import { noMetrics } from "../../../core/metrics/port.ts";
+import { at, billWorld, daysAgo, type BillWorld } from "./support.ts";
 
 let w: BillWorld;
 let orderDeps: OrderDeps;
-const today = beijingDay(new Date());
-const at = (d: string, hms: string) => `${d}T${hms}+08:00`;
 
 before(async () => {
   w = await billWorld();
-  orderDeps = { prisma: w.prisma, alipay: coreClient(w.t.gatewayUrl), config: loadConfig(process.env, { needAlipayKeys: false }), metrics: noMetrics };
+  orderDeps = w.orderDeps;
 });
 after(async () => w.close());
 
@@ -50,7 +47,7 @@ async function differencesOf(billDate: string) {
 
 describe("refund differences", () => {
   test("our refund whose answer was lost: refund_not_here (UNKNOWN here); trust Alipay settles it through the refund state machine, once", async () => {
-    const D = addDays(today, -80);
+    const D = daysAgo(80);
     const o = await w.payment({ totalFen: 5000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
     // The call reaches Alipay and the refund is made, but its answer is lost: UNKNOWN here.
     const client = coreClient(w.t.gatewayUrl);
@@ -99,7 +96,7 @@ describe("refund differences", () => {
   });
 
   test("a refund made outside coursepay (no Refund row): refund_not_here; trust Alipay reports it and leaves it open; mark resolved needs a note", async () => {
-    const D = addDays(today, -81);
+    const D = daysAgo(81);
     const o = await w.payment({ totalFen: 3000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
     // The merchant console's refund: Alipay makes it, coursepay never hears of it.
     const console = await coreClient(w.t.gatewayUrl).refund({ outTradeNo: o, refundFen: 700, outRequestNo: `console_${o}` });
@@ -128,7 +125,7 @@ describe("refund differences", () => {
   });
 
   test("a refund SUCCEEDED here that Alipay never made: refund_not_at_alipay; trust Alipay changes nothing (SUCCEEDED is final) and leaves it open", async () => {
-    const D = addDays(today, -82);
+    const D = daysAgo(82);
     const o = await w.payment({ totalFen: 4000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
     // A wrong success answer (fund_change=Y) for a call that never reached Alipay.
     const phantom = refundDeps(at(D, "14:00:00"), {
@@ -155,7 +152,7 @@ describe("refund differences", () => {
   });
 
   test("a refund SUCCEEDED here for another amount than the bill's: amount_differs on the refund; a refund in a later bill is not flagged as missing", async () => {
-    const D = addDays(today, -87);
+    const D = daysAgo(87);
     const o = await w.payment({ totalFen: 6000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
     // Alipay made 1000 fen under this out_request_no; here the refund row says 1100 (SUCCEEDED).
     const client = coreClient(w.t.gatewayUrl);
@@ -191,7 +188,7 @@ describe("refund differences", () => {
   });
 
   test("refund_not_here closes automatically once the refund has succeeded here, at the next run", async () => {
-    const D = addDays(today, -85);
+    const D = daysAgo(85);
     const o = await w.payment({ totalFen: 5000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
     const client = coreClient(w.t.gatewayUrl);
     const refund = await ourRefund(refundDeps(at(D, "15:00:00"), {
@@ -207,7 +204,7 @@ describe("refund differences", () => {
     // The worker's own refund query settles it (as the refund sweep would).
     const { checkRefund } = await import("../../../core/refunds/index.ts");
     assert.equal((await checkRefund(refundDeps(at(D, "16:00:00")), { refundId: refund.id })).outcome, "succeeded");
-    const E = addDays(today, -84);
+    const E = daysAgo(84);
     await w.payment({ totalFen: 100, alipayAt: at(E, "10:00:00"), local: { status: "PAID", paidAt: at(E, "10:00:00") } });
     await reconcileBillDay(w.deps(), { billDate: E, trigger: "test" });
     const closed = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });

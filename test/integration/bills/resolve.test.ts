@@ -1,26 +1,20 @@
 // Resolving bill differences: "trust Alipay" goes through the order state machine (the timeline
 // shows it), pays a locally unpaid order exactly once even when its notify is applied at the same
 // moment; "mark resolved" needs a note; viewers' and resolved differences are refused.
-import { loadConfig } from "../../../core/config/index.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
+import { reconcileBillDay } from "../../../core/bills/index.ts";
 import { markResolved, trustAlipay } from "../../../core/bills/resolve.ts";
 import { applyTradeStatus, CommandRefusedError, type OrderDeps } from "../../../core/orders/index.ts";
-import { APP_ID, coreClient, SELLER_ID } from "../sandbox/helpers.ts";
-import { billWorld, type BillWorld } from "./support.ts";
-import { noMetrics } from "../../../core/metrics/port.ts";
+import { APP_ID, SELLER_ID } from "../sandbox/helpers.ts";
+import { at, billWorld, daysAgo, type BillWorld } from "./support.ts";
 
 let w: BillWorld;
 let orderDeps: OrderDeps;
-const today = beijingDay(new Date());
-const at = (d: string, hms: string) => `${d}T${hms}+08:00`;
 
 before(async () => {
   w = await billWorld();
-  const alipay = coreClient(w.t.gatewayUrl);
-  // Order settings come from loadConfig only (its defaults; keys are not needed by these commands).
-  orderDeps = { prisma: w.prisma, alipay, config: loadConfig(process.env, { needAlipayKeys: false }), metrics: noMetrics };
+  orderDeps = w.orderDeps;
 });
 after(async () => w.close());
 
@@ -30,7 +24,7 @@ async function differenceFor(outTradeNo: string) {
 
 describe("resolving bill differences", () => {
   test("trust Alipay pays a locally unpaid order exactly once, racing its notify; the timeline shows it", async () => {
-    const D = addDays(today, -60);
+    const D = daysAgo(60);
     const unpaid = await w.payment({ totalFen: 2500, alipayAt: at(D, "10:00:00"), local: { status: "UNPAID" } });
     assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" })).kind, "differences");
     const diff = await differenceFor(unpaid);
@@ -59,7 +53,7 @@ describe("resolving bill differences", () => {
   });
 
   test("trust Alipay on an amount difference: the state machine records the anomaly and the difference stays open", async () => {
-    const D = addDays(today, -61);
+    const D = daysAgo(61);
     const o = await w.payment({ totalFen: 3000, alipayAt: at(D, "10:00:00"), local: { status: "UNPAID", totalFen: 3100 } });
     await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
     const diff = await differenceFor(o);
@@ -74,7 +68,7 @@ describe("resolving bill differences", () => {
   });
 
   test("mark resolved needs a note; an unknown order can only be marked resolved", async () => {
-    const D = addDays(today, -62);
+    const D = daysAgo(62);
     await w.payment({ totalFen: 100, alipayAt: at(D, "10:00:00"), local: { status: "PAID", paidAt: at(D, "10:00:00") } });
     await w.bills.addFaults([{ kind: "unknownTrade", outTradeNo: "stranger_1", amountFen: 555 }], D);
     await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
@@ -91,14 +85,14 @@ describe("resolving bill differences", () => {
   });
 
   test("a paid_not_here difference closes automatically once the order is paid, at the next run", async () => {
-    const D = addDays(today, -63);
+    const D = daysAgo(63);
     const o = await w.payment({ totalFen: 900, alipayAt: at(D, "10:00:00"), local: { status: "UNPAID" } });
     await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
     await applyTradeStatus(orderDeps, {
       outTradeNo: o, source: "notify",
       evidence: { kind: "trade", tradeStatus: "TRADE_SUCCESS", totalFen: 900, tradeNo: (await w.t.control.getTrade(o)).tradeNo, appId: APP_ID, sellerId: SELLER_ID },
     });
-    const E = addDays(today, -64);
+    const E = daysAgo(64);
     await w.payment({ totalFen: 100, alipayAt: at(E, "10:00:00"), local: { status: "PAID", paidAt: at(E, "10:00:00") } });
     await reconcileBillDay(w.deps(), { billDate: E, trigger: "test" });
     const closed = await differenceFor(o);

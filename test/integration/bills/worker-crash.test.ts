@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
-import { waitFor } from "../../support/index.ts";
+import { ROLE_START_CEILING_MS, waitFor } from "../../support/index.ts";
 import { merchantKeyPair } from "../sandbox/helpers.ts";
 import { billWorld, type BillWorld } from "./support.ts";
 
@@ -32,9 +32,15 @@ test("worker killed mid-batch → the batch finishes on the next run, no duplica
   let out = "";
   child.stdout.on("data", (b) => (out += b));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  // Kill it once it is loading (the batch is running and the download has started).
-  await waitFor("the batch to be running", async () => (await w.prisma.billBatch.findFirst({ where: { billDate: D } }))?.state === "running", { timeoutMs: 60_000, intervalMs: 20 });
-  await new Promise((r) => setTimeout(r, 300));
+  // Kill it inside its load-and-match transaction: from its DELETE of the batch's old rows until its
+  // COMMIT, that transaction holds a RowExclusiveLock on bill_row (COPY, then the matching).
+  await waitFor("the child to be loading rows into bill_row", async () => {
+    const [held] = await w.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+      WHERE c.relname = 'bill_row' AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid()
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+    return held!.n > 0;
+  }, { timeoutMs: ROLE_START_CEILING_MS, intervalMs: 10 });
   child.kill("SIGKILL");
   await exited;
   assert.equal(out, "", `the child was killed before finishing (it printed ${out})`);
