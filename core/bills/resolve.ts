@@ -3,14 +3,17 @@
 //   trustAlipay  — ask Alipay now and let the state machines apply the answer: for payments the
 //                  existing payment check (alipay.trade.query → core/orders); for refunds the refund
 //                  query (alipay.trade.fastpay.refund.query → core/refunds settleRefund, which moves
-//                  the order through core/orders). The difference is resolved when our record now
-//                  agrees with Alipay; otherwise it stays open with Alipay's answer as the reason.
+//                  the order through core/orders); a refund made outside coursepay that Alipay
+//                  confirms is recorded by core/refunds as an external refund row under the bill's
+//                  number. The difference is resolved when our record now agrees with Alipay;
+//                  otherwise it stays open with Alipay's answer as the reason.
 //   markResolved — close it with a required note (e.g. settled outside coursepay).
 import type { Refund } from "@prisma/client";
+import type { RefundQueryOk } from "../alipay/client.ts";
 import { CommandRefusedError } from "../orders/errors.ts";
 import { checkPayment, type CommandResult, type OrderDeps } from "../orders/index.ts";
 import { evidenceFromRefundQuery } from "../refunds/evidence.ts";
-import { settleRefund, type RefundDeps } from "../refunds/commands.ts";
+import { recordExternalRefund, settleRefund, type RefundDeps } from "../refunds/commands.ts";
 import { loadRefundByRequestNo } from "../refunds/store.ts";
 import { PAID_STATUSES, resolveDifference } from "./store.ts";
 
@@ -64,8 +67,8 @@ export async function trustAlipay(
  * refund state machine (core/refunds settleRefund), which decides — an UNKNOWN or SUBMITTED refund
  * Alipay made becomes SUCCEEDED and moves the order once; a SUCCEEDED refund stays SUCCEEDED whatever
  * the answer (final). The difference is resolved when our record then agrees with Alipay's answer.
- * A refund with no Refund row here (made outside coursepay, e.g. in Alipay's merchant console) is
- * reported with Alipay's answer and left open: staff record it and mark the difference resolved.
+ * A refund with no Refund row here (made outside coursepay, e.g. in Alipay's merchant console):
+ * trustAlipayOnExternalRefund below.
  */
 async function trustAlipayOnRefund(
   deps: OrderDeps & { refunds?: RefundDeps },
@@ -82,12 +85,7 @@ async function trustAlipayOnRefund(
     : answer.kind === "unknown" ? `unknown: ${answer.reason}` : `${answer.code} ${answer.subCode}`.trim();
   if (answer.kind !== "ok") return { resolved: false, outcome: "unknown", reason: `refund query: ${said}` };
 
-  if (!refund) {
-    const reason = answer.refundStatus === null
-      ? `refund query: ${said}, and no refund here either`
-      : `refund query: ${said}; no refund record here carries ${d.outRequestNo} (made outside coursepay, e.g. in Alipay's merchant console): record it, then mark this difference resolved`;
-    return { resolved: false, outcome: "checked", reason };
-  }
+  if (!refund) return trustAlipayOnExternalRefund(deps.refunds, d, answer, said, actor);
   const evidence = evidenceFromRefundQuery(answer, refund.amountFen);
   const settled = await settleRefund(deps.refunds, refund, evidence, "query", {
     countCheck: true, lastQueryAnswer: JSON.parse(JSON.stringify({ ...answer, at: new Date().toISOString(), by: "bill difference" })),
@@ -98,6 +96,56 @@ async function trustAlipayOnRefund(
     await resolveDifference(deps.prisma, { differenceId: d.id, actor, note: `trust Alipay: ${reason}; our refund record agrees with Alipay now` });
   }
   return { resolved: agrees, outcome: settled.outcome, reason };
+}
+
+/**
+ * A refund no row here carries (made outside coursepay, e.g. in Alipay's merchant console): when
+ * Alipay's refund query confirms it succeeded, core/refunds records it as an external refund row under
+ * the bill's number and the order state machine applies it (once). Resolved when a row with that
+ * number now holds Alipay's amount; otherwise open with the reason (the order is not paid here yet —
+ * trust Alipay on its payment first —, or an unnamed external refund may already hold the money).
+ */
+async function trustAlipayOnExternalRefund(
+  refunds: RefundDeps,
+  d: { id: number; orderId: number; outRequestNo: string | null; billFen: number | null },
+  answer: RefundQueryOk,
+  said: string,
+  actor: string,
+): Promise<TrustResult> {
+  const outRequestNo = d.outRequestNo!;
+  const r = await recordExternalRefund(refunds, { orderId: d.orderId, outRequestNo, answer, actor });
+  if (!r) throw new CommandRefusedError("the order of this difference no longer exists");
+  const base = `refund query: ${said}; no refund of ours carries ${outRequestNo} (made outside coursepay)`;
+  let reason: string;
+  let resolved = false;
+  switch (r.kind) {
+    case "not_confirmed":
+      reason = `${base}: ${r.reason}; nothing recorded`;
+      break;
+    case "recorded":
+      reason = `${base}: recorded as external refund ${r.refund.id}, order ${r.order.status} with ${r.order.refundedFen} fen refunded`;
+      resolved = true;
+      break;
+    case "identified":
+      reason = `${base}: it is external refund ${r.refund.id}, already counted from Alipay's refund total; it now carries this number`;
+      resolved = true;
+      break;
+    case "exists":
+      reason = `${base}: refund ${r.refund.id} with this number was recorded meanwhile (${r.refund.state}, ${r.refund.amountFen} fen)`;
+      resolved = r.refund.state === "SUCCEEDED" && r.refund.amountFen === answer.refundFen;
+      break;
+    case "refused":
+      reason = `${base}: the order state machine refuses it (${r.reason}); nothing recorded`;
+      break;
+    case "ambiguous":
+      reason = `${base}: external refund(s) ${r.unnamed.map((u) => `${u.outRequestNo} (${u.amountFen} fen)`).join(", ")} recorded from Alipay's refund total may already hold it; nothing recorded: check them and mark this difference resolved`;
+      break;
+  }
+  if (resolved && d.billFen !== null && answer.refundFen !== d.billFen) {
+    reason += `; the bill says ${d.billFen} fen: the next run reports the amount difference`;
+  }
+  if (resolved) await resolveDifference(refunds.prisma, { differenceId: d.id, actor, note: `trust Alipay: ${reason}` });
+  return { resolved, outcome: r.kind, reason };
 }
 
 /** Our refund agrees with Alipay's answer: both say succeeded (same amount), or both say it never happened. */

@@ -3,7 +3,7 @@
 // one writer (store.ts). The admin, the buyer API and the worker call these; none re-implements a rule.
 import { randomBytes } from "node:crypto";
 import type { EventSource, Order, PrismaClient, Refund, RefundSource } from "@prisma/client";
-import type { AlipayClient } from "../alipay/client.ts";
+import type { AlipayClient, RefundQueryOk } from "../alipay/client.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { metrics } from "../metrics/index.ts";
@@ -54,7 +54,7 @@ const facts = (r: Refund, otherRefundsFen = 0): RefundFacts => ({
 const orderContext = (deps: RefundDeps, now: Date) => ({ now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: 0 });
 
 /** A SUCCEEDED refund row (ours or external) as evidence for its order: refunded_fen grows by exactly its amount, once. */
-const succeededDecision = (deps: RefundDeps, now: Date) => (o: Order, r: Refund): Decision =>
+const succeededDecision = (deps: RefundDeps, now: Date) => (o: Order, r: Pick<Refund, "amountFen" | "outRequestNo">): Decision =>
   decide(o, { kind: "refund_succeeded", refundFen: r.amountFen, outRequestNo: r.outRequestNo }, orderContext(deps, now));
 
 /** External refunds revealed by Alipay's refund_fee, recorded in the same transaction (store.ts). */
@@ -314,6 +314,38 @@ export async function applyRefundEvidence(deps: RefundDeps, input: { orderId: nu
   });
   if (written) reportExternal(deps, written);
   return written;
+}
+
+/**
+ * A refund made outside coursepay (Alipay's merchant console) that Alipay's daily bill shows under
+ * its number, confirmed by a refund query for that number (`answer`): recorded as an external
+ * SUCCEEDED row carrying the number, and the order moves through its state machine — once, whoever
+ * asks and however often (store.ts recordConfirmedExternalRefund says when nothing is recorded).
+ * `actor` is the staff member who asked (the timeline shows it).
+ */
+export async function recordExternalRefund(
+  deps: RefundDeps,
+  input: { orderId: number; outRequestNo: string; answer: RefundQueryOk; actor: string },
+): Promise<store.ConfirmedExternalResult | { kind: "not_confirmed"; reason: string } | null> {
+  const a = input.answer;
+  if (a.refundStatus !== "REFUND_SUCCESS" || a.refundFen === null || a.refundFen <= 0) {
+    return { kind: "not_confirmed", reason: `Alipay's refund query does not confirm a succeeded refund ${input.outRequestNo} (${a.refundStatus ?? "no refund data"})` };
+  }
+  if (a.outRequestNo && a.outRequestNo !== input.outRequestNo) {
+    return { kind: "not_confirmed", reason: `Alipay answered about refund ${a.outRequestNo}, not ${input.outRequestNo}` };
+  }
+  const now = nowOf(deps);
+  const r = await store.recordConfirmedExternalRefund(deps.prisma, {
+    orderId: input.orderId, outRequestNo: input.outRequestNo, amountFen: a.refundFen, source: "staff", actor: input.actor, now,
+    reason: `refund made outside coursepay, confirmed by Alipay's refund query for ${input.outRequestNo}: ${a.refundFen} fen succeeded`,
+    decide: succeededDecision(deps, now),
+  });
+  if (r?.kind === "recorded" || r?.kind === "identified") {
+    if (r.kind === "recorded") metrics.refunds.inc({ event: "external", source: "alipay" });
+    deps.logger?.warn({ orderId: input.orderId, refundId: r.refund.id, outRequestNo: input.outRequestNo, amountFen: a.refundFen, how: r.kind, actor: input.actor },
+      "refund made outside coursepay recorded from Alipay's bill");
+  }
+  return r;
 }
 
 /** Thrown by submitRefund when the outcome is unknown, so the job is retried (same out_request_no). */

@@ -5,7 +5,7 @@ export {
 } from "./transitions.ts";
 export { evidenceFromRefundAnswer, evidenceFromRefundQuery } from "./evidence.ts";
 export {
-  applyRefundEvidence, approveRefund, checkRefund, createRefundDeps, newOutRequestNo, refundRulesFrom, rejectRefund, requestRefund, settleRefund, submitRefund,
+  applyRefundEvidence, approveRefund, checkRefund, recordExternalRefund, createRefundDeps, newOutRequestNo, refundRulesFrom, rejectRefund, requestRefund, settleRefund, submitRefund,
   RefundOutcomeUnknownError, type RefundDeps, type RequestRefundInput, type SettleOutcome, type SettleResult,
 } from "./commands.ts";
 export { applyRefundNotification } from "./notify.ts";

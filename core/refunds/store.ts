@@ -342,7 +342,7 @@ async function recordExternalRefunds(
   const inFlight = mine.filter((r) => MAYBE_AT_ALIPAY.includes(r.state)).map((r) => r.amount_fen);
   const amountFen = externalRefundFen(order.alipayRefundFeeFen, succeeded, inFlight);
   if (amountFen <= 0) return { order, rows: [] };
-  let outRequestNo = `ex_${randomBytes(16).toString("hex")}`;
+  let outRequestNo = `${UNNAMED_EXTERNAL_PREFIX}${randomBytes(16).toString("hex")}`;
   if (x.outBizNo) {
     const { rows: taken } = await c.query(`SELECT 1 FROM refund WHERE out_request_no = $1`, [x.outBizNo]);
     if (!taken[0]) outRequestNo = x.outBizNo.slice(0, 64);
@@ -360,6 +360,82 @@ async function recordExternalRefunds(
   const d = x.decide(order, refund);
   const moved = await writeLockedDecision(c, order, d, meta({ refundId: refund.id, outRequestNo }, d.kind === "anomaly" ? `${d.event}|refund:${refund.id}` : undefined), now);
   return { order: moved, rows: [refund] };
+}
+
+/**
+ * The number of an external row recorded from Alipay's refund_fee alone, when nothing named the
+ * refund: `ex_` + 32 hex. Such a row may later be identified as a refund the bill names.
+ */
+export const UNNAMED_EXTERNAL_PREFIX = "ex_";
+
+export type ConfirmedExternalResult =
+  /** a new external SUCCEEDED row with Alipay's number; the order moved through the state machine */
+  | { kind: "recorded"; refund: Refund; order: Order; decision: Decision }
+  /** an unnamed external row of the same amount (from refund_fee) now carries Alipay's number: nothing counted twice */
+  | { kind: "identified"; refund: Refund; order: Order }
+  /** a refund row already carries this number (ours, or recorded before) */
+  | { kind: "exists"; refund: Refund; order: Order }
+  /** the order's state machine refuses the refund (order not paid here, more than the total…): nothing written */
+  | { kind: "refused"; order: Order; reason: string }
+  /** unnamed external rows of other amounts may already hold this money: nothing recorded, staff decide */
+  | { kind: "ambiguous"; order: Order; unnamed: Refund[] };
+
+/**
+ * A refund made outside coursepay that Alipay confirmed by its own number (the daily bill's
+ * 退款批次号/请求号, and a refund query for that number): recorded at most once, under the order's lock.
+ * The number is not one of ours (those rows carry it) nor one a refund notify named (out_biz_no rows
+ * carry it too). It may, though, be money an unnamed external row already counts (Alipay's refund_fee
+ * revealed it without a number): an unnamed row of exactly this amount is that refund and takes the
+ * number; unnamed rows of other amounts might hold it (one row per refund_fee jump can cover several
+ * refunds), so then nothing is recorded. Otherwise one SUCCEEDED external row is inserted only when
+ * the order state machine accepts refund_succeeded on the order as locked, in the same transaction:
+ * refunded_fen stays the sum of SUCCEEDED rows.
+ */
+export async function recordConfirmedExternalRefund(
+  prisma: PrismaClient,
+  x: {
+    orderId: number; outRequestNo: string; amountFen: number; reason: string; source: EventSource; actor: string; now: Date;
+    /** The order state machine's decision for this refund succeeding (refund_succeeded evidence). */
+    decide: (order: Order, refund: Pick<Refund, "amountFen" | "outRequestNo">) => Decision;
+  },
+): Promise<ConfirmedExternalResult | null> {
+  return inTransaction(prisma, async (c) => {
+    const order = await lockOrderInTransaction(c, x.orderId);
+    if (!order) return null;
+    const { rows: same } = await c.query(`SELECT ${REFUND_COLUMNS} FROM refund WHERE out_request_no = $1`, [x.outRequestNo]);
+    if (same[0]) return { kind: "exists" as const, refund: toRefund(same[0]), order };
+    const { rows: unnamedRows } = await c.query(
+      `SELECT ${REFUND_COLUMNS} FROM refund WHERE order_id = $1 AND source = 'external' AND state = 'SUCCEEDED' AND starts_with(out_request_no, $2) ORDER BY id`,
+      [order.id, UNNAMED_EXTERNAL_PREFIX],
+    );
+    const unnamed = unnamedRows.map(toRefund);
+    const event = (refund: Refund, reason: string) =>
+      refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: x.actor, notificationId: null, payload: { reason } }, refund, x.now, { state: refund.state });
+    const twin = unnamed.find((r) => r.amountFen === x.amountFen);
+    if (twin) {
+      const { rows } = await c.query(`UPDATE refund SET out_request_no = $2, updated_at = $3::timestamptz WHERE id = $1 RETURNING ${REFUND_COLUMNS}`,
+        [twin.id, x.outRequestNo, iso(x.now)]);
+      const refund = toRefund(rows[0]!);
+      await event(refund, `${x.reason}; it is the external refund ${twin.outRequestNo} recorded from Alipay's refund total (same amount): numbered ${x.outRequestNo}, not counted again`.slice(0, 500));
+      return { kind: "identified" as const, refund, order };
+    }
+    if (unnamed.length) return { kind: "ambiguous" as const, order, unnamed };
+    // Decide on a candidate row first: a row the state machine would not count is never written.
+    const check = x.decide(order, { amountFen: x.amountFen, outRequestNo: x.outRequestNo });
+    if (check.kind !== "transition") return { kind: "refused" as const, order, reason: check.reason };
+    const { rows } = await c.query(
+      `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
+       VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, 'query', $5::timestamptz, $5::timestamptz)
+       RETURNING ${REFUND_COLUMNS}`,
+      [order.id, x.outRequestNo, x.amountFen, x.reason.slice(0, 256), iso(x.now)],
+    );
+    const refund = toRefund(rows[0]!);
+    await event(refund, x.reason);
+    const decision = x.decide(order, refund);
+    const moved = await writeLockedDecision(c, order, decision,
+      { source: x.source, actor: x.actor, notificationId: null, payload: { refundId: refund.id, outRequestNo: refund.outRequestNo, evidence: "query" } }, x.now);
+    return { kind: "recorded" as const, refund, order: moved, decision };
+  });
 }
 
 // ---- the sweep -------------------------------------------------------------------------------------

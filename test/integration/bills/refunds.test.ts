@@ -12,7 +12,7 @@ import { addDays, reconcileBillDay } from "../../../core/bills/index.ts";
 import { markResolved, trustAlipay } from "../../../core/bills/resolve.ts";
 import { loadConfig } from "../../../core/config/index.ts";
 import type { OrderDeps } from "../../../core/orders/index.ts";
-import { createRefundDeps, requestRefund, submitRefund, type RefundDeps } from "../../../core/refunds/index.ts";
+import { applyRefundEvidence, createRefundDeps, requestRefund, submitRefund, type RefundDeps } from "../../../core/refunds/index.ts";
 import { coreClient } from "../sandbox/helpers.ts";
 import { at, billWorld, daysAgo, type BillWorld } from "./support.ts";
 
@@ -95,13 +95,14 @@ describe("refund differences", () => {
     assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } })).state, "resolved");
   });
 
-  test("a refund made outside coursepay (no Refund row): refund_not_here; trust Alipay reports it and leaves it open; mark resolved needs a note", async () => {
+  test("a refund made outside coursepay (no Refund row): refund_not_here; trust Alipay queries it by the bill's number and records it as an external refund through core/refunds, once, even asked twice at once", async () => {
     const D = daysAgo(81);
     const o = await w.payment({ totalFen: 3000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
-    // The merchant console's refund: Alipay makes it, coursepay never hears of it.
-    const console = await coreClient(w.t.gatewayUrl).refund({ outTradeNo: o, refundFen: 700, outRequestNo: `console_${o}` });
+    // The merchant console's refund: Alipay makes it, every notify of it is lost.
+    const number = `console_${o}`;
+    const console = await coreClient(w.t.gatewayUrl).refund({ outTradeNo: o, refundFen: 700, outRequestNo: number });
     assert.equal(console.kind, "ok");
-    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: `console_${o}`, at: at(D, "11:00:00") }] });
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: number, at: at(D, "11:00:00") }] });
 
     await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
     const [diff, ...others] = await differencesOf(D);
@@ -111,17 +112,87 @@ describe("refund differences", () => {
     const order = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } });
     assert.equal(diff!.orderId, order.id, "the order is found by out_trade_no");
 
-    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) }, { differenceId: diff!.id, actor: "ops@example.com" });
-    assert.equal(r.resolved, false);
-    assert.match(r.reason, /REFUND_SUCCESS 700 fen; no refund record here carries console_/);
-    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } })).state, "open");
-    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } })).refundedFen, 0, "nothing applied to the order");
+    const deps = { ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) };
+    const results = await Promise.all([
+      trustAlipay(deps, { differenceId: diff!.id, actor: "ops@example.com" }),
+      trustAlipay(deps, { differenceId: diff!.id, actor: "ops@example.com" }).catch((e: Error) => ({ resolved: false, outcome: "refused", reason: e.message })),
+    ]);
+    assert.ok(results.some((r) => r.resolved && r.outcome === "recorded"), JSON.stringify(results));
+    const rows = await w.prisma.refund.findMany({ where: { orderId: order.id } });
+    assert.equal(rows.length, 1, "one external refund row");
+    assert.deepEqual([rows[0]!.outRequestNo, rows[0]!.amountFen, rows[0]!.state, rows[0]!.source], [number, 700, "SUCCEEDED", "external"]);
+    const after = await w.prisma.order.findUniqueOrThrow({ where: { id: order.id }, include: { events: true } });
+    assert.equal(after.status, "PARTIALLY_REFUNDED", "the order state machine applied it");
+    assert.equal(after.refundedFen, 700, "refunded once");
+    assert.equal(after.events.filter((e) => e.type === "refund.external").length, 1, "the timeline shows it once");
+    assert.equal(after.events.filter((e) => e.type === "partially_refunded").length, 1);
+    assert.equal(after.events.find((e) => e.type === "refund.external")!.actor, "ops@example.com");
+    const closed = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });
+    assert.equal(closed.state, "resolved");
+    assert.match(closed.note, /trust Alipay: refund query: REFUND_SUCCESS 700 fen; .*recorded as external refund/);
 
-    await assert.rejects(markResolved(orderDeps, { differenceId: diff!.id, actor: "ops@example.com", note: "" }), /note is required/);
-    await markResolved(orderDeps, { differenceId: diff!.id, actor: "ops@example.com", note: "refunded in the merchant console by finance, ticket 42" });
-    const done = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });
-    assert.equal(done.state, "resolved");
-    assert.equal(done.note, "refunded in the merchant console by finance, ticket 42");
+    // A re-run of the day matches the refund by its number: nothing new.
+    assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "staff", rerun: true })).kind, "matched");
+    // Its late notify (refund_fee 700, out_biz_no = the console's number) adds nothing: the row accounts for it.
+    await w.prisma.order.update({ where: { id: order.id }, data: { alipayRefundFeeFen: 700 } }); // what the notify's state machine records
+    await applyRefundEvidence(refundDeps(at(D, "13:00:00")), { orderId: order.id, source: "notify", outBizNo: number });
+    assert.equal((await w.prisma.refund.count({ where: { orderId: order.id } })), 1);
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).refundedFen, 700);
+  });
+
+  test("a console refund whose notify (without out_biz_no) was recorded as an unnamed external row: trust Alipay names that row, counting nothing twice", async () => {
+    const D = daysAgo(88);
+    const o = await w.payment({ totalFen: 3000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    const number = `console_${o}`;
+    assert.equal((await coreClient(w.t.gatewayUrl).refund({ outTradeNo: o, refundFen: 500, outRequestNo: number })).kind, "ok");
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: number, at: at(D, "11:00:00") }] });
+    // Its notify told only Alipay's running total (refund_fee 500): core/refunds recorded an unnamed external row.
+    const order = await w.prisma.order.update({ where: { outTradeNo: o }, data: { alipayRefundFeeFen: 500 } });
+    await applyRefundEvidence(refundDeps(at(D, "11:00:05")), { orderId: order.id, source: "notify" });
+    const [unnamed] = await w.prisma.refund.findMany({ where: { orderId: order.id } });
+    assert.match(unnamed!.outRequestNo, /^ex_/);
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).refundedFen, 500);
+
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    const [diff] = await differencesOf(D);
+    assert.equal(diff!.kind, "refund_not_here");
+    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) }, { differenceId: diff!.id, actor: "ops@example.com" });
+    assert.equal(r.outcome, "identified", r.reason);
+    assert.equal(r.resolved, true);
+    const rows = await w.prisma.refund.findMany({ where: { orderId: order.id } });
+    assert.deepEqual(rows.map((x) => [x.id, x.outRequestNo, x.amountFen]), [[unnamed!.id, number, 500]], "the same row, now numbered");
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).refundedFen, 500, "not counted twice");
+    assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "staff", rerun: true })).kind, "matched");
+  });
+
+  test("a console refund of an order not paid here: trust Alipay on the refund is refused by the order state machine until the payment is applied, then records it", async () => {
+    const D = daysAgo(89);
+    const o = await w.payment({ totalFen: 2000, alipayAt: at(D, "09:00:00"), local: { status: "UNPAID" } });
+    const number = `console_${o}`;
+    assert.equal((await coreClient(w.t.gatewayUrl).refund({ outTradeNo: o, refundFen: 800, outRequestNo: number })).kind, "ok");
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: number, at: at(D, "10:00:00") }] });
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    const diffs = await differencesOf(D);
+    assert.deepEqual(diffs.map((d) => d.kind).sort(), ["paid_not_here", "refund_not_here"]);
+    const refundDiff = diffs.find((d) => d.kind === "refund_not_here")!;
+    const payDiff = diffs.find((d) => d.kind === "paid_not_here")!;
+    const deps = { ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) };
+
+    const first = await trustAlipay(deps, { differenceId: refundDiff.id, actor: "ops@example.com" });
+    assert.equal(first.outcome, "refused", first.reason);
+    assert.equal(first.resolved, false);
+    assert.match(first.reason, /order state machine refuses it/);
+    assert.equal(await w.prisma.refund.count({ where: { outRequestNo: number } }), 0, "nothing written");
+
+    // The payment first: trust Alipay on it pays the order (the state machine), then the refund is recorded.
+    assert.equal((await trustAlipay(deps, { differenceId: payDiff.id, actor: "ops@example.com" })).resolved, true);
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } })).status, "PAID");
+    const second = await trustAlipay(deps, { differenceId: refundDiff.id, actor: "ops@example.com" });
+    assert.equal(second.outcome, "recorded", second.reason);
+    assert.equal(second.resolved, true);
+    const refunded = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } });
+    assert.equal(refunded.status, "PARTIALLY_REFUNDED");
+    assert.equal(refunded.refundedFen, 800);
   });
 
   test("a refund SUCCEEDED here that Alipay never made: refund_not_at_alipay; trust Alipay changes nothing (SUCCEEDED is final) and leaves it open", async () => {
