@@ -9,15 +9,28 @@ import type { Logger } from "pino";
 import { CommandRefusedError, NotificationNotFoundError, OrderNotFoundError } from "../../core/orders/index.ts";
 import { allow, assertCan, type Staff } from "../access.ts";
 import type { Components } from "../components/index.ts";
-import { DEFAULT_LANGUAGE, parseLanguage, translate } from "../locale/index.ts";
+import type { Bilingual } from "../../core/refunds/index.ts";
+import type { Why } from "../../core/reasons.ts";
+import { DEFAULT_LANGUAGE, parseLanguage, translate, type Language } from "../locale/index.ts";
 import { localizeReason } from "../locale/reasons.ts";
 import type en from "../locale/en.ts";
 
 export type CommandOutcome = keyof (typeof en)["messages"]["commandOutcome"];
 export interface CommandReport {
   outcome: CommandOutcome;
-  /** Why, from core/orders (the rule's reason), shown after the translated outcome. */
+  /** Why, from core (the rule's reason code), said in the page's language after the translated outcome. */
+  why?: Why;
+  /** A text core already gives in both languages (core/refunds/messages.ts). */
+  text?: Bilingual;
+  /** Figures shown as they are (an amount, a refund number). */
   detail?: string;
+}
+
+/** What follows the outcome, in the page's language. */
+function explain(lang: Language, r: CommandReport): string | undefined {
+  if (r.why) return localizeReason(lang, { code: r.why.code, params: r.why.params });
+  if (r.text) return lang === "en" ? r.text.en : r.text.zh;
+  return r.detail;
 }
 
 export interface CommandSpec {
@@ -52,7 +65,7 @@ async function report(spec: CommandSpec, id: number, staff: Staff, payload: Reco
     return await spec.run({ id, staff, reason: spec.withReason ? reason(payload) : undefined, amount });
   } catch (e) {
     if (e instanceof OrderNotFoundError || e instanceof NotificationNotFoundError) return { outcome: "notFound" };
-    if (e instanceof CommandRefusedError) return { outcome: "refused", detail: e.message };
+    if (e instanceof CommandRefusedError) return { outcome: "refused", why: e.why, detail: e.message };
     logger.error({ err: e, command: spec.name, id, actor: staff.email }, "staff command failed");
     return { outcome: "error" };
   }
@@ -80,7 +93,7 @@ export function commandAction(spec: CommandSpec, components: Components, logger:
       const id = Number(record.id());
       const result = await report(spec, id, staff, request.payload, logger);
       const lang = parseLanguage((currentAdmin as { locale?: unknown } | undefined)?.locale) ?? DEFAULT_LANGUAGE;
-      const summary = [translate(lang, `messages.commandOutcome.${result.outcome}`), result.detail && localizeReason(lang, result.detail)].filter(Boolean).join(" — ");
+      const summary = [translate(lang, `messages.commandOutcome.${result.outcome}`), explain(lang, result)].filter(Boolean).join(" — ");
       const fresh = (await resource.findOne(String(id), context)) ?? record;
       return {
         record: fresh.toJSON(currentAdmin),

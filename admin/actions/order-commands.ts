@@ -2,10 +2,11 @@
 // translates its result into a report. Nothing here decides a status.
 import type { NotificationOutcome } from "@prisma/client";
 import { checkPayment, closeOrder, isReprocessable, NOTIFICATION_OUTCOMES, redriveNotification, type CommandResult, type OrderDeps } from "../../core/orders/index.ts";
+import { because } from "../../core/orders/reasons.ts";
 import type { CommandReport, CommandSpec } from "./command.ts";
 
 function fromResult(r: CommandResult): CommandReport {
-  return { outcome: r.outcome, detail: r.reason };
+  return { outcome: r.outcome, why: r.why };
 }
 
 /** Statuses where asking Alipay can still change something (a late payment after a close included). */
@@ -41,7 +42,7 @@ export function orderCommands(deps: OrderDeps): CommandSpec[] {
       },
       run: async ({ id, staff }) => {
         const { jobId } = await redriveNotification(deps, { notificationId: id, actor: staff.email });
-        return { outcome: "redriven", detail: `job ${jobId}` };
+        return { outcome: "redriven", why: because("order.redrive_queued", { jobId: String(jobId) }).why };
       },
     },
   ];

@@ -3,7 +3,7 @@
 // rules on the server — the role, the four eyes (the approver is an admin above the threshold and
 // never the requester), the amount guard — whatever the buttons show.
 import type { BaseRecord } from "adminjs";
-import { parseYuan } from "../../core/money/index.ts";
+import { fenToYuan, parseYuan } from "../../core/money/index.ts";
 import { approveRefund, rejectRefund, requestRefund, RefundRefusedError, REFUSALS, type RefundDeps } from "../../core/refunds/index.ts";
 import type { CommandReport, CommandSpec } from "./command.ts";
 
@@ -17,7 +17,19 @@ function amountOf(text: string | undefined): number | null | "invalid" {
   return fen === null || fen < 1 ? "invalid" : fen;
 }
 
-const refused = (e: RefundRefusedError): CommandReport => ({ outcome: "refused", detail: `${e.zh} / ${e.message}` });
+/** core/refunds' refusal as a report: the state machine's reason code when it gave one, else its text in both languages. */
+const refused = (e: RefundRefusedError): CommandReport =>
+  e.why ? { outcome: "refused", why: e.why } : { outcome: "refused", text: { zh: e.zh, en: e.message } };
+
+/** Runs a refund command: a refusal from core/refunds becomes the report; anything else goes on to command.ts, which logs it. */
+async function refusable(run: () => Promise<CommandReport>): Promise<CommandReport> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof RefundRefusedError) return refused(e);
+    throw e;
+  }
+}
 
 export function refundCommands(deps: RefundDeps): CommandSpec[] {
   return [
@@ -29,17 +41,12 @@ export function refundCommands(deps: RefundDeps): CommandSpec[] {
       withReason: true,
       withAmount: true,
       appliesTo: (record: BaseRecord) => REFUNDABLE.has(String(record.get("status"))),
-      run: async ({ id, staff, reason, amount }) => {
+      run: ({ id, staff, reason, amount }) => refusable(async () => {
         const amountFen = amountOf(amount);
-        if (amountFen === "invalid") return { outcome: "refused", detail: `${REFUSALS.badAmount.zh} / ${REFUSALS.badAmount.en}` };
-        try {
-          const r = await requestRefund(deps, { orderId: id, amountFen, reason: reason ?? "", source: "staff", actor: staff.email });
-          return { outcome: r.state === "AWAITING_APPROVAL" ? "refundAwaitingApproval" : "refundQueued", detail: `¥${(r.amountFen / 100).toFixed(2)} · ${r.outRequestNo}` };
-        } catch (e) {
-          if (e instanceof RefundRefusedError) return refused(e);
-          throw e;
-        }
-      },
+        if (amountFen === "invalid") return { outcome: "refused", text: REFUSALS.badAmount };
+        const r = await requestRefund(deps, { orderId: id, amountFen, reason: reason ?? "", source: "staff", actor: staff.email });
+        return { outcome: r.state === "AWAITING_APPROVAL" ? "refundAwaitingApproval" : "refundQueued", detail: `¥${fenToYuan(r.amountFen)} · ${r.outRequestNo}` };
+      }),
     },
     {
       resourceId: "Refund",
@@ -47,15 +54,10 @@ export function refundCommands(deps: RefundDeps): CommandSpec[] {
       icon: "CheckCircle",
       intro: "approveRefundIntro",
       appliesTo: (record: BaseRecord) => record.get("state") === "AWAITING_APPROVAL",
-      run: async ({ id, staff }) => {
-        try {
-          await approveRefund(deps, { refundId: id, actor: { email: staff.email, role: staff.role } });
-          return { outcome: "refundApproved" };
-        } catch (e) {
-          if (e instanceof RefundRefusedError) return refused(e);
-          throw e;
-        }
-      },
+      run: ({ id, staff }) => refusable(async () => {
+        await approveRefund(deps, { refundId: id, actor: { email: staff.email, role: staff.role } });
+        return { outcome: "refundApproved" };
+      }),
     },
     {
       resourceId: "Refund",
@@ -64,15 +66,10 @@ export function refundCommands(deps: RefundDeps): CommandSpec[] {
       intro: "rejectRefundIntro",
       withReason: true,
       appliesTo: (record: BaseRecord) => record.get("state") === "AWAITING_APPROVAL",
-      run: async ({ id, staff, reason }) => {
-        try {
-          await rejectRefund(deps, { refundId: id, actor: { email: staff.email, role: staff.role }, reason: reason ?? "" });
-          return { outcome: "refundRejected" };
-        } catch (e) {
-          if (e instanceof RefundRefusedError) return refused(e);
-          throw e;
-        }
-      },
+      run: ({ id, staff, reason }) => refusable(async () => {
+        await rejectRefund(deps, { refundId: id, actor: { email: staff.email, role: staff.role }, reason: reason ?? "" });
+        return { outcome: "refundRejected" };
+      }),
     },
   ];
 }

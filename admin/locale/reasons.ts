@@ -1,83 +1,126 @@
-// The "why" of a decision, in the page's language. core/orders states its reasons as English sentences
-// (kept in event payloads and logs: one wording, in one place, core/orders/transitions.ts and
-// commands.ts). Staff read them here: each sentence shape is recognised and said again in zh-CN or en,
-// with order and trade statuses by their labels (TRADE_SUCCESS → 交易成功). A sentence not recognised
-// (a network error, a gateway code) is shown as it is. test/unit/admin/reasons.test.ts runs every
-// decision of transitions.ts through this and fails on any left untranslated.
+// The "why" of a decision, in the page's language. core/orders and core/refunds give every decision a
+// reason code with parameters (core/reasons.ts), stored with its event (payload.reasonCode,
+// payload.reasonParams) next to the English sentence. Staff read the code here, through the
+// language's table (reasons.zh-CN.ts, reasons.en.ts), with statuses by their labels and amounts in
+// yuan. The English sentence is never reworded: a new rule with a new code that has no text fails to
+// type-check, and test/unit/admin/reasons.test.ts checks every code has both languages.
+//
+// Rows written before reason codes carry only the English sentence: legacyWhy() recognises the
+// sentences those versions wrote (a frozen list; they can no longer change) and says them through
+// the same tables. Anything else (a network error, a gateway code, staff's own words) is shown as it is.
+import type { NotificationOutcome, OrderStatus, RefundState, StaffRole } from "@prisma/client";
+import type { ORDER_REASONS } from "../../core/orders/reasons.ts";
+import type { REFUND_REASONS } from "../../core/refunds/reasons.ts";
+import type { ParamsOf, Why } from "../../core/reasons.ts";
+import { fenToYuan } from "../../core/money/index.ts";
 import { translate, type Language } from "./index.ts";
+import en from "./reasons.en.ts";
+import zhCN from "./reasons.zh-CN.ts";
 
-type Fill = (lang: Language, m: RegExpExecArray) => string;
+type Sentences = typeof ORDER_REASONS & typeof REFUND_REASONS;
+export type ReasonCode = keyof Sentences;
 
-const status = (lang: Language, s: string) => translate(lang, `labels.status.${s}`, s);
-const trade = (lang: Language, s: string) => translate(lang, `labels.tradeStatus.${s}`, s);
-const yuan = (fen: string) => `¥${(Number(fen) / 100).toFixed(2)}`;
-const say = (lang: Language, zh: string, en: string) => (lang === "en" ? en : zh);
+/** What a table's texts may use to say a parameter in the page's language. */
+export interface Say {
+  status(s: OrderStatus): string;
+  trade(s: string): string;
+  state(s: RefundState): string;
+  outcome(o: NotificationOutcome): string;
+  role(r: StaffRole): string;
+  yuan(fen: number): string;
+}
+
+/** One language's texts: every reason code, from its parameters. */
+export type ReasonTexts = { [C in ReasonCode]: (p: ParamsOf<Sentences[C]>, say: Say) => string };
+
+export const REASON_TEXTS: Record<Language, ReasonTexts> = { "zh-CN": zhCN, en };
+
+function sayIn(lang: Language): Say {
+  return {
+    status: (s) => translate(lang, `labels.status.${s}`, s),
+    trade: (s) => translate(lang, `labels.tradeStatus.${s}`, s),
+    state: (s) => translate(lang, `labels.state.${s}`, s),
+    outcome: (o) => translate(lang, `labels.outcome.${o}`, o),
+    role: (r) => translate(lang, `labels.role.${r}`, r),
+    yuan: (fen) => (Number.isSafeInteger(fen) && fen >= 0 ? `¥${fenToYuan(fen)}` : String(fen)),
+  };
+}
+
+export function isReasonCode(code: unknown): code is ReasonCode {
+  return typeof code === "string" && Object.hasOwn(REASON_TEXTS.en, code);
+}
+
+/** A reason code with its parameters in the page's language; null when the code is not known here. */
+export function sayWhy(lang: Language, why: Why): string | null {
+  if (!isReasonCode(why.code)) return null;
+  const text = REASON_TEXTS[lang][why.code] as (p: unknown, say: Say) => string;
+  return text(why.params ?? {}, sayIn(lang));
+}
+
+/**
+ * The reason of a stored event or command result, in the page's language: its code when it has one,
+ * else the English sentence of an older row, recognised (legacyWhy) or shown as it is.
+ */
+export function localizeReason(lang: Language, reason: { code?: unknown; params?: unknown; text?: string | null }): string {
+  if (isReasonCode(reason.code)) {
+    const params = reason.params && typeof reason.params === "object" ? (reason.params as Why["params"]) : {};
+    const said = sayWhy(lang, { code: reason.code, params });
+    if (said !== null) return said;
+  }
+  const text = reason.text ?? "";
+  const legacy = legacyWhy(text);
+  return (legacy && sayWhy(lang, legacy)) ?? text;
+}
+
+// ---- rows from before reason codes -----------------------------------------------------------------
+// The sentences core/orders wrote into event payloads before it wrote codes, as they were then.
+// Frozen: core's wording may change freely; these only read old rows.
 
 const S = "(UNPAID|PAID|CANCELLED|CLOSED|PARTIALLY_REFUNDED|REFUNDED)";
 const T = "(WAIT_BUYER_PAY|TRADE_CLOSED|TRADE_SUCCESS|TRADE_FINISHED)";
-
-const RULES: [RegExp, Fill][] = [
-  [new RegExp(`^${T}$`), (l, m) => trade(l, m[1])],
-  [new RegExp(`^already ${S}$`), (l, m) => say(l, `订单已是“${status(l, m[1])}”`, `order already ${status(l, m[1])}`)],
-  [new RegExp(`^already ${S} \\(${T}\\)$`), (l, m) => say(l, `订单已是“${status(l, m[1])}”（支付宝：${trade(l, m[2])}）`, `order already ${status(l, m[1])} (Alipay: ${trade(l, m[2])})`)],
-  [/^cancelled by the buyer; closed at Alipay first$/, (l) => say(l, "买家取消；已先在支付宝关闭交易", "cancelled by the buyer; closed at Alipay first")],
-  [/^closed at Alipay first$/, (l) => say(l, "已先在支付宝关闭交易", "closed at Alipay first")],
-  [new RegExp(`^trade does not exist at Alipay; order already ${S}$`), (l, m) => say(l, `支付宝无此交易；订单已是“${status(l, m[1])}”`, `no such trade at Alipay; order already ${status(l, m[1])}`)],
-  [/^trade not created at Alipay yet \(buyer has not reached the cashier\)$/, (l) => say(l, "支付宝尚未创建交易（买家还没有进入收银台）", "no trade at Alipay yet (the buyer has not reached the cashier)")],
-  [/^expired and the trade was never created at Alipay \(grace passed\)$/, (l) => say(l, "订单已过期，支付宝从未创建交易（宽限期已过）", "expired, and Alipay never created the trade (grace period over)")],
-  [/^total (\d+) fen does not equal the order's (\d+) fen$/, (l, m) => say(l, `支付金额 ${yuan(m[1])} 与订单金额 ${yuan(m[2])} 不符`, `paid ${yuan(m[1])}, but the order is ${yuan(m[2])}`)],
-  [/^trade_no (\S+) differs from the recorded (\S+)$/, (l, m) => say(l, `支付宝交易号 ${m[1]} 与已记录的 ${m[2]} 不同`, `Alipay trade no. ${m[1]} differs from the recorded ${m[2]}`)],
-  [new RegExp(`^${T} for an order already ${S}: money arrived after a local close$`), (l, m) =>
-    say(l, `支付宝：${trade(l, m[1])}，但订单已是“${status(l, m[2])}”：本地关闭后到账`, `Alipay: ${trade(l, m[1])} for an order already ${status(l, m[2])}: money arrived after a local close`)],
-  [new RegExp(`^refunded trade \\(refund_fee (\\d+) fen\\) for an order never recorded as paid \\(${S}\\)$`), (l, m) =>
-    say(l, `支付宝已退款 ${yuan(m[1])}，但订单从未记录为已支付（${status(l, m[2])}）`, `Alipay refunded ${yuan(m[1])} for an order never recorded as paid (${status(l, m[2])})`)],
-  [new RegExp(`^${T} with refund_fee (\\d+) fen for an order never recorded as paid(?: \\(${S}\\))?: payment and refund recorded$`), (l, m) => {
-    const was = m[3] ? status(l, m[3]) : "";
-    return say(l,
-      `支付宝：${trade(l, m[1])}，已退款 ${yuan(m[2])}，但订单从未记录为已支付${was ? `（${was}）` : ""}：已补记支付和退款`,
-      `Alipay: ${trade(l, m[1])}, refunded ${yuan(m[2])}, for an order never recorded as paid${was ? ` (${was})` : ""}: payment and refund recorded`);
+const LEGACY: [RegExp, (m: string[]) => Why][] = [
+  [new RegExp(`^${T}$`), (m) => ({ code: "order.paid", params: { tradeStatus: m[1]! } })],
+  [new RegExp(`^already ${S}$`), (m) => ({ code: "order.already", params: { status: m[1]! } })],
+  [new RegExp(`^already ${S} \\(${T}\\)$`), (m) => ({ code: "order.already_trade", params: { status: m[1]!, tradeStatus: m[2]! } })],
+  [/^cancelled by the buyer; closed at Alipay first$/, () => ({ code: "order.cancelled_closed_at_alipay", params: {} })],
+  [/^closed at Alipay first$/, () => ({ code: "order.closed_at_alipay", params: {} })],
+  [new RegExp(`^trade does not exist at Alipay; order already ${S}$`), (m) => ({ code: "order.no_trade_already", params: { status: m[1]! } })],
+  [/^trade not created at Alipay yet \(buyer has not reached the cashier\)$/, () => ({ code: "order.no_trade_yet", params: {} })],
+  [/^expired and the trade was never created at Alipay \(grace passed\)$/, () => ({ code: "order.no_trade_expired", params: {} })],
+  [/^total (\d+) fen does not equal the order's (\d+) fen$/, (m) => ({ code: "order.amount_mismatch", params: { paidFen: Number(m[1]), totalFen: Number(m[2]) } })],
+  [/^trade_no (\S+) differs from the recorded (\S+)$/, (m) => ({ code: "order.trade_no_mismatch", params: { tradeNo: m[1]!, recorded: m[2]! } })],
+  [new RegExp(`^${T} for an order already ${S}: money arrived after a local close$`), (m) => ({ code: "order.paid_after_close", params: { tradeStatus: m[1]!, status: m[2]! } })],
+  [new RegExp(`^${T} with refund_fee (\\d+) fen for an order never recorded as paid(?: \\(${S}\\))?: payment and refund recorded$`),
+    (m) => ({ code: "order.refund_without_payment", params: { tradeStatus: m[1]!, refundFen: Number(m[2]), was: m[3] ?? null } })],
+  [new RegExp(`^TRADE_CLOSED at Alipay while ${S} here \\(full refund\\?\\)$`), (m) => ({ code: "order.closed_while_paid", params: { status: m[1]! } })],
+  [/^TRADE_CLOSED at Alipay$/, () => ({ code: "order.trade_closed", params: {} })],
+  [new RegExp(`^${T}; (?:order )?already ${S}$`), (m) => ({ code: "order.trade_status_already", params: { tradeStatus: m[1]!, status: m[2]! } })],
+  [/^waiting for the buyer to pay$/, () => ({ code: "order.waiting_for_buyer", params: {} })],
+  [/^expired while WAIT_BUYER_PAY: close at Alipay before closing here$/, () => ({ code: "order.expired_close_first", params: {} })],
+  [new RegExp(`^${T} with refund_fee (\\d+) fen: Alipay reports (\\d+) of (\\d+) fen refunded in all$`),
+    (m) => ({ code: "order.refund_reported", params: { tradeStatus: m[1]!, refundFen: Number(m[2]), reportedFen: Number(m[3]), totalFen: Number(m[4]) } })],
+  [new RegExp(`^already ${S}; refund_fee (\\d+) fen already known \\(${T}\\)$`),
+    (m) => ({ code: "order.refund_known", params: { status: m[1]!, refundFen: Number(m[2]), tradeStatus: m[3]! } })],
+  [/^refund (\S+) of (\d+) fen succeeded$/, (m) => ({ code: "order.refund_succeeded", params: { outRequestNo: m[1]!, refundFen: Number(m[2]) } })],
+  [new RegExp(`^refund (\\S+) of (\\d+) fen succeeded for an order ${S} here with (\\d+) of (\\d+) fen refunded$`),
+    (m) => ({ code: "order.refund_beyond_books", params: { outRequestNo: m[1]!, refundFen: Number(m[2]), status: m[3]!, refundedFen: Number(m[4]), totalFen: Number(m[5]) } })],
+  [/^Alipay still shows the trade open$/, () => ({ code: "order.still_open", params: {} })],
+  [/^(app_id|seller_id) (\(absent\)|\S+) is not ours \((\S+)\)(?:; (seller_id) (\(absent\)|\S+) is not ours \((\S+)\))?$/, (m) => {
+    const got = (v: string | undefined) => (v === "(absent)" ? null : v!);
+    const params: Why["params"] = {};
+    for (const [field, g, ours] of [[m[1], m[2], m[3]], [m[4], m[5], m[6]]]) {
+      if (field === "app_id") Object.assign(params, { appIdGot: got(g), appIdOurs: ours });
+      if (field === "seller_id") Object.assign(params, { sellerIdGot: got(g), sellerIdOurs: ours });
+    }
+    return { code: "order.merchant_mismatch", params };
   }],
-  [new RegExp(`^TRADE_CLOSED at Alipay while ${S} here \\(full refund\\?\\)$`), (l, m) =>
-    say(l, `支付宝交易已关闭，而本系统订单为“${status(l, m[1])}”（全额退款？）`, `closed at Alipay while ${status(l, m[1])} here (a full refund?)`)],
-  [/^TRADE_CLOSED at Alipay$/, (l) => say(l, `支付宝：${trade(l, "TRADE_CLOSED")}`, `Alipay: ${trade(l, "TRADE_CLOSED")}`)],
-  [new RegExp(`^${T}; (?:order )?already ${S}$`), (l, m) => say(l, `支付宝：${trade(l, m[1])}；订单已是“${status(l, m[2])}”`, `Alipay: ${trade(l, m[1])}; order already ${status(l, m[2])}`)],
-  [/^waiting for the buyer to pay$/, (l) => say(l, "等待买家付款", "waiting for the buyer to pay")],
-  [/^expired while WAIT_BUYER_PAY: close at Alipay before closing here$/, (l) => say(l, "订单已过期而买家仍未付款：先在支付宝关闭交易，再关闭订单", "expired while unpaid: close at Alipay before closing here")],
-  [new RegExp(`^${T} with refund_fee (\\d+) fen: Alipay reports (\\d+) of (\\d+) fen refunded in all$`), (l, m) =>
-    say(l, `支付宝：${trade(l, m[1])}，累计退款 ${yuan(m[2])}：支付宝报告共退款 ${yuan(m[3])}（订单金额 ${yuan(m[4])}）`,
-      `Alipay: ${trade(l, m[1])}, refund_fee ${yuan(m[2])}: Alipay reports ${yuan(m[3])} of ${yuan(m[4])} refunded in all`)],
-  [new RegExp(`^already ${S}; refund_fee (\\d+) fen already known \\(${T}\\)$`), (l, m) =>
-    say(l, `订单已是“${status(l, m[1])}”；累计退款 ${yuan(m[2])} 已记录（支付宝：${trade(l, m[3])}）`,
-      `order already ${status(l, m[1])}; refund_fee ${yuan(m[2])} already known (Alipay: ${trade(l, m[3])})`)],
-  [/^refund (\S+) of (\d+) fen succeeded$/, (l, m) => say(l, `退款 ${m[1]}（${yuan(m[2])}）成功`, `refund ${m[1]} of ${yuan(m[2])} succeeded`)],
-  [new RegExp(`^refund (\\S+) of (\\d+) fen succeeded for an order ${S} here with (\\d+) of (\\d+) fen refunded$`), (l, m) =>
-    say(l, `退款 ${m[1]}（${yuan(m[2])}）成功，但订单为“${status(l, m[3])}”且已退款 ${yuan(m[4])}（订单金额 ${yuan(m[5])}）：需人工核对`,
-      `refund ${m[1]} of ${yuan(m[2])} succeeded for an order ${status(l, m[3])} here with ${yuan(m[4])} of ${yuan(m[5])} refunded: staff must check`)],
-  [/^refund_fee (\d+) fen of (\d+)$/, (l, m) => say(l, `已退款 ${yuan(m[1])}（订单金额 ${yuan(m[2])}）`, `refunded ${yuan(m[1])} of ${yuan(m[2])}`)],
-  [/^Alipay still shows the trade open$/, (l) => say(l, "支付宝显示交易仍未完成", "Alipay still shows the trade open")],
-  [/^job (\S+)$/, (l, m) => say(l, `任务 ${m[1]}`, `job ${m[1]}`)],
-  [/^an unverified notification is never applied; nothing to re-drive$/, (l) => say(l, "未通过验签的通知永远不会被应用，无需重新处理", "an unverified notification is never applied; nothing to re-drive")],
-  [/^notification already processed \((\w+)\)$/, (l, m) => say(l, `通知已处理（${translate(l, `labels.outcome.${m[1]}`, m[1])}）`, `notification already processed (${translate(l, `labels.outcome.${m[1]}`, m[1])})`)],
-  [/^notification processed meanwhile; nothing to re-drive$/, (l) => say(l, "通知已在此期间被处理，无需重新处理", "notification processed meanwhile; nothing to re-drive")],
 ];
 
-/** One reason sentence (or several joined by "; ", as merchant checks are) in the page's language. */
-export function localizeReason(lang: Language, text: string): string {
-  const one = (part: string): string => {
-    for (const [re, fill] of RULES) {
-      const m = re.exec(part);
-      if (m) return fill(lang, m);
-    }
-    // core/alipay/protocol.ts checkMerchant: "app_id X is not ours (OURS)"; X may be "(absent)".
-    const merchant = /^(app_id|seller_id) (\(absent\)|\S+) is not ours(?: \((\S+)\))?$/.exec(part);
-    if (merchant) {
-      const got = merchant[2] === "(absent)" ? say(lang, "（缺失）", "(absent)") : merchant[2];
-      const ours = merchant[3] ? say(lang, `（本商户：${merchant[3]}）`, ` (ours: ${merchant[3]})`) : "";
-      return say(lang, `${merchant[1]} ${got} 不是本商户的${ours}`, `${merchant[1]} ${got} is not ours${ours}`);
-    }
-    return part;
-  };
-  const whole = RULES.find(([re]) => re.test(text));
-  if (whole) return one(text);
-  return text.split("; ").map(one).join(lang === "en" ? "; " : "；");
+/** The code of a sentence an older version wrote, or null. */
+export function legacyWhy(text: string): Why | null {
+  for (const [re, why] of LEGACY) {
+    const m = re.exec(text);
+    if (m) return why(m as unknown as string[]);
+  }
+  return null;
 }

@@ -63,7 +63,7 @@ const MAX_NOTIFICATIONS = 200;
 
 /**
  * "why" of an event, from its payload: the staff's own words first (as typed), then the rule's reason
- * and any error, in the page's language (locale/reasons.ts).
+ * (its reason code) and any error, in the page's language (locale/reasons.ts).
  */
 export function eventReason(payload: Prisma.JsonValue, lang: Language): string | null {
   if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
@@ -71,7 +71,8 @@ export function eventReason(payload: Prisma.JsonValue, lang: Language): string |
   const text = (v: unknown): v is string => typeof v === "string" && v !== "";
   const parts = [
     ...[p.requestedReason].filter(text),
-    ...[p.reason, p.error].filter(text).map((r) => localizeReason(lang, r)),
+    ...(text(p.reason) ? [localizeReason(lang, { code: p.reasonCode, params: p.reasonParams, text: p.reason })] : []),
+    ...[p.error].filter(text).map((r) => localizeReason(lang, { text: r })),
   ];
   return parts.length ? parts.join(" — ") : null;
 }
@@ -108,6 +109,6 @@ export async function loadOrderView(prisma: PrismaClient, order: { id: number; o
       id: e.id, type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, source: e.source, actor: names.get(e.actor) ?? e.actor,
       createdAt: e.createdAt.toISOString(), reason: eventReason(e.payload, lang), notificationId: e.notificationId,
     })),
-    notifications: notifications.map((n) => ({ ...n, reason: n.reason ? localizeReason(lang, n.reason) : n.reason, receivedAt: n.receivedAt.toISOString() })),
+    notifications: notifications.map((n) => ({ ...n, reason: n.reason ? localizeReason(lang, { text: n.reason }) : n.reason, receivedAt: n.receivedAt.toISOString() })),
   };
 }

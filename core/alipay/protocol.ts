@@ -40,10 +40,22 @@ export interface Merchant {
  * carries both (its parser requires them). Returns the mismatches, empty when all pass.
  */
 export function checkMerchant(got: { appId?: string | null; sellerId?: string | null }, ours: Merchant): string[] {
-  const problems: string[] = [];
-  if (got.appId !== undefined && got.appId !== ours.appId) problems.push(`app_id ${got.appId ?? "(absent)"} is not ours (${ours.appId})`);
+  return merchantMismatches(got, ours).map((m) => `${m.field} ${m.got ?? "(absent)"} is not ours (${m.ours})`);
+}
+
+export interface MerchantMismatch {
+  field: "app_id" | "seller_id";
+  /** What the message carried (null: absent). */
+  got: string | null;
+  ours: string;
+}
+
+/** checkMerchant's mismatches as data (a decision's reason carries them as parameters). */
+export function merchantMismatches(got: { appId?: string | null; sellerId?: string | null }, ours: Merchant): MerchantMismatch[] {
+  const out: MerchantMismatch[] = [];
+  if (got.appId !== undefined && got.appId !== ours.appId) out.push({ field: "app_id", got: got.appId, ours: ours.appId });
   if (got.sellerId !== undefined && ours.sellerId !== undefined && got.sellerId !== ours.sellerId) {
-    problems.push(`seller_id ${got.sellerId ?? "(absent)"} is not ours (${ours.sellerId})`);
+    out.push({ field: "seller_id", got: got.sellerId, ours: ours.sellerId });
   }
-  return problems;
+  return out;
 }

@@ -15,6 +15,8 @@ import { isReprocessable, outcomeOfDecision } from "./inbox.ts";
 import { nextCheckAt } from "./schedule.ts";
 import { readSnapshot, writeDecision, type OrderChanges, type Snapshot, type WritePlan } from "./store.ts";
 import { decide, type Decision, type Evidence, type EventType } from "./transitions.ts";
+import { because } from "./reasons.ts";
+import { reasonPayload } from "../reasons.ts";
 
 export interface ApplyMeta {
   source: EventSource;
@@ -58,7 +60,7 @@ function anomalyKey(type: string, e: Evidence): string {
 function planFor(deps: OrderDeps, order: Order, decision: Decision, evidence: Evidence, meta: ApplyMeta, now: Date): WritePlan | null {
   const settings = orderSettings(deps);
   const notificationId = meta.notificationId ?? null;
-  const payload = { reason: decision.reason, evidence: evidenceSummary(evidence), ...meta.payload };
+  const payload = { ...reasonPayload(decision), evidence: evidenceSummary(evidence), ...meta.payload };
   const base = { source: meta.source, actor: meta.actor ?? "", notificationId };
   const changes: OrderChanges = {};
   let event: WritePlan["event"];
@@ -104,7 +106,10 @@ export async function applyEvidence(
     if (!current) throw new OrderNotFoundError(typeof ref === "number" ? ref : ref.outTradeNo);
     const { order } = current;
     if (current.notificationOutcome && !isReprocessable(current.notificationOutcome)) {
-      return { decision: { kind: "noop", reason: `notification already ${current.notificationOutcome}`, duplicate: true }, order, event: null, alreadyProcessed: current.notificationOutcome };
+      return {
+        decision: { kind: "noop", ...because("order.notification_done", { outcome: current.notificationOutcome }), duplicate: true },
+        order, event: null, alreadyProcessed: current.notificationOutcome,
+      };
     }
     const now = nowOf(deps);
     const decision = decide(order, evidence, { now, merchant: { appId: deps.alipay.appId, sellerId: deps.alipay.sellerId }, graceMs: settings.graceMs });

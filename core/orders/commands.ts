@@ -16,6 +16,7 @@ import * as store from "./store.ts";
 import type { OrderWithDetails } from "./store.ts";
 import type { PayChannel } from "../alipay/client.ts";
 import { EVENT, type Evidence } from "./transitions.ts";
+import { because, type OrderWhy } from "./reasons.ts";
 
 export type CommandOutcome = "paid" | "closed" | "cancelled" | "refunded" | "anomaly" | "unchanged" | "unknown";
 
@@ -26,6 +27,8 @@ export interface CommandResult {
   event?: OrderEvent | null;
   /** Why, in words (the decision's reason). */
   reason: string;
+  /** The same, as a code and parameters (core/orders/reasons.ts): what the admin says in the page's language. */
+  why: OrderWhy;
 }
 
 export type { CheckSource };
@@ -41,7 +44,7 @@ function toResult(r: ApplyResult): CommandResult {
     case "unknown": outcome = "unknown"; break;
     default: outcome = "unchanged";
   }
-  return { outcome, order: r.order, event: r.event, reason: d.reason };
+  return { outcome, order: r.order, event: r.event, reason: d.reason, why: d.why };
 }
 
 async function loadOrder(deps: OrderDeps, orderId: number): Promise<Order> {
@@ -79,7 +82,7 @@ export async function checkPayment(
     // A check queued before the order was settled by other evidence: nothing to ask.
     if (order.nextCheckAt) await store.clearNextCheck(deps.prisma, order.id, order.status, nowOf(deps));
     deps.metrics.paymentChecks.inc({ source, result: "skipped" });
-    return { outcome: "unchanged", order, reason: `already ${order.status}` };
+    return { outcome: "unchanged", order, ...because("order.already", { status: order.status }) };
   }
   const answer = await deps.alipay.queryTrade(order.outTradeNo);
   const evidence = evidenceFromQuery(answer);
@@ -135,7 +138,7 @@ async function closeAtAlipay(deps: OrderDeps, order: Order, target: "CLOSED" | "
   }
   const r = await applyEvidence(deps, order.id, evidence, meta);
   if (r.decision.kind === "close_at_alipay_first") {
-    return toResult({ ...r, decision: { kind: "unknown", reason: "Alipay still shows the trade open" } });
+    return toResult({ ...r, decision: { kind: "unknown", ...because("order.still_open") } });
   }
   return toResult(r);
 }
@@ -188,10 +191,10 @@ export async function redriveNotification(
   if (!deps.queues) throw new Error("redriveNotification needs deps.queues");
   const row = await deps.prisma.paymentNotification.findUnique({ where: { id: input.notificationId } });
   if (!row) throw new NotificationNotFoundError(input.notificationId);
-  if (!row.verified) throw new CommandRefusedError("an unverified notification is never applied; nothing to re-drive");
-  if (!isReprocessable(row.outcome)) throw new CommandRefusedError(`notification already processed (${row.outcome})`);
+  if (!row.verified) throw new CommandRefusedError(because("order.redrive_unverified"));
+  if (!isReprocessable(row.outcome)) throw new CommandRefusedError(because("order.redrive_processed", { outcome: row.outcome }));
   const notification = await store.requeueNotification(deps.prisma, { id: row.id, source: "staff", actor: input.actor, now: nowOf(deps) });
-  if (!notification) throw new CommandRefusedError("notification processed meanwhile; nothing to re-drive");
+  if (!notification) throw new CommandRefusedError(because("order.redrive_meanwhile"));
   const jobId = await deps.queues.enqueueNotifyApply({ notificationId: row.id });
   deps.logger?.info({ notificationId: row.id, actor: input.actor, jobId }, "notification re-driven");
   return { jobId, notification };

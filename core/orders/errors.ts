@@ -1,4 +1,5 @@
 // Errors the order commands throw for callers to map (api → 4xx, admin → flash message).
+import type { Why } from "../reasons.ts";
 
 export class OrderNotFoundError extends Error {
   constructor(readonly ref: string | number) {
@@ -24,8 +25,11 @@ export class NotificationNotFoundError extends Error {
 
 /** A command that does not apply to the current state (e.g. re-driving an applied notification). */
 export class CommandRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** Why, as a code (core/orders/reasons.ts) when there is one; the message is its English sentence. */
+  readonly why?: Why;
+  constructor(because: string | { reason: string; why: Why }) {
+    super(typeof because === "string" ? because : because.reason);
+    if (typeof because !== "string") this.why = because.why;
     this.name = "CommandRefusedError";
   }
 }

@@ -6,7 +6,8 @@
 // gateway response), so nothing here re-checks signatures; it does run the merchant checks that
 // need the order (amount) and the configuration (app id, seller id).
 import type { OrderStatus } from "@prisma/client";
-import { checkMerchant, isPaidTradeStatus, type Merchant, type TradeStatus } from "../alipay/protocol.ts";
+import { isPaidTradeStatus, merchantMismatches, type Merchant, type TradeStatus } from "../alipay/protocol.ts";
+import { because, merchantParams, type OrderWhy } from "./reasons.ts";
 
 export { isPaidTradeStatus, type TradeStatus };
 
@@ -106,29 +107,39 @@ export interface OrderPatch {
   needsReview?: boolean;
 }
 
+/**
+ * Every decision says why twice over, built together (core/orders/reasons.ts): `why`, a stable code and
+ * its parameters (stored with the event; the admin says it in the page's language), and `reason`, its
+ * English sentence (logs, payloads, API answers).
+ */
+interface Because {
+  reason: string;
+  why: OrderWhy;
+}
+
 export type Decision =
-  | { kind: "transition"; from: OrderStatus; to: OrderStatus; event: EventType; patch: OrderPatch; reason: string; anomaly: boolean }
+  | ({ kind: "transition"; from: OrderStatus; to: OrderStatus; event: EventType; patch: OrderPatch; anomaly: boolean } & Because)
   /** duplicate: the order already reflects this evidence (a repeated notify), as opposed to evidence that is simply moot. */
-  | { kind: "noop"; reason: string; duplicate: boolean }
-  | { kind: "anomaly"; event: AnomalyType; reason: string }
-  | { kind: "close_at_alipay_first"; reason: string }
-  | { kind: "unknown"; reason: string };
+  | ({ kind: "noop"; duplicate: boolean } & Because)
+  | ({ kind: "anomaly"; event: AnomalyType } & Because)
+  | ({ kind: "close_at_alipay_first" } & Because)
+  | ({ kind: "unknown" } & Because);
 
 const LOCALLY_ENDED: OrderStatus[] = ["CANCELLED", "CLOSED"];
 
 export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext): Decision {
   switch (evidence.kind) {
     case "unknown":
-      return { kind: "unknown", reason: evidence.reason };
+      return { kind: "unknown", ...because("order.outcome_unknown", { detail: evidence.reason }) };
     case "closed_at_alipay":
-      if (order.status !== "UNPAID") return noop(`already ${order.status}`, LOCALLY_ENDED.includes(order.status));
+      if (order.status !== "UNPAID") return noop(because("order.already", { status: order.status }), LOCALLY_ENDED.includes(order.status));
       return transition(order, evidence.target, evidence.target === "CANCELLED" ? EVENT.cancelled : EVENT.closed, { closedAt: ctx.now },
-        evidence.target === "CANCELLED" ? "cancelled by the buyer; closed at Alipay first" : "closed at Alipay first");
+        because(evidence.target === "CANCELLED" ? "order.cancelled_closed_at_alipay" : "order.closed_at_alipay"));
     case "trade_not_exist": {
-      if (order.status !== "UNPAID") return noop(`trade does not exist at Alipay; order already ${order.status}`);
+      if (order.status !== "UNPAID") return noop(because("order.no_trade_already", { status: order.status }));
       const deadline = order.expiresAt.getTime() + ctx.graceMs;
-      if (ctx.now.getTime() < deadline) return noop("trade not created at Alipay yet (buyer has not reached the cashier)");
-      return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, "expired and the trade was never created at Alipay (grace passed)");
+      if (ctx.now.getTime() < deadline) return noop(because("order.no_trade_yet"));
+      return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, because("order.no_trade_expired"));
     }
     case "trade":
       return decideTrade(order, evidence, ctx);
@@ -137,25 +148,26 @@ export function decide(order: OrderFacts, evidence: Evidence, ctx: DecideContext
       // refunded_fen stays the sum of SUCCEEDED rows.
       const sum = order.refundedFen + evidence.refundFen;
       if ((order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") && sum <= order.totalFen) {
-        return refundTransition(order, sum, ctx, `refund ${evidence.outRequestNo} of ${evidence.refundFen} fen succeeded`);
+        return refundTransition(order, sum, because("order.refund_succeeded", { outRequestNo: evidence.outRequestNo, refundFen: evidence.refundFen }));
       }
       // A REFUNDED order (or refunds beyond the total) cannot take more: Alipay's answers contradict each
       // other or our books. Nothing is changed on the order; staff must look.
-      return { kind: "anomaly", event: EVENT.unexpectedStatus,
-        reason: `refund ${evidence.outRequestNo} of ${evidence.refundFen} fen succeeded for an order ${order.status} here with ${order.refundedFen} of ${order.totalFen} fen refunded` };
+      return { kind: "anomaly", event: EVENT.unexpectedStatus, ...because("order.refund_beyond_books", {
+        outRequestNo: evidence.outRequestNo, refundFen: evidence.refundFen, status: order.status, refundedFen: order.refundedFen, totalFen: order.totalFen,
+      }) };
     }
   }
 }
 
 function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>, ctx: DecideContext): Decision {
   // Merchant checks (docs/alipay-protocol.md §4): a mismatch is never payment, whatever the status says.
-  const merchant = checkMerchant(ev, ctx.merchant);
-  if (merchant.length) return { kind: "anomaly", event: EVENT.merchantMismatch, reason: merchant.join("; ") };
+  const merchant = merchantMismatches(ev, ctx.merchant);
+  if (merchant.length) return { kind: "anomaly", event: EVENT.merchantMismatch, ...because("order.merchant_mismatch", merchantParams(merchant)) };
   if (ev.totalFen !== order.totalFen) {
-    return { kind: "anomaly", event: EVENT.amountMismatch, reason: `total ${ev.totalFen} fen does not equal the order's ${order.totalFen} fen` };
+    return { kind: "anomaly", event: EVENT.amountMismatch, ...because("order.amount_mismatch", { paidFen: ev.totalFen, totalFen: order.totalFen }) };
   }
   if (order.tradeNo && ev.tradeNo && ev.tradeNo !== order.tradeNo) {
-    return { kind: "anomaly", event: EVENT.tradeNoMismatch, reason: `trade_no ${ev.tradeNo} differs from the recorded ${order.tradeNo}` };
+    return { kind: "anomaly", event: EVENT.tradeNoMismatch, ...because("order.trade_no_mismatch", { tradeNo: ev.tradeNo, recorded: order.tradeNo }) };
   }
 
   const refundFen = ev.refundFen ?? 0;
@@ -176,8 +188,8 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
   const reportRefunds = (): Decision =>
     news
       ? transition(order, order.status, EVENT.refundReported, reportPatch(),
-        `${ev.tradeStatus} with refund_fee ${refundFen} fen: Alipay reports ${reported} of ${order.totalFen} fen refunded in all`)
-      : noop(`already ${order.status}; refund_fee ${refundFen} fen already known (${ev.tradeStatus})`, true);
+        because("order.refund_reported", { tradeStatus: ev.tradeStatus, refundFen, reportedFen: reported, totalFen: order.totalFen }))
+      : noop(because("order.refund_known", { status: order.status, refundFen, tradeStatus: ev.tradeStatus }), true);
 
   if (isPaidTradeStatus(ev.tradeStatus)) {
     if (order.status === "UNPAID") {
@@ -185,17 +197,17 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
         // The payment's own notify never reached us: record the payment (and Alipay's refund total,
         // which core/refunds turns into a refund row), and flag it.
         return transition(order, "PAID", EVENT.refundWithoutPayment, { ...paidPatch(), ...reportPatch(), needsReview: true },
-          `${ev.tradeStatus} with refund_fee ${refundFen} fen for an order never recorded as paid: payment and refund recorded`, true);
+          because("order.refund_without_payment", { tradeStatus: ev.tradeStatus, refundFen, was: null }), true);
       }
-      return transition(order, "PAID", EVENT.paid, paidPatch(), `${ev.tradeStatus}`);
+      return transition(order, "PAID", EVENT.paid, paidPatch(), because("order.paid", { tradeStatus: ev.tradeStatus }));
     }
     if (LOCALLY_ENDED.includes(order.status)) {
       return transition(order, "PAID", EVENT.paidAfterClose, { ...paidPatch(), ...reportPatch(), needsReview: true },
-        `${ev.tradeStatus} for an order already ${order.status}: money arrived after a local close`, true);
+        because("order.paid_after_close", { tradeStatus: ev.tradeStatus, status: order.status }), true);
     }
     // PAID / PARTIALLY_REFUNDED / REFUNDED. A TRADE_SUCCESS carrying refund_fee is a partial refund (docs/alipay-protocol.md §4).
     if (refundFen > 0) return reportRefunds();
-    return noop(`already ${order.status} (${ev.tradeStatus})`, true);
+    return noop(because("order.already_trade", { status: order.status, tradeStatus: ev.tradeStatus }), true);
   }
 
   if (ev.tradeStatus === "TRADE_CLOSED") {
@@ -208,33 +220,33 @@ function decideTrade(order: OrderFacts, ev: Extract<Evidence, { kind: "trade" }>
       // total (core/refunds records the refund row that makes the order REFUNDED), and flag it.
       return transition(order, "PAID", EVENT.refundWithoutPayment,
         { ...paidPatch(), ...reportPatch(), needsReview: true },
-        `TRADE_CLOSED with refund_fee ${refundFen} fen for an order never recorded as paid (${order.status}): payment and refund recorded`, true);
+        because("order.refund_without_payment", { tradeStatus: ev.tradeStatus, refundFen, was: order.status }), true);
     }
-    if (order.status === "UNPAID") return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, "TRADE_CLOSED at Alipay");
+    if (order.status === "UNPAID") return transition(order, "CLOSED", EVENT.closed, { closedAt: ctx.now }, because("order.trade_closed"));
     if (order.status === "PAID" || order.status === "PARTIALLY_REFUNDED") {
       // The refund path: Alipay closes a paid trade only by a full refund; without refund details
       // (e.g. from a query) staff must reconcile it. Never silently un-pay.
-      return { kind: "anomaly", event: EVENT.unexpectedStatus, reason: `TRADE_CLOSED at Alipay while ${order.status} here (full refund?)` };
+      return { kind: "anomaly", event: EVENT.unexpectedStatus, ...because("order.closed_while_paid", { status: order.status }) };
     }
-    return noop(`TRADE_CLOSED; already ${order.status}`, LOCALLY_ENDED.includes(order.status));
+    return noop(because("order.trade_status_already", { tradeStatus: ev.tradeStatus, status: order.status }), LOCALLY_ENDED.includes(order.status));
   }
 
   // WAIT_BUYER_PAY
-  if (order.status !== "UNPAID") return noop(`WAIT_BUYER_PAY; order already ${order.status}`);
-  if (ctx.now.getTime() < order.expiresAt.getTime()) return noop("waiting for the buyer to pay");
-  return { kind: "close_at_alipay_first", reason: "expired while WAIT_BUYER_PAY: close at Alipay before closing here" };
+  if (order.status !== "UNPAID") return noop(because("order.trade_status_already", { tradeStatus: ev.tradeStatus, status: order.status }));
+  if (ctx.now.getTime() < order.expiresAt.getTime()) return noop(because("order.waiting_for_buyer"));
+  return { kind: "close_at_alipay_first", ...because("order.expired_close_first") };
 }
 
-function refundTransition(order: OrderFacts, refundFen: number, _ctx: DecideContext, reason?: string): Decision {
+function refundTransition(order: OrderFacts, refundFen: number, why: Because): Decision {
   const full = refundFen >= order.totalFen;
   return transition(order, full ? "REFUNDED" : "PARTIALLY_REFUNDED", full ? EVENT.refunded : EVENT.partiallyRefunded,
-    { refundedFen: Math.min(refundFen, order.totalFen) }, reason ?? `refund_fee ${refundFen} fen of ${order.totalFen}`);
+    { refundedFen: Math.min(refundFen, order.totalFen) }, why);
 }
 
-function noop(reason: string, duplicate = false): Decision {
-  return { kind: "noop", reason, duplicate };
+function noop(why: Because, duplicate = false): Decision {
+  return { kind: "noop", ...why, duplicate };
 }
 
-function transition(order: OrderFacts, to: OrderStatus, event: EventType, patch: OrderPatch, reason: string, anomaly = false): Decision {
-  return { kind: "transition", from: order.status, to, event, patch, reason, anomaly };
+function transition(order: OrderFacts, to: OrderStatus, event: EventType, patch: OrderPatch, why: Because, anomaly = false): Decision {
+  return { kind: "transition", from: order.status, to, event, patch, ...why, anomaly };
 }

@@ -11,6 +11,7 @@ import { decide, type Decision, type Evidence } from "../orders/transitions.ts";
 import type { Queues } from "../queues/index.ts";
 import { evidenceFromRefundAnswer, evidenceFromRefundQuery } from "./evidence.ts";
 import { failureText, refusal, RefundRefusedError } from "./messages.ts";
+import { reasonPayload } from "../reasons.ts";
 import * as store from "./store.ts";
 import {
   decideRefund, initialState, nextRefundCheckAt, refundWindowOpen, REFUND_EVENT,
@@ -135,8 +136,9 @@ async function loadOrRefuse(deps: RefundDeps, refundId: number): Promise<Refund>
 }
 
 function refusedBy(d: RefundDecision): never {
+  // The admin says d.why in the page's language; the API (and logs) read the English sentence.
   const reason = d.kind === "refused" ? d.reason : "not allowed";
-  throw new RefundRefusedError("notAllowed", { zh: `不允许：${reason}`, en: `Not allowed: ${reason}` }, 403);
+  throw new RefundRefusedError("notAllowed", { zh: `不允许：${reason}`, en: `Not allowed: ${reason}` }, 403, d.kind === "refused" ? d.why : undefined);
 }
 
 export async function approveRefund(deps: RefundDeps, input: { refundId: number; actor: Actor }): Promise<Refund> {
@@ -149,7 +151,7 @@ export async function approveRefund(deps: RefundDeps, input: { refundId: number;
     refund: {
       id: refund.id, expectState: refund.state,
       changes: { state: d.to, approvedBy: input.actor.email, approvedAt: now, nextCheckAt: new Date(now.getTime() + QUEUED_LEASE_MS) },
-      event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: { reason: d.reason } },
+      event: { type: d.event, source: "staff", actor: input.actor.email, notificationId: null, payload: reasonPayload(d) },
     },
   });
   if (!written) throw refusal("refundNotFound", 409, "changed meanwhile, reload");
@@ -223,7 +225,7 @@ export async function settleRefund(
     const base = { source: EVENT_SOURCE[from], actor: "", notificationId: notify?.notificationId ?? null };
     if (d.kind === "transition") {
       changes.state = d.to;
-      event = { ...base, type: d.event, payload: { reason: d.reason, from: current.state, to: d.to, evidence: from, anomaly: d.anomaly } };
+      event = { ...base, type: d.event, payload: { ...reasonPayload(d), from: current.state, to: d.to, evidence: from, anomaly: d.anomaly } };
       switch (d.to) {
         case "SUCCEEDED":
           Object.assign(changes, { succeededAt: now, settledBy: from, nextCheckAt: null });
@@ -255,7 +257,7 @@ export async function settleRefund(
           break;
       }
     } else if (d.kind === "anomaly") {
-      event = { ...base, type: d.event, payload: { reason: d.reason }, dedupeKey: `${d.event}|${current.id}` };
+      event = { ...base, type: d.event, payload: reasonPayload(d), dedupeKey: `${d.event}|${current.id}` };
     } else {
       outcome = evidence.kind === "unknown" ? "unknown" : evidence.kind === "processing" ? "processing" : "unchanged";
     }

@@ -2,6 +2,7 @@
 // errors, PROTOCOL sub-codes commonly returned by alipay.trade.refund — see docs/operations.md
 // "Refunds") and why coursepay refused to create or approve it. One owner for these texts; the admin
 // and the buyer pages pick the language.
+import type { RefundWhy } from "./reasons.ts";
 
 export interface Bilingual {
   zh: string;
@@ -60,7 +61,8 @@ export const REFUND_STATE_LABELS: Record<string, Bilingual> = {
 /** A refused refund command: the message in both languages, and a code for APIs. */
 export class RefundRefusedError extends Error {
   readonly zh: string;
-  constructor(readonly code: RefusalCode | "notAllowed", text: Bilingual, readonly status = 409) {
+  /** notAllowed: the state machine's reason as a code (core/refunds/reasons.ts), for the admin to say in its language. */
+  constructor(readonly code: RefusalCode | "notAllowed", text: Bilingual, readonly status = 409, readonly why?: RefundWhy) {
     super(text.en);
     this.zh = text.zh;
     this.name = "RefundRefusedError";

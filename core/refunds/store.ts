@@ -23,6 +23,8 @@ import {
 } from "../orders/store.ts";
 import type { Decision } from "../orders/transitions.ts";
 import { COUNTED_STATES, externalRefundFen, MAYBE_AT_ALIPAY, REFUND_EVENT } from "./transitions.ts";
+import { because } from "./reasons.ts";
+import { reasonPayload } from "../reasons.ts";
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -347,8 +349,8 @@ async function recordExternalRefunds(
     const { rows: taken } = await c.query(`SELECT 1 FROM refund WHERE out_request_no = $1`, [x.outBizNo]);
     if (!taken[0]) outRequestNo = x.outBizNo.slice(0, 64);
   }
-  const reason = `refund made outside coursepay: Alipay reports ${order.alipayRefundFeeFen} fen refunded, refunds here account for ${succeeded} fen`
-    + (inFlight.length ? ` (+ up to ${inFlight.reduce((a, b) => a + b, 0)} fen in flight)` : "");
+  const why = because("refund.external", { reportedFen: order.alipayRefundFeeFen, succeededFen: succeeded, inFlightFen: inFlight.reduce((a, b) => a + b, 0) });
+  const reason = why.reason;
   const { rows } = await c.query(
     `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
      VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
@@ -356,7 +358,7 @@ async function recordExternalRefunds(
     [order.id, outRequestNo, amountFen, reason.slice(0, 256), iso(now), x.source],
   );
   const refund = toRefund(rows[0]!);
-  await refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: "", notificationId: meta({}).notificationId, payload: { reason } }, refund, now, { state: refund.state });
+  await refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: "", notificationId: meta({}).notificationId, payload: reasonPayload(why) }, refund, now, { state: refund.state });
   const d = x.decide(order, refund);
   const moved = await writeLockedDecision(c, order, d, meta({ refundId: refund.id, outRequestNo }, d.kind === "anomaly" ? `${d.event}|refund:${refund.id}` : undefined), now);
   return { order: moved, rows: [refund] };

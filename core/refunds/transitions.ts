@@ -23,6 +23,7 @@
 // out_request_no, so a retry is Alipay's idempotent replay; an unknown outcome changes nothing but
 // the state name, and only a refund query that finds no refund data sends the refund back to QUEUED.
 import type { RefundSource, RefundState, StaffRole } from "@prisma/client";
+import { because, type RefundWhy } from "./reasons.ts";
 
 export type { RefundSource, RefundState };
 
@@ -105,14 +106,20 @@ export const REFUND_EVENT = {
 } as const;
 export type RefundEventType = (typeof REFUND_EVENT)[keyof typeof REFUND_EVENT];
 
+/** Why, as a code with parameters and as its English sentence, built together (core/refunds/reasons.ts). */
+export interface RefundBecause {
+  reason: string;
+  why: RefundWhy;
+}
+
 export type RefundDecision =
-  | { kind: "transition"; from: RefundState; to: RefundState; event: RefundEventType; reason: string; anomaly: boolean }
+  | ({ kind: "transition"; from: RefundState; to: RefundState; event: RefundEventType; anomaly: boolean } & RefundBecause)
   /** Nothing to change (a repeated answer, an answer that is moot in this state). */
-  | { kind: "noop"; reason: string }
+  | ({ kind: "noop" } & RefundBecause)
   /** Evidence no rule can apply: recorded for staff, the refund is left as it is. */
-  | { kind: "anomaly"; event: RefundEventType; reason: string }
+  | ({ kind: "anomaly"; event: RefundEventType } & RefundBecause)
   /** The command is not allowed (wrong state, wrong person): the caller reports the reason. */
-  | { kind: "refused"; reason: string };
+  | ({ kind: "refused" } & RefundBecause);
 
 /** States whose amount is reserved against the order's total (the guard in store.ts counts these). */
 export const COUNTED_STATES: readonly RefundState[] = ["AWAITING_APPROVAL", "QUEUED", "SUBMITTED", "UNKNOWN", "SUCCEEDED"];
@@ -144,14 +151,12 @@ export function approverRole(amountFen: number, otherRefundsFen: number, rules: 
 const RANK: Record<StaffRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
 /** Why this actor may not approve or reject this refund, or null when they may (four eyes). */
-export function approvalRefusal(refund: RefundFacts, actor: Actor, rules: Pick<RefundRules, "approvalAboveFen">): string | null {
+export function approvalRefusal(refund: RefundFacts, actor: Actor, rules: Pick<RefundRules, "approvalAboveFen">): RefundBecause | null {
   const least = approverRole(refund.amountFen, refund.otherRefundsFen, rules);
   if (!(actor.role in RANK) || RANK[actor.role] < RANK[least]) {
-    return `a refund of ${refund.amountFen} fen needs a staff member with the ${least} role (you are ${actor.role})`;
+    return because("refund.needs_role", { amountFen: refund.amountFen, role: least, actorRole: actor.role });
   }
-  if (actor.email.trim().toLowerCase() === refund.requestedBy.trim().toLowerCase()) {
-    return "four eyes: the requester cannot approve or reject their own refund";
-  }
+  if (actor.email.trim().toLowerCase() === refund.requestedBy.trim().toLowerCase()) return because("refund.four_eyes");
   return null;
 }
 
@@ -165,19 +170,19 @@ export function decideRefund(refund: RefundFacts, command: RefundCommand, ctx: R
   switch (command.kind) {
     case "approve":
     case "reject": {
-      if (s !== "AWAITING_APPROVAL") return refused(`the refund is ${s}, not awaiting approval`);
+      if (s !== "AWAITING_APPROVAL") return refused(because("refund.not_awaiting", { state: s }));
       const why = approvalRefusal(refund, command.actor, ctx);
       if (why) return refused(why);
       if (command.kind === "reject") {
-        if (!command.reason.trim()) return refused("a rejection needs a reason");
-        return transition(s, "REJECTED", REFUND_EVENT.rejected, `rejected by ${command.actor.email}: ${command.reason.trim()}`);
+        if (!command.reason.trim()) return refused(because("refund.reason_required"));
+        return transition(s, "REJECTED", REFUND_EVENT.rejected, because("refund.rejected", { by: command.actor.email, text: command.reason.trim() }));
       }
-      return transition(s, "QUEUED", REFUND_EVENT.approved, `approved by ${command.actor.email}`);
+      return transition(s, "QUEUED", REFUND_EVENT.approved, because("refund.approved", { by: command.actor.email }));
     }
     case "dispatch":
       // SUBMITTED / UNKNOWN: a retry of the same request (same out_request_no) — Alipay replays it.
-      if (SENT.includes(s)) return transition(s, "SUBMITTED", REFUND_EVENT.submitted, s === "QUEUED" ? "sent to Alipay" : `sent again with the same out_request_no (was ${s})`);
-      return refused(`the refund is ${s}: nothing to send`);
+      if (SENT.includes(s)) return transition(s, "SUBMITTED", REFUND_EVENT.submitted, s === "QUEUED" ? because("refund.sent") : because("refund.sent_again", { state: s }));
+      return refused(because("refund.nothing_to_send", { state: s }));
     case "evidence":
       return decideEvidence(refund, command.evidence, command.from, ctx);
   }
@@ -187,34 +192,33 @@ function decideEvidence(refund: RefundFacts, ev: RefundEvidence, from: EvidenceS
   const s = refund.state;
   switch (ev.kind) {
     case "succeeded":
-      if (SENT.includes(s)) return transition(s, "SUCCEEDED", REFUND_EVENT.succeeded, `Alipay ${from}: refund succeeded`);
-      if (s === "SUCCEEDED") return noop(`already SUCCEEDED (${from})`);
+      if (SENT.includes(s)) return transition(s, "SUCCEEDED", REFUND_EVENT.succeeded, because("refund.succeeded", { from }));
+      if (s === "SUCCEEDED") return noop(because("refund.already_succeeded", { from }));
       if (s === "FAILED") {
-        return transition(s, "SUCCEEDED", REFUND_EVENT.succeededAfterFailure, `Alipay ${from} reports success for a refund recorded as FAILED: money left, recorded`, true);
+        return transition(s, "SUCCEEDED", REFUND_EVENT.succeededAfterFailure, because("refund.succeeded_after_failure", { from }), true);
       }
-      return { kind: "anomaly", event: REFUND_EVENT.unexpectedSuccess, reason: `Alipay ${from} reports success for a refund that is ${s} (never sent)` };
+      return { kind: "anomaly", event: REFUND_EVENT.unexpectedSuccess, ...because("refund.unexpected_success", { from, state: s }) };
     case "processing":
-      if (s === "QUEUED" || s === "UNKNOWN") return transition(s, "SUBMITTED", REFUND_EVENT.submitted, `Alipay ${from}: accepted, not settled yet`);
-      return noop(s === "SUBMITTED" ? "still processing at Alipay" : `moot: already ${s}`);
+      if (s === "QUEUED" || s === "UNKNOWN") return transition(s, "SUBMITTED", REFUND_EVENT.submitted, because("refund.accepted", { from }));
+      return noop(s === "SUBMITTED" ? because("refund.processing") : because("refund.moot_already", { state: s }));
     case "not_refunded":
-      if (s !== "SUBMITTED" && s !== "UNKNOWN") return noop(`moot: ${s}`);
-      if (from !== "query") return noop("only a refund query can say a refund does not exist");
+      if (s !== "SUBMITTED" && s !== "UNKNOWN") return noop(because("refund.moot", { state: s }));
+      if (from !== "query") return noop(because("refund.absent_only_by_query"));
       if (refund.lastCallAt && ctx.now.getTime() - refund.lastCallAt.getTime() < ctx.settleDelayMs) {
-        return noop("no refund data yet, but the call was too recent to conclude: ask again");
+        return noop(because("refund.absent_too_soon"));
       }
-      return transition(s, "QUEUED", REFUND_EVENT.requeued, "Alipay has no refund with this out_request_no: it will be sent again with the same number");
+      return transition(s, "QUEUED", REFUND_EVENT.requeued, because("refund.requeued"));
     case "failed":
-      if (!SENT.includes(s)) return noop(`moot: already ${s}`);
+      if (!SENT.includes(s)) return noop(because("refund.moot_already", { state: s }));
       if (from === "call" && refund.unsettledCalls > 1) {
         // A resend: Alipay may have made the refund on an earlier call (see the head of this file).
-        if (s === "UNKNOWN") return noop(`${ev.code} on a resend: the refund query decides`);
-        return transition(s, "UNKNOWN", REFUND_EVENT.unknown,
-          `Alipay call: ${ev.code} ${ev.message} on a resend (call ${refund.unsettledCalls} since the refund was known absent): not final, the refund query decides`.trim());
+        if (s === "UNKNOWN") return noop(because("refund.resend_error_open", { code: ev.code }));
+        return transition(s, "UNKNOWN", REFUND_EVENT.unknown, because("refund.resend_error", { code: ev.code, message: ev.message, calls: refund.unsettledCalls }));
       }
-      return transition(s, "FAILED", REFUND_EVENT.failed, `Alipay ${from}: ${ev.code} ${ev.message}`.trim());
+      return transition(s, "FAILED", REFUND_EVENT.failed, because("refund.failed", { from, code: ev.code, message: ev.message }));
     case "unknown":
-      if (s === "QUEUED" || s === "SUBMITTED") return transition(s, "UNKNOWN", REFUND_EVENT.unknown, `outcome unknown (${from}): ${ev.reason}`);
-      return noop(`outcome unknown (${from}): ${ev.reason}`);
+      if (s === "QUEUED" || s === "SUBMITTED") return transition(s, "UNKNOWN", REFUND_EVENT.unknown, because("refund.outcome_unknown", { from, detail: ev.reason }));
+      return noop(because("refund.outcome_unknown", { from, detail: ev.reason }));
   }
 }
 
@@ -259,8 +263,8 @@ export function nextRefundCheckAt(now: Date, checks: number, settleDelayMs: numb
   return new Date(now.getTime() + gap);
 }
 
-function transition(from: RefundState, to: RefundState, event: RefundEventType, reason: string, anomaly = false): RefundDecision {
-  return { kind: "transition", from, to, event, reason, anomaly };
+function transition(from: RefundState, to: RefundState, event: RefundEventType, why: RefundBecause, anomaly = false): RefundDecision {
+  return { kind: "transition", from, to, event, ...why, anomaly };
 }
-const noop = (reason: string): RefundDecision => ({ kind: "noop", reason });
-const refused = (reason: string): RefundDecision => ({ kind: "refused", reason });
+const noop = (why: RefundBecause): RefundDecision => ({ kind: "noop", ...why });
+const refused = (why: RefundBecause): RefundDecision => ({ kind: "refused", ...why });

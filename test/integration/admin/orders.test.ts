@@ -69,11 +69,17 @@ describe("order list", () => {
 
   test("the show page carries the order's lines, timeline and callbacks", async () => {
     const o = seeded.orders[0];
+    // A row from before reason codes (the English sentence only), then one with its code.
     await admin.prisma.orderEvent.create({ data: { orderId: o.id, type: "paid", fromStatus: "UNPAID", toStatus: "PAID", source: "notify", payload: { reason: "TRADE_SUCCESS" } } });
+    await admin.prisma.orderEvent.create({
+      data: { orderId: o.id, type: "payment_checked", fromStatus: "PAID", toStatus: "PAID", source: "staff", actor: "ops@example.com",
+        payload: { reason: "already PAID (TRADE_SUCCESS)", reasonCode: "order.already_trade", reasonParams: { status: "PAID", tradeStatus: "TRADE_SUCCESS" } } },
+    });
     await admin.prisma.paymentNotification.create({ data: { rawBody: "a=b", outTradeNo: o.outTradeNo, orderId: o.id, verified: true, outcome: "applied", tradeStatus: "TRADE_SUCCESS", totalFen: 1230 } });
     const r = await client.json<{ record: { params: Record<string, string> } }>(`/admin/api/resources/Order/records/${o.id}/show`);
     const timeline = JSON.parse(r.body.record.params.timeline);
-    assert.deepEqual(timeline.map((e: { type: string; reason: string }) => [e.type, e.reason]), [["paid", "交易成功"]], "the trade status by its label");
+    assert.deepEqual(timeline.map((e: { type: string; reason: string }) => [e.type, e.reason]), [["paid", "支付宝：交易成功"], ["payment_checked", "订单已是“已支付”（支付宝：交易成功）"]],
+      "said in Chinese from the code, or from the old sentence; statuses by their labels");
     assert.equal(JSON.parse(r.body.record.params.callbacks)[0].outcome, "applied");
     assert.deepEqual(JSON.parse(r.body.record.params.lines), []);
   });

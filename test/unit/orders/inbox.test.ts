@@ -2,6 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NotificationOutcome } from "@prisma/client";
+import { because } from "../../../core/orders/reasons.ts";
 import {
   canMove, INBOX_MOVES, intakeOutcome, isReprocessable, movesInto, NOTIFICATION_OUTCOMES, outcomeOfDecision, storedBody, UNVERIFIED_BODY_KEEP_CHARS,
 } from "../../../core/orders/inbox.ts";
@@ -37,12 +38,12 @@ describe("moves between outcomes", () => {
 
 describe("outcomes of decisions and of intake", () => {
   test("each decision kind maps to one outcome", () => {
-    assert.equal(outcomeOfDecision({ kind: "transition", from: "UNPAID", to: "PAID", event: "paid", patch: {}, reason: "", anomaly: false }), "applied");
-    assert.equal(outcomeOfDecision({ kind: "anomaly", event: "anomaly.amount_mismatch", reason: "" }), "anomaly");
-    assert.equal(outcomeOfDecision({ kind: "noop", reason: "", duplicate: true }), "duplicate");
-    assert.equal(outcomeOfDecision({ kind: "noop", reason: "", duplicate: false }), "ignored");
-    assert.equal(outcomeOfDecision({ kind: "unknown", reason: "" }), "ignored");
-    assert.equal(outcomeOfDecision({ kind: "close_at_alipay_first", reason: "" }), null);
+    assert.equal(outcomeOfDecision({ kind: "transition", from: "UNPAID", to: "PAID", event: "paid", patch: {}, ...because("order.paid", { tradeStatus: "TRADE_SUCCESS" }), anomaly: false }), "applied");
+    assert.equal(outcomeOfDecision({ kind: "anomaly", event: "anomaly.amount_mismatch", ...because("order.amount_mismatch", { paidFen: 1, totalFen: 2 }) }), "anomaly");
+    assert.equal(outcomeOfDecision({ kind: "noop", ...because("order.already", { status: "PAID" }), duplicate: true }), "duplicate");
+    assert.equal(outcomeOfDecision({ kind: "noop", ...because("order.waiting_for_buyer"), duplicate: false }), "ignored");
+    assert.equal(outcomeOfDecision({ kind: "unknown", ...because("order.outcome_unknown", { detail: "timeout" }) }), "ignored");
+    assert.equal(outcomeOfDecision({ kind: "close_at_alipay_first", ...because("order.expired_close_first") }), null);
   });
   test("intake: only a verified, parseable notify for one of our orders waits for the worker", () => {
     assert.equal(intakeOutcome("notify", true, true, true), "pending");

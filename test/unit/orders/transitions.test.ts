@@ -51,7 +51,7 @@ describe("row: verified TRADE_SUCCESS / TRADE_FINISHED, amount and seller match"
     });
     test(`${status} from PAID → no-op (duplicate)`, () => {
       const d = decide(order("PAID", { tradeNo: "2026010122001400000000000001" }), notify(status), ctx());
-      assert.deepEqual(d, { kind: "noop", reason: `already PAID (${status})`, duplicate: true });
+      assert.deepEqual(d, { kind: "noop", reason: `already PAID (${status})`, why: { code: "order.already_trade", params: { status: "PAID", tradeStatus: status } }, duplicate: true });
     });
     for (const from of LOCALLY_ENDED) {
       test(`${status} from ${from} → PAID + anomaly for staff (money after a local close)`, () => {
@@ -111,7 +111,7 @@ describe("row: query says WAIT_BUYER_PAY after expiry", () => {
   test("our close succeeded → CLOSED; buyer cancel → CANCELLED; repeated → duplicate no-op", () => {
     expectTransition(decide(order("UNPAID"), { kind: "closed_at_alipay", target: "CLOSED" }, ctx(minutes(31))), "CLOSED", EVENT.closed);
     expectTransition(decide(order("UNPAID"), { kind: "closed_at_alipay", target: "CANCELLED" }, ctx()), "CANCELLED", EVENT.cancelled);
-    assert.deepEqual(decide(order("CLOSED"), { kind: "closed_at_alipay", target: "CLOSED" }, ctx()), { kind: "noop", reason: "already CLOSED", duplicate: true });
+    assert.deepEqual(decide(order("CLOSED"), { kind: "closed_at_alipay", target: "CLOSED" }, ctx()), { kind: "noop", reason: "already CLOSED", why: { code: "order.already", params: { status: "CLOSED" } }, duplicate: true });
     expectKind(decide(order("PAID"), { kind: "closed_at_alipay", target: "CANCELLED" }, ctx()), "noop");
   });
 });
@@ -133,7 +133,7 @@ describe("row: unknown result (timeout, 20000, ACQ.SYSTEM_ERROR)", () => {
   for (const from of ALL) {
     test(`from ${from} → nothing; check again later`, () => {
       assert.deepEqual(decide(order(from), { kind: "unknown", reason: "gateway_20000: isp.unknow-error" }, ctx(minutes(60))), {
-        kind: "unknown", reason: "gateway_20000: isp.unknow-error",
+        kind: "unknown", reason: "gateway_20000: isp.unknow-error", why: { code: "order.outcome_unknown", params: { detail: "gateway_20000: isp.unknow-error" } },
       });
     });
   }

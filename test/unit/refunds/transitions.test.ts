@@ -81,7 +81,7 @@ describe("row: approve / reject (four eyes)", () => {
     });
   }
   test("approvalRefusal names the reason", () => {
-    assert.match(approvalRefusal(refund("AWAITING_APPROVAL"), operator, RULES)!, /admin role/);
+    assert.match(approvalRefusal(refund("AWAITING_APPROVAL"), operator, RULES)!.reason, /admin role/);
     assert.equal(approvalRefusal(refund("AWAITING_APPROVAL"), admin, RULES), null);
   });
 });
