@@ -1,16 +1,22 @@
-// A staff member resolves a bill difference in a real browser: yesterday-ish's bill shows a payment
-// whose notifies were all lost; the operator opens the difference (bill row + order timeline) and
-// clicks "Trust Alipay"; the order becomes PAID through the state machine and the difference is
-// resolved with the operator as its resolver. A viewer sees no resolve action.
+// Reconciliation in the back office, in a real browser:
+// - a staff member resolves a bill difference: a bill shows a payment whose notifies were all lost;
+//   the operator opens the difference (bill row + order timeline) and clicks "Trust Alipay"; the order
+//   becomes PAID through the state machine and the difference is resolved with the operator as its
+//   resolver. A viewer sees no resolve action;
+// - the dashboard card 昨日对账 shows yesterday's batch: its state, open differences (a link to them)
+//   and both sides' money, each figure as the database holds it;
+// - 按日期对账: an operator reconciles a chosen date; the worker runs it and the batch appears,
+//   its attempt audited with the operator's e-mail. A viewer is not offered the action and is refused.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { addDays, beijingDay, reconcileBillDay } from "../../core/bills/index.ts";
 import { noMetrics } from "../../core/metrics/port.ts";
-import { alipayFromConfig } from "../../core/orders/index.ts";
+import { alipayFromConfig, checkPayment, createOrderDeps } from "../../core/orders/index.ts";
 import { BillControl } from "../../sandbox/bill/control-client.ts";
-import { ARTIFACTS, launchChromium, logIn, paidWithNotifiesLost, startBackOffice, useOwnDatabase, type BackOffice } from "./support.ts";
+import { waitFor } from "../support/index.ts";
+import { ARTIFACTS, BROWSER_STEP_CEILING_MS, launchChromium, logIn, paidWithNotifiesLost, startBackOffice, useOwnDatabase, type BackOffice } from "./support.ts";
 
 let office: BackOffice;
 let browser: Browser;
@@ -78,6 +84,122 @@ describe("bill differences in the back office", () => {
       assert.equal(res.status(), 403);
     } finally {
       await page.context().close();
+    }
+  });
+});
+
+/** How the admin writes an amount (admin/components/shared.ts yuan), spelled out here. */
+const yuan = (fen: bigint | number) => `¥${(Number(fen) / 100).toFixed(2)}`;
+const yesterday = () => addDays(beijingDay(new Date()), -1);
+
+describe("the dashboard card 昨日对账 / Yesterday's reconciliation", () => {
+  test("shows yesterday's batch: state, open differences (linking to them) and both sides' money, as the database holds them", async () => {
+    const { stack, admin, viewer } = office;
+    const day = yesterday();
+    const bills = new BillControl(stack.sandboxUrl);
+    const alipay = alipayFromConfig(stack.config);
+    // Yesterday at Alipay: two payments and a refund made in its merchant console. Here: the first
+    // payment applied (a payment check through the state machine), the second never heard of.
+    const first = await paidWithNotifiesLost(stack, 4_200);
+    const second = await paidWithNotifiesLost(stack, 1_990);
+    await bills.setCompletion(first.order.outTradeNo, { paidAt: `${day}T09:30:00+08:00` });
+    await bills.setCompletion(second.order.outTradeNo, { paidAt: `${day}T20:15:00+08:00` });
+    const checked = await checkPayment(createOrderDeps({ prisma: stack.prisma, config: stack.config, metrics: noMetrics }), { orderId: first.order.id, source: "staff", actor: "set-up" });
+    assert.equal(checked.order.status, "PAID");
+    await stack.prisma.order.update({ where: { id: first.order.id }, data: { paidAt: new Date(`${day}T09:30:00+08:00`) } }); // paid yesterday, as the bill says
+    const consoleNo = `console_${first.order.outTradeNo}`;
+    assert.equal((await alipay.refund({ outTradeNo: first.order.outTradeNo, refundFen: 700, outRequestNo: consoleNo })).kind, "ok");
+    await bills.setCompletion(first.order.outTradeNo, { refunds: [{ outRequestNo: consoleNo, at: `${day}T15:00:00+08:00` }] });
+    const r = await reconcileBillDay({ prisma: stack.prisma, alipay, settings: stack.config.bills, metrics: noMetrics }, { billDate: day, trigger: "test" });
+    assert.equal(r.kind, "differences", JSON.stringify(r));
+
+    const batch = await stack.prisma.billBatch.findUniqueOrThrow({ where: { billType_billDate: { billType: "trade", billDate: day } } });
+    // What the database holds, first (the card must show exactly this).
+    assert.deepEqual([batch.state, batch.differencesOpen], ["differences", 2]);
+    assert.deepEqual([batch.billTrades, batch.billTradeFen, batch.billRefunds, batch.billRefundFen], [2, 6190n, 1, 700n]);
+    assert.deepEqual([batch.localTrades, batch.localTradeFen, batch.localRefunds, batch.localRefundFen], [1, 4200n, 0, 0n]);
+
+    const { page, context } = await logIn(browser, admin.url, viewer);
+    try {
+      const card = page.getByTestId("dash-bills");
+      await card.getByText(`昨日对账 · ${day}`).waitFor();
+      assert.equal((await page.getByTestId("dash-bills-state").innerText()).trim(), "有差异");
+      assert.equal((await page.getByTestId("dash-bills-open").innerText()).trim(), `未处理差异: ${batch.differencesOpen}`);
+      const cells = async (testId: string) => (await page.getByTestId(testId).locator("td").allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(await cells("dash-bills-alipay"), [
+        `${batch.billTrades} · ${yuan(batch.billTradeFen)}`, `${batch.billRefunds} · ${yuan(batch.billRefundFen)}`, yuan(batch.billNetFen),
+      ]);
+      assert.deepEqual(await cells("dash-bills-ours"), [
+        `${batch.localTrades} · ${yuan(batch.localTradeFen)}`, `${batch.localRefunds} · ${yuan(batch.localRefundFen)}`, yuan(batch.localNetFen),
+      ]);
+      await card.screenshot({ path: path.join(ARTIFACTS, "bills-3-dashboard-card.png") });
+      // The open count links to that batch's open differences.
+      await page.getByTestId("dash-bills-open").getByRole("link").click();
+      await page.waitForURL(/\/admin\/resources\/BillDifference\?/);
+      const url = new URL(page.url());
+      assert.equal(url.searchParams.get("filters.batch"), String(batch.id));
+      assert.equal(url.searchParams.get("filters.state"), "open");
+      await page.getByText(second.order.outTradeNo).first().waitFor();
+      await page.getByText(consoleNo).first().waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("按日期对账 / Reconcile a date", () => {
+  test("an operator reconciles a chosen date in the browser: the worker runs it, the batch appears, the attempt names the operator", async () => {
+    const { stack, admin, operator } = office;
+    const day = addDays(beijingDay(new Date()), -6);
+    const bills = new BillControl(stack.sandboxUrl);
+    const paid = await paidWithNotifiesLost(stack, 3_300);
+    await bills.setCompletion(paid.order.outTradeNo, { paidAt: `${day}T11:00:00+08:00` });
+    assert.equal(await stack.prisma.billBatch.count({ where: { billDate: day } }), 0, "no batch for the day yet");
+    await stack.startWorker({ ticks: false }); // consumes the bill queue (no schedule: only what staff ask for)
+
+    const { page, context } = await logIn(browser, admin.url, operator);
+    try {
+      await page.goto(`${admin.url}/admin/resources/BillBatch`);
+      await page.getByRole("link", { name: "按日期对账" }).or(page.getByRole("button", { name: "按日期对账" })).first().click();
+      await page.getByTestId("reconcile-date-input").fill(day);
+      await page.screenshot({ path: path.join(ARTIFACTS, "bills-4-reconcile-date.png") });
+      await page.getByTestId("reconcile-date-submit").click();
+      await page.getByText(day).first().waitFor(); // the notice names the date
+      await page.waitForURL(/\/admin\/resources\/BillBatch(\?|$)/);
+
+      const batch = await waitFor(`the batch of ${day} to finish`, async () => {
+        const b = await stack.prisma.billBatch.findUnique({ where: { billType_billDate: { billType: "trade", billDate: day } }, include: { attemptLog: true } });
+        return b && ["matched", "differences"].includes(b.state) ? b : null;
+      }, { timeoutMs: BROWSER_STEP_CEILING_MS });
+      assert.deepEqual(batch.attemptLog.map((a) => [a.attempt, a.trigger, a.actor, a.outcome]), [[1, "staff", operator.email, batch.state]]);
+      assert.deepEqual([batch.billTrades, batch.billTradeFen], [1, 3300n], "Alipay's bill of that day, with the one payment");
+
+      // The batch is in the list (the list does not refresh by itself: reload until it shows).
+      await waitFor(`the batch of ${day} in the list`, async () => {
+        await page.goto(`${admin.url}/admin/resources/BillBatch`);
+        await page.getByRole("heading", { name: "对账批次" }).first().waitFor();
+        await page.locator("table tbody tr").first().waitFor();
+        return (await page.locator("table tbody tr").filter({ hasText: day }).count()) > 0;
+      }, { timeoutMs: BROWSER_STEP_CEILING_MS, intervalMs: 500 });
+      await page.screenshot({ path: path.join(ARTIFACTS, "bills-5-batch-listed.png") });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("a viewer is not offered 按日期对账 and is refused over HTTP; nothing is queued", async () => {
+    const { stack, admin, viewer } = office;
+    const day = addDays(beijingDay(new Date()), -8);
+    const { page, context } = await logIn(browser, admin.url, viewer);
+    try {
+      await page.goto(`${admin.url}/admin/resources/BillBatch`);
+      await page.getByRole("heading", { name: "对账批次" }).first().waitFor();
+      assert.equal(await page.getByRole("link", { name: "按日期对账" }).count() + await page.getByRole("button", { name: "按日期对账" }).count(), 0);
+      const res = await page.request.post(`${admin.url}/admin/api/resources/BillBatch/actions/reconcileDate`, { data: { date: day } });
+      assert.equal(res.status(), 403);
+      assert.equal(await stack.prisma.billBatch.count({ where: { billDate: day } }), 0);
+    } finally {
+      await context.close();
     }
   });
 });
