@@ -3,7 +3,7 @@ import { databaseProbe, healthRoutes, redisProbe } from "../core/health/index.ts
 import { accessLog, errorResponder, requestContext, securityHeaders } from "../core/http/index.ts";
 import { rateLimitStore } from "../core/http/rate-limit.ts";
 import { httpMetrics, metrics, metricsRoute } from "../core/metrics/index.ts";
-import { createOrderDeps, type IntakeDeps, type OrderDeps } from "../core/orders/index.ts";
+import { createIntakeBatching, createOrderDeps, type IntakeDeps, type OrderDeps } from "../core/orders/index.ts";
 import { createQueues, type Queues } from "../core/queues/index.ts";
 import { createRefundDeps, type RefundDeps } from "../core/refunds/index.ts";
 import type { RoleContext } from "../core/runtime/role.ts";
@@ -27,7 +27,9 @@ export interface ApiServices {
 export function createApiServices(ctx: RoleContext, overrides: Partial<Pick<OrderDeps, "alipay">> = {}): ApiServices {
   const queues = createQueues(ctx.config);
   ctx.lifecycle.onShutdown("queues", () => queues.close());
-  const orders = createOrderDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, metrics, alipay: overrides.alipay });
+  // Concurrent notifies share one inbox statement (one commit) and one enqueue (core/orders/batching.ts).
+  const intakeBatching = createIntakeBatching(ctx.prisma, queues);
+  const orders = createOrderDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, metrics, alipay: overrides.alipay, intakeBatching });
   const refunds = createRefundDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, alipay: orders.alipay as unknown as RefundDeps["alipay"] });
   return { queues, orders, refunds };
 }

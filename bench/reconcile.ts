@@ -13,9 +13,9 @@ import { createLogger } from "../core/logging/index.ts";
 import { LOCAL_MERCHANT } from "../core/config/index.ts";
 import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
-import { freePort } from "../scripts/local-services.ts";
 import { createSandbox } from "../sandbox/app.ts";
-import { cpuMeter, provisionServices, ROLE_START_CEILING_MS, rssBytes, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { provisionServices, rssBytes, type RoleProcess } from "../test/support/index.ts";
+import { ourSideMeters, sandboxWorkerEnv, startWorkers } from "./sandbox-worker.ts";
 
 const { values } = parseArgs({
   options: {
@@ -70,45 +70,21 @@ try {
   });
   log(`${ORDERS} orders; ${paid.size} paid at the sandbox without notifies`);
 
-  const env: NodeJS.ProcessEnv = {
-    NODE_ENV: "test",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: services.databaseUrl,
-    REDIS_URL: services.redisUrl,
-    REDIS_PREFIX: services.redisPrefix,
-    ALIPAY_GATEWAY: "sandbox",
-    SANDBOX_PUBLIC_URL: sb.url,
-    ALIPAY_APP_ID: APP_ID,
-    ALIPAY_APP_PRIVATE_KEY: appKeys.privateKeyPem,
-    ALIPAY_PUBLIC_KEY: sandbox.gateway.alipayPublicKeyPem,
-    ALIPAY_QUERY_QPS: String(QPS),
-    RECONCILE_INTERVAL_SECONDS: "1",
-    RECONCILE_BATCH_SIZE: "1000",
-    // A check that leaves an order unpaid schedules the next one far beyond this run.
-    RECONCILE_FIRST_CHECK_SECONDS: "3600",
-  };
+  const env = sandboxWorkerEnv(
+    { services, sandboxUrl: sb.url, appId: APP_ID, appPrivateKeyPem: appKeys.privateKeyPem, alipayPublicKeyPem: sandbox.gateway.alipayPublicKeyPem },
+    {
+      ALIPAY_QUERY_QPS: String(QPS),
+      RECONCILE_INTERVAL_SECONDS: "1",
+      RECONCILE_BATCH_SIZE: "1000",
+      // A check that leaves an order unpaid schedules the next one far beyond this run.
+      RECONCILE_FIRST_CHECK_SECONDS: "3600",
+    },
+  );
   const started = Date.now();
-  const workerPorts: number[] = [];
-  for (let w = 0; w < WORKERS; w++) {
-    const port = await freePort();
-    workerPorts.push(port);
-    const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
-    roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port), NODE_OPTIONS: WORKER_NODE_OPTIONS }, profile));
-  }
-  for (const port of workerPorts) {
-    await waitFor(`worker on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, { timeoutMs: ROLE_START_CEILING_MS, intervalMs: 100 });
-  }
+  roles.push(...(await startWorkers(env, { count: WORKERS, cpuProfDir: values["cpu-prof"], nodeOptions: WORKER_NODE_OPTIONS })));
   const baseRss = roles.map((r) => rssBytes(r.pid));
-  const workerPids = new Set(roles.map((r) => r.pid));
-  const dbName = new URL(services.databaseUrl).pathname.slice(1);
-  const cpu = cpuMeter({
-    worker: (pid) => workerPids.has(pid),
-    // the in-process sandbox (signing every response) and this loop
-    sandboxAndBench: (pid) => pid === process.pid,
-    postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
-  });
-  const statements = statementStats(prisma);
-  await statements.reset();
+  // worker processes, the run's PostgreSQL backends, and this process (the in-process sandbox signing every response, and this loop)
+  const { cpu, statements } = await ourSideMeters(prisma, services, roles);
   const rssSeries: number[] = [];
   let lastSample = 0;
   const peakRss = [...baseRss];

@@ -9,6 +9,7 @@
 // which is re-read and decided again (apply.ts).
 import DataLoader from "dataloader";
 import type { PrismaClient } from "@prisma/client";
+import { notifyApplyJob, type NotifyApplyJob, type Queues } from "../queues/index.ts";
 import * as store from "./store.ts";
 
 export interface OrderBatching {
@@ -80,4 +81,43 @@ async function writeInRounds(prisma: PrismaClient, plans: readonly store.WritePl
     pending = later;
   }
   return results;
+}
+
+/**
+ * The api's half (group commit): the inbox inserts of the notifies that arrive in the same turn of
+ * the event loop go to PostgreSQL as ONE statement and one commit (store.ts recordNotifies), and
+ * their apply jobs to Redis as one addBulk — instead of one statement, one commit and one enqueue
+ * round trip per notify. What each notify's request awaits is unchanged: its own row committed,
+ * then its own job accepted, before it answers `success` (intake.ts). A batch insert that fails is
+ * retried notify by notify, so one bad row fails only its own request; a failed enqueue fails the
+ * requests of that batch (each answers 503 and Alipay retries, as for a single failed enqueue).
+ */
+export interface IntakeBatching {
+  recordNotify(n: store.NotifyToRecord, c: store.NotifyClassification): Promise<store.RecordedNotify>;
+  /** `data` as queues.notifyApplyJob made it in the caller's request (its request id). */
+  enqueueNotifyApply(data: NotifyApplyJob): Promise<string>;
+}
+
+export function createIntakeBatching(prisma: PrismaClient, queues: Pick<Queues, "enqueueNotifyApplies">, options: { maxBatch?: number } = {}): IntakeBatching {
+  const common = { cache: false, batchScheduleFn: afterThisTurn, maxBatchSize: options.maxBatch ?? 64 } as const;
+  type Item = { n: store.NotifyToRecord; c: store.NotifyClassification };
+  const records = new DataLoader<Item, store.RecordedNotify>(async (items) => {
+    try {
+      return await store.recordNotifies(prisma, [...items]);
+    } catch (e) {
+      if (items.length === 1) return [e instanceof Error ? e : new Error(String(e))];
+      return Promise.all(items.map((x) => store.recordNotify(prisma, x.n, x.c).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+    }
+  }, common);
+  const enqueues = new DataLoader<NotifyApplyJob, string>(async (jobs) => {
+    try {
+      return await queues.enqueueNotifyApplies([...jobs]);
+    } catch (e) {
+      return jobs.map(() => (e instanceof Error ? e : new Error(String(e))));
+    }
+  }, common);
+  return {
+    recordNotify: (n, c) => records.load({ n, c }),
+    enqueueNotifyApply: (data) => enqueues.load(notifyApplyJob(data)),
+  };
 }

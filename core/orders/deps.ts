@@ -7,7 +7,7 @@ import type { DomainMetrics } from "../metrics/port.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Queues } from "../queues/index.ts";
-import type { OrderBatching } from "./batching.ts";
+import type { IntakeBatching, OrderBatching } from "./batching.ts";
 
 /** The Alipay calls the commands make (the real client satisfies it; tests may pass a stub). */
 export type OrderAlipay = Pick<AlipayClient, "appId" | "sellerId" | "pagePayUrl" | "wapPayUrl" | "queryTrade" | "closeTrade">;
@@ -26,6 +26,8 @@ export interface OrderDeps {
   now?: () => Date;
   /** Batch the inbox reads and decision writes of concurrent jobs (the worker; core/orders/batching.ts). */
   batching?: OrderBatching;
+  /** Group-commit the inbox inserts and apply enqueues of concurrent notifies (the api; batching.ts). */
+  intakeBatching?: IntakeBatching;
 }
 
 export interface OrderSettings {
@@ -80,6 +82,7 @@ export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: 
   queues?: Q;
   alipay?: OrderAlipay;
   batching?: OrderBatching;
+  intakeBatching?: IntakeBatching;
 }): OrderDeps & { queues: Q } {
   return {
     prisma: opts.prisma,
@@ -88,6 +91,7 @@ export function createOrderDeps<Q extends Queues | undefined = undefined>(opts: 
     queues: opts.queues as Q,
     config: opts.config,
     batching: opts.batching,
+    intakeBatching: opts.intakeBatching,
     metrics: opts.metrics,
   };
 }

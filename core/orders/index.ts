@@ -4,7 +4,7 @@ export type { Decision, DecideContext, Evidence, EventType, AnomalyType, OrderFa
 export { firstCheckAt, nextCheckAt, type CheckPolicy } from "./schedule.ts";
 export { closeVerdict, evidenceFromNotify, evidenceFromQuery, type CloseVerdict } from "./evidence.ts";
 export { alipayFromConfig, createOrderDeps, orderSettings, type OrderAlipay, type OrderDeps, type OrderSettings } from "./deps.ts";
-export { createOrderBatching, type OrderBatching } from "./batching.ts";
+export { createIntakeBatching, createOrderBatching, type IntakeBatching, type OrderBatching } from "./batching.ts";
 export { applyEvidence, APPLY_MAX_ATTEMPTS, type ApplyMeta, type ApplyResult } from "./apply.ts";
 export {
   canMove, INBOX_MOVES, intakeOutcome, isReprocessable, movesInto, NOTIFICATION_OUTCOMES, outcomeOfDecision, storedBody, UNVERIFIED_BODY_KEEP_CHARS,

@@ -24,7 +24,7 @@ import { parseYuan } from "../money/index.ts";
 import type { Queues } from "../queues/index.ts";
 import { nowOf, type OrderDeps } from "./deps.ts";
 import { fitColumn, intakeOutcome, isReprocessable, storableText, storedBody } from "./inbox.ts";
-import { insertNotification, loadOrder, moveNotification, recordNotify, type NotifyClassification } from "./store.ts";
+import { insertNotification, loadOrder, moveNotification, recordNotify, type NotifyClassification, type NotifyToRecord } from "./store.ts";
 
 /** The order domain's one dependency object (deps.ts), with the queues intake enqueues on. */
 export type IntakeDeps = OrderDeps & { queues: Queues };
@@ -134,8 +134,8 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?
 
   // The order is looked up for unverified bodies too, but only to prompt a query to Alipay, never as evidence.
   const now = nowOf(deps);
-  const { id, orderId, outcome, reason } = await recordNotify(
-    deps.prisma,
+  const record = deps.intakeBatching ? deps.intakeBatching.recordNotify : (n: NotifyToRecord, c: NotifyClassification) => recordNotify(deps.prisma, n, c);
+  const { id, orderId, outcome, reason } = await record(
     {
       rawBody: storedBody(rawBody, v.verified),
       verified: v.verified,
@@ -153,7 +153,7 @@ export async function receiveNotify(deps: IntakeDeps, rawBody: Buffer, verified?
 
   if (outcome === "pending") {
     try {
-      await deps.queues.enqueueNotifyApply({ notificationId: id });
+      await (deps.intakeBatching ?? deps.queues).enqueueNotifyApply({ notificationId: id });
     } catch (e) {
       deps.logger?.error({ ...log, err: (e as Error).message }, "notify recorded but not enqueued; asking Alipay to retry");
       // The row is settled later (core/orders/commands.ts settleInbox) if Alipay's retry does not do it first.

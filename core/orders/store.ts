@@ -189,30 +189,65 @@ export interface NotifyClassification {
 /**
  * Record a notify (intake) and link it to the order it names, in ONE statement: the order lookup,
  * the classification intake made for each possible answer of that lookup, and the insert. Returns
- * the row's id, the order it was linked to, and the outcome and reason chosen.
+ * the row's id, the order it was linked to, and the outcome and reason chosen. (recordNotifies with
+ * one item: the statement has one owner.)
  */
-export async function recordNotify(
-  prisma: PrismaClient,
-  n: Omit<NewNotification, "kind" | "outcome" | "reason" | "orderId" | "processedAt">,
-  c: NotifyClassification,
-): Promise<{ id: number; orderId: number | null; outcome: NotificationOutcome; reason: string }> {
-  const [r] = await query<{ id: number; orderId: number | null; outcome: NotificationOutcome; reason: string }>(
+export async function recordNotify(prisma: PrismaClient, n: NotifyToRecord, c: NotifyClassification): Promise<RecordedNotify> {
+  return (await recordNotifies(prisma, [{ n, c }]))[0]!;
+}
+
+/** A notify as intake hands it to recordNotify(s), and what the insert chose for it. */
+export type NotifyToRecord = Omit<NewNotification, "kind" | "outcome" | "reason" | "orderId" | "processedAt">;
+export interface RecordedNotify {
+  id: number;
+  orderId: number | null;
+  outcome: NotificationOutcome;
+  reason: string;
+}
+
+/**
+ * recordNotify for several notifies in ONE statement (one round trip, one commit: the api's group
+ * commit, core/orders/batching.ts): each row is looked up, classified and inserted exactly as
+ * recordNotify does it, and the results come back in the order given. The ids are drawn from the
+ * column's sequence first, so each result can be matched to its input (RETURNING cannot name the
+ * input's position).
+ */
+export async function recordNotifies(prisma: PrismaClient, items: { n: NotifyToRecord; c: NotifyClassification }[]): Promise<RecordedNotify[]> {
+  const col = <T>(f: (x: { n: NotifyToRecord; c: NotifyClassification }) => T) => items.map(f);
+  const rows = await query<RecordedNotify & { ord: number }>(
     prisma,
-    `WITH o AS (SELECT id, total_fen FROM "order" WHERE out_trade_no = $1)
-     INSERT INTO payment_notification (kind, raw_body, verified, reason, outcome, notify_id, out_trade_no, order_id, trade_no, trade_status,
-       total_fen, refund_fen, received_at, processed_at)
-     SELECT 'notify', $2, $3,
-       CASE WHEN o.id IS NULL THEN $4 WHEN $5::bigint IS NULL OR o.total_fen = $5::bigint THEN $6 ELSE format($7, o.total_fen) END,
-       CASE WHEN o.id IS NULL THEN $8::"NotificationOutcome" ELSE $9::"NotificationOutcome" END,
-       $10, $1, o.id, $11, $12, $13, $14, $15::timestamptz,
-       CASE WHEN o.id IS NULL THEN $16::timestamptz ELSE $17::timestamptz END
-     FROM (SELECT 1) AS one LEFT JOIN o ON true
-     RETURNING id, order_id AS "orderId", outcome, reason`,
-    [n.outTradeNo, n.rawBody, n.verified, c.noOrder.reason, c.withOrder.totalFen, c.withOrder.reason, c.withOrder.amountMismatchFormat,
-      c.noOrder.outcome, c.withOrder.outcome, n.notifyId, n.tradeNo, n.tradeStatus, n.totalFen, n.refundFen, n.receivedAt,
-      c.noOrder.processedAt, c.withOrder.processedAt],
+    `WITH input AS MATERIALIZED (
+       SELECT i.*, nextval(pg_get_serial_sequence('payment_notification', 'id'))::int AS id
+       FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8${OUTCOME_ARRAY}, $9${OUTCOME_ARRAY},
+         $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[])
+         WITH ORDINALITY AS i(out_trade_no, raw_body, verified, no_order_reason, compare_fen, with_order_reason, mismatch_format,
+           no_order_outcome, with_order_outcome, notify_id, trade_no, trade_status, total_fen, refund_fen, received_at,
+           no_order_processed_at, with_order_processed_at, ord)
+     ),
+     ins AS (
+       INSERT INTO payment_notification (id, kind, raw_body, verified, reason, outcome, notify_id, out_trade_no, order_id, trade_no, trade_status,
+         total_fen, refund_fen, received_at, processed_at)
+       SELECT i.id, 'notify', i.raw_body, i.verified,
+         CASE WHEN o.id IS NULL THEN i.no_order_reason WHEN i.compare_fen IS NULL OR o.total_fen = i.compare_fen THEN i.with_order_reason ELSE format(i.mismatch_format, o.total_fen) END,
+         CASE WHEN o.id IS NULL THEN i.no_order_outcome ELSE i.with_order_outcome END,
+         i.notify_id, i.out_trade_no, o.id, i.trade_no, i.trade_status, i.total_fen, i.refund_fen, i.received_at,
+         CASE WHEN o.id IS NULL THEN i.no_order_processed_at ELSE i.with_order_processed_at END
+       FROM input i LEFT JOIN "order" o ON o.out_trade_no = i.out_trade_no
+       ORDER BY i.ord
+       RETURNING id, order_id, outcome, reason
+     )
+     SELECT input.ord::int AS ord, ins.id, ins.order_id AS "orderId", ins.outcome, ins.reason FROM ins JOIN input ON input.id = ins.id`,
+    [
+      col((x) => x.n.outTradeNo), col((x) => x.n.rawBody), col((x) => x.n.verified), col((x) => x.c.noOrder.reason), col((x) => x.c.withOrder.totalFen),
+      col((x) => x.c.withOrder.reason), col((x) => x.c.withOrder.amountMismatchFormat), col((x) => x.c.noOrder.outcome), col((x) => x.c.withOrder.outcome),
+      col((x) => x.n.notifyId), col((x) => x.n.tradeNo), col((x) => x.n.tradeStatus), col((x) => x.n.totalFen), col((x) => x.n.refundFen),
+      col((x) => x.n.receivedAt), col((x) => x.c.noOrder.processedAt), col((x) => x.c.withOrder.processedAt),
+    ],
   );
-  return r!;
+  const out = new Array<RecordedNotify>(items.length);
+  for (const { ord, ...r } of rows) out[ord - 1] = r;
+  if (rows.length !== items.length || out.includes(undefined as never)) throw new Error(`recordNotifies: ${rows.length} rows for ${items.length} notifies`);
+  return out;
 }
 
 /** What a move of an inbox row sets besides its outcome (undefined: left as it is). */

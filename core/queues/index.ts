@@ -106,6 +106,13 @@ export interface Queues {
   /** Enqueue the apply job of an inbox row. Rejects (within timeoutMs) when Redis cannot take it. */
   enqueueNotifyApply(data: NotifyApplyJob): Promise<string>;
   /**
+   * The apply jobs of several inbox rows in one round trip (BullMQ addBulk: one pipeline), ids in
+   * order. Rejects (within timeoutMs) when Redis did not take every one of them — some may still have
+   * been added, as after a timed-out single enqueue: an apply job is idempotent. Each item as
+   * notifyApplyJob made it.
+   */
+  enqueueNotifyApplies(data: NotifyApplyJob[]): Promise<string[]>;
+  /**
    * Enqueue a payment check. At most one pending check per order (BullMQ deduplication until that
    * job finishes): a burst of returns or forged notifies for one order costs one query.
    * Buyer-facing sources jump the reconciliation backlog.
@@ -152,6 +159,11 @@ function withRequestId<T extends { requestId?: string }>(data: T): T {
   return requestId ? { ...data, requestId } : data;
 }
 
+/** A notify-apply job's data, checked, with the request id of the work enqueueing it (call it there). */
+export function notifyApplyJob(data: NotifyApplyJob): NotifyApplyJob {
+  return NotifyApplyJob.parse(withRequestId(data));
+}
+
 function checkJob(data: PaymentCheckJob): { name: string; data: PaymentCheckJob; opts: JobsOptions } {
   const parsed = PaymentCheckJob.parse(withRequestId(data));
   return {
@@ -195,9 +207,14 @@ export function createQueues(config: Pick<Config, "redisUrl" | "redisPrefix">, o
     refund,
     all: () => [notifyApply, paymentCheck, reconcileSweep, refund],
     async enqueueNotifyApply(data) {
-      const parsed = NotifyApplyJob.parse(withRequestId(data));
-      const job = await withTimeout(notifyApply.add("apply", parsed, JOB_OPTIONS[QUEUE.notifyApply]), timeoutMs, "notify-apply");
+      const job = await withTimeout(notifyApply.add("apply", notifyApplyJob(data), JOB_OPTIONS[QUEUE.notifyApply]), timeoutMs, "notify-apply");
       return job.id!;
+    },
+    async enqueueNotifyApplies(data) {
+      if (data.length === 0) return [];
+      const jobs = data.map((d) => ({ name: "apply", data: NotifyApplyJob.parse(d), opts: JOB_OPTIONS[QUEUE.notifyApply] }));
+      const added = await withTimeout(notifyApply.addBulk(jobs), timeoutMs, "notify-apply (bulk)");
+      return added.map((j) => j.id!);
     },
     async enqueuePaymentCheck(data) {
       const j = checkJob(data);
