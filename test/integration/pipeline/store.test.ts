@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { Job, Queue } from "bullmq";
 import { sqlPoolOf } from "../../../core/db/index.ts";
-import { APPLY_MAX_ATTEMPTS, applyEvidence, ConcurrentChangeError, createOrderBatching, type Evidence } from "../../../core/orders/index.ts";
+import { APPLY_MAX_ATTEMPTS, applyEvidence, ConcurrentChangeError, createIntakeBatching, createOrderBatching, type Evidence } from "../../../core/orders/index.ts";
+import { createQueues } from "../../../core/queues/index.ts";
 import * as store from "../../../core/orders/store.ts";
 import { startStack, waitFor, type Stack } from "../../support/index.ts";
 
@@ -109,6 +110,52 @@ test("writeDecisions: several orders in one statement, each its own compare-and-
   assert.equal(read?.notification.outcome, both[0] ? "pending" : "applied");
   assert.equal(read?.order?.status, "PAID");
   assert.equal(await batching.readInbox(2_000_000_000), null);
+});
+
+test("intake group commit: notifies recorded together each get their own row, order and classification; their jobs are enqueued", async () => {
+  const a = await unpaidOrder(4500);
+  const b = await unpaidOrder(4500);
+  const receivedAt = new Date("2026-06-01T08:00:00.000Z");
+  const notify = (outTradeNo: string, totalFen: number | null, notifyId: string): store.NotifyToRecord => ({
+    rawBody: `out_trade_no=${outTradeNo}&notify_id=${notifyId}`, verified: true, notifyId, outTradeNo, tradeNo: null, tradeStatus: "TRADE_SUCCESS", totalFen, refundFen: null, receivedAt,
+  });
+  const classification = (totalFen: number | null): store.NotifyClassification => ({
+    noOrder: { outcome: "ignored", reason: "not one of our orders", processedAt: receivedAt },
+    withOrder: { outcome: "pending", processedAt: null, reason: "ok", totalFen, amountMismatchFormat: "total_amount differs: the order's is %s fen" },
+  });
+  // Its own prefix: the stack's worker must not take these jobs.
+  const queues = createQueues({ redisUrl: stack.config.redisUrl, redisPrefix: `${stack.config.redisPrefix}-intake-batch` });
+  try {
+    const batching = createIntakeBatching(stack.prisma, queues);
+    const inputs: [store.NotifyToRecord, store.NotifyClassification][] = [
+      [notify(a.outTradeNo, 4500, "n-a"), classification(4500)],
+      [notify("no-such-order", 4500, "n-x"), classification(4500)],
+      [notify(b.outTradeNo, 1, "n-b"), classification(1)],
+      [notify(a.outTradeNo, 4500, "n-a"), classification(4500)], // Alipay's retry of the first, in the same batch
+    ];
+    const recorded = await Promise.all(inputs.map(([n, c]) => batching.recordNotify(n, c)));
+    assert.equal(new Set(recorded.map((r) => r.id)).size, 4, "one row per notify, duplicates included");
+    assert.deepEqual(recorded.map((r) => [r.orderId, r.outcome, r.reason]), [
+      [a.id, "pending", "ok"],
+      [null, "ignored", "not one of our orders"],
+      [b.id, "pending", "total_amount differs: the order's is 4500 fen"],
+      [a.id, "pending", "ok"],
+    ]);
+    const rows = await Promise.all(recorded.map((r) => row(r.id)));
+    assert.deepEqual(rows.map((r) => [r.notifyId, r.outTradeNo, r.orderId, r.outcome, r.processedAt?.getTime() ?? null]), [
+      ["n-a", a.outTradeNo, a.id, "pending", null],
+      ["n-x", "no-such-order", null, "ignored", receivedAt.getTime()],
+      ["n-b", b.outTradeNo, b.id, "pending", null],
+      ["n-a", a.outTradeNo, a.id, "pending", null],
+    ]);
+
+    const jobIds = await Promise.all([recorded[0]!, recorded[2]!].map((r) => batching.enqueueNotifyApply({ notificationId: r.id })));
+    const jobs = await Promise.all(jobIds.map((id) => queues.notifyApply.getJob(id)));
+    assert.deepEqual(jobs.map((j) => j?.data.notificationId), [recorded[0]!.id, recorded[2]!.id]);
+  } finally {
+    await queues.notifyApply.obliterate({ force: true }).catch(() => {});
+    await queues.close();
+  }
 });
 
 test("writeDecision without order changes: a guarded row lock; anomaly events are recorded once; a processed row is not re-marked", async () => {
