@@ -13,6 +13,10 @@
 // SHA-256 of every file rollup read. A process reuses a stored bundle only if all of these still
 // match, so an edited component (or anything it imports) is rebuilt, never served stale.
 // `npm run build` (also run by `npm install`) stores it ahead of time for the common NODE_ENVs.
+// The admin's `env` option (AdminJS.env in the browser: DISPLAY_TIME_ZONE) is run-time configuration,
+// so it is not built in: it is appended to the stored bundle when served, as the same assignments
+// AdminJS's generated entry would make. So the bundle built at build time is the one every admin
+// process uses, whatever its configuration (it used to be rebuilt by the first admin to start).
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -32,6 +36,7 @@ export const BUNDLE_CACHE_DIR = path.resolve(import.meta.dirname, "..", ".build"
 export interface ComponentBundle {
   /** Serves the bundle (building it on first use). Mount at COMPONENTS_BUNDLE_PATH. */
   handler: RequestHandler;
+  /** The code served: the stored (or newly built) bundle followed by the admin's `env` assignments. */
   build(): Promise<string>;
 }
 
@@ -82,7 +87,9 @@ async function bundle(admin: AdminJS): Promise<{ code: string; inputs: Record<st
   const dir = await mkdtemp(path.join(os.tmpdir(), "coursepay-admin-bundle-"));
   try {
     const entry = path.join(dir, "entry.js");
-    await writeFile(entry, generateUserComponentEntry(admin, dir));
+    // Without the `env` option: served beside the bundle (envAssignments).
+    const withoutEnv = { options: { ...admin.options, env: {} }, componentLoader: admin.componentLoader } as unknown as AdminJS;
+    await writeFile(entry, generateUserComponentEntry(withoutEnv, dir));
     const build = await rollup({ ...componentsBundler.inputOptions, input: entry } as RollupOptions);
     try {
       const { output } = await build.generate(componentsBundler.outputOptions);
@@ -102,22 +109,27 @@ async function bundle(admin: AdminJS): Promise<{ code: string; inputs: Record<st
 }
 
 /**
- * What the generated entry depends on (AdminJS's generateUserComponentEntry): the components
- * registered with the admin's and AdminJS's static ComponentLoader, the admin's `env` option; plus
- * NODE_ENV, which the bundler inlines.
+ * What the generated entry depends on (AdminJS's generateUserComponentEntry, without `env`): the
+ * components registered with the admin's and AdminJS's static ComponentLoader; plus NODE_ENV, which
+ * the bundler inlines.
  */
 function bundleKey(admin: AdminJS): string {
   const staticLoader = (AdminJS as unknown as { __unsafe_staticComponentLoader?: ComponentLoader }).__unsafe_staticComponentLoader;
   return sha256(JSON.stringify({
     nodeEnv: nodeEnv(),
-    env: admin.options.env ?? {},
     components: admin.componentLoader.getComponents(),
     staticComponents: staticLoader?.getComponents() ?? {},
   }));
 }
 
+/** The admin's `env` option as AdminJS's generated entry sets it (after the components are registered). */
+export function envAssignments(env: Record<string, unknown> = {}): string {
+  return Object.entries(env).map(([key, value]) => `AdminJS.env.${key} = ${JSON.stringify(value)}\n`).join("");
+}
+
 export function componentBundle(admin: AdminJS, logger: Logger): ComponentBundle {
   let built: Promise<string> | undefined;
+  const served = (code: string) => `${code}\n${envAssignments(admin.options.env)}`;
 
   const build = () => {
     built ??= (async () => {
@@ -126,12 +138,12 @@ export function componentBundle(admin: AdminJS, logger: Logger): ComponentBundle
       const stored = await readStored(key);
       if (stored !== null) {
         logger.debug({ ms: Date.now() - started, bytes: stored.length }, "admin components bundle reused");
-        return stored;
+        return served(stored);
       }
       const { code, inputs } = await bundle(admin);
       await store({ key, inputs, code }).catch((e) => logger.warn({ err: e }, "admin components bundle not stored (rebuilt next start)"));
       logger.info({ ms: Date.now() - started, bytes: code.length }, "admin components bundled");
-      return code;
+      return served(code);
     })();
     // A failed build is retried on the next request rather than cached.
     built.catch((e) => {

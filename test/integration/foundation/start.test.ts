@@ -1,13 +1,16 @@
-// `npm start` (scripts/start.ts) brings every role up ready, and Ctrl-C stops them all.
+// `npm start` (scripts/start.ts) brings every role up ready, and Ctrl-C stops them all. It runs what
+// `npm start` runs: the launcher and the roles as built by scripts/build.mjs (bundled with their
+// packages), so the build's output is what is tested here, not only the TypeScript.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { freePort } from "../../../scripts/local-services.ts";
 import { ROLE_START_CEILING_MS } from "../../support/index.ts";
+import { AdminClient } from "../admin/support.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 
@@ -29,7 +32,10 @@ test("npm start: migrations, seed, all four roles ready, clean stop on SIGINT", 
   const dbUrl = new URL(process.env.DATABASE_URL!);
   dbUrl.pathname = `/${dbName}`;
   const ports = { api: await freePort(), admin: await freePort(), worker: await freePort(), sandbox: await freePort() };
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+  // As `npm start`'s prestart: rebuild .build/ if a source is newer than its output.
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale", "--quiet"], { cwd: root, encoding: "utf8" });
+  assert.equal(build.status, 0, `build: ${build.stdout}${build.stderr}`);
+  const child = spawn(process.execPath, [".build/scripts/start.js"], {
     cwd: root,
     env: {
       ...process.env, NODE_ENV: "development", LOG_LEVEL: "warn", COURSEPAY_DATA_DIR: dataDir, DATABASE_URL: dbUrl.toString(),
@@ -77,6 +83,26 @@ test("npm start: migrations, seed, all four roles ready, clean stop on SIGINT", 
     return r.rows[0].n as number;
   });
   assert.ok(courses >= 3, "demo courses seeded");
+
+  // The bundled roles serve what they read from files beside their sources and packages: the shop's
+  // assets and the API viewer (swagger-ui-dist), the admin's pages, AdminJS's assets and the stored
+  // components bundle with the run-time DISPLAY_TIME_ZONE appended; and a staff login works end to end.
+  const api = `http://127.0.0.1:${ports.api}`;
+  assert.equal((await fetch(`${api}/`)).status, 200);
+  assert.equal((await fetch(`${api}/api/docs/swagger-ui-bundle.js`)).status, 200);
+  const adminUrl = `http://127.0.0.1:${ports.admin}`;
+  const staffPassword = /staff admin created: admin@coursepay\.local \/ (\S+)/.exec(finalBlock)![1]!;
+  const admin = await new AdminClient(adminUrl, { origin: adminUrl }).loginOk({ email: "admin@coursepay.local", password: staffPassword });
+  const dashboard = await admin.request("/admin");
+  assert.equal(dashboard.status, 200);
+  assert.match(await dashboard.text(), /components\.bundle\.js/);
+  const components = await admin.request("/admin/frontend/assets/components.bundle.js");
+  assert.equal(components.status, 200);
+  assert.match(await components.text(), /AdminJS\.UserComponents\.\w+ ?= ?[\s\S]*\nAdminJS\.env\.DISPLAY_TIME_ZONE = "/);
+  assert.equal((await admin.request("/admin/frontend/assets/app.bundle.js")).status, 200);
+  const list = await admin.json<{ records: unknown[] }>("/admin/api/resources/Order/actions/list");
+  assert.equal(list.status, 200);
+  assert.ok(Array.isArray(list.body.records));
 
   child.kill("SIGINT");
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));

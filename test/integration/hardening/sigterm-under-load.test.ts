@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
 import { newOutTradeNo } from "../../../core/orders/index.ts";
 import { buildSignedNotify } from "../../../sandbox/app.ts";
-import { sleep, startStack, waitFor, type Stack } from "../../support/index.ts";
+import { ROLE_START_CEILING_MS, sleep, startStack, waitFor, type Stack } from "../../support/index.ts";
 import { waitForInboxDrained } from "./drain.ts";
 import { startRole, startRoles, type RunningRole } from "./roles.ts";
 
@@ -59,7 +59,9 @@ function post(agent: Agent, port: number, body: string): Promise<Reply> {
   });
 }
 
-test(`SIGTERM of the api and the worker under load loses no acknowledged notify (${NOTIFIES} notifies)`, { timeout: 240_000 }, async () => {
+// The restarts below wait for each role's readiness (three rounds, the last two at once) under
+// ROLE_START_CEILING_MS: the test's own bound leaves room for them, on top of the load's waits.
+test(`SIGTERM of the api and the worker under load loses no acknowledged notify (${NOTIFIES} notifies)`, { timeout: 240_000 + 3 * ROLE_START_CEILING_MS }, async () => {
   // Orders and their signed notifies, made before the clock starts.
   const buyer = await stack.prisma.user.create({ data: { email: `sigterm-${Date.now()}@test.local`, passwordHash: "x" } });
   const notifies: Notify[] = Array.from({ length: NOTIFIES }, () => {
