@@ -34,7 +34,9 @@ export function createBillQueue(config: Pick<Config, "redisUrl" | "redisPrefix">
   return {
     queue,
     async enqueueTick(trigger, slot) {
-      await queue.add("tick", BillJob.parse({ kind: "tick", trigger, slot }), { ...opts, jobId: `bill-${trigger}-${slot}` });
+      // BullMQ refuses a custom job id containing ':' (its key separator), and a slot is a minute
+      // such as 2026-12-02T02:00: the id drops the colons.
+      await queue.add("tick", BillJob.parse({ kind: "tick", trigger, slot }), { ...opts, jobId: `bill-${trigger}-${slot.replaceAll(":", "")}` });
     },
     async enqueueDate(billDate, actor) {
       const job = await queue.add("date", BillJob.parse({ kind: "date", billDate, actor }), opts);

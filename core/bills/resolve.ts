@@ -47,16 +47,22 @@ export async function trustAlipay(
   if (PAYMENT_KINDS.has(d.kind) && !(d.kind === "amount_differs" && d.outRequestNo)) {
     const r: CommandResult = await checkPayment(deps, { orderId: d.orderId, source: "staff", actor: input.actor });
     const paid = (PAID_STATUSES as readonly string[]).includes(r.order.status);
-    // paid_not_here is settled when the order is paid now; the other kinds when Alipay's answer
-    // changed nothing (it confirms our record) — an anomaly or an unknown answer leaves it open.
-    const settled = d.kind === "paid_not_here" ? paid : paid && (r.outcome === "unchanged" || r.outcome === "paid");
+    // paid_not_here is settled when the order is paid now; paid_not_in_bill when Alipay's answer
+    // changed nothing (it confirms our payment) — an anomaly or an unknown answer leaves it open. An
+    // amount difference is never settled by the query: the bill's 商家实收 (what we received) is not
+    // the trade's total_amount the query reports, so a query agreeing with our order does not explain
+    // it; staff explain it and mark it resolved with a note.
+    const settled = d.kind === "paid_not_here" ? paid : d.kind === "paid_not_in_bill" && paid && (r.outcome === "unchanged" || r.outcome === "paid");
     if (settled) {
       await resolveDifference(deps.prisma, {
         differenceId: d.id, actor: input.actor,
         note: `trust Alipay: alipay.trade.query applied through the order state machine → ${r.outcome} (${r.reason}); order ${r.order.status}`,
       });
     }
-    return { resolved: settled, outcome: r.outcome, reason: r.reason };
+    const reason = d.kind === "amount_differs"
+      ? `${r.reason}; the bill's 商家实收 is ${d.billAmountFen} fen, the order's ${d.localAmountFen} fen: explain it, then mark this difference resolved with a note`
+      : r.reason;
+    return { resolved: settled, outcome: r.outcome, reason };
   }
   return trustAlipayOnRefund(deps, { id: d.id, kind: d.kind, orderId: d.orderId, outTradeNo: d.outTradeNo, outRequestNo: d.outRequestNo, billFen: d.billAmountFen }, input.actor);
 }

@@ -67,6 +67,42 @@ describe("resolving bill differences", () => {
     assert.equal((await differenceFor(o)).state, "open");
   });
 
+  test("trust Alipay on 'paid here, not in the bill': Alipay's query confirms the payment, the state machine changes nothing, resolved", async () => {
+    const D = daysAgo(65);
+    const o = await w.payment({ totalFen: 1500, alipayAt: at(D, "10:00:00"), local: { status: "PAID", paidAt: at(D, "10:00:00") } });
+    await w.bills.addFaults([{ kind: "omitPayment", outTradeNo: o }], D);
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    await w.bills.clearFaults();
+    const diff = await differenceFor(o);
+    assert.equal(diff.kind, "paid_not_in_bill");
+    const r = await trustAlipay(orderDeps, { differenceId: diff.id, actor: "ops@example.com" });
+    assert.equal(r.outcome, "unchanged", r.reason);
+    assert.equal(r.resolved, true);
+    const order = await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o }, include: { events: true } });
+    assert.equal(order.status, "PAID");
+    assert.equal(order.events.filter((e) => e.type === "paid").length, 0, "nothing applied twice (the order was created paid)");
+    const done = await differenceFor(o);
+    assert.equal(done.state, "resolved");
+    assert.match(done.note, /alipay\.trade\.query applied through the order state machine → unchanged/);
+  });
+
+  test("trust Alipay on a payment amount difference: the query is run through the state machine and shown, the difference stays open for a note", async () => {
+    const D = daysAgo(66);
+    const o = await w.payment({ totalFen: 5000, alipayAt: at(D, "10:00:00"), local: { status: "PAID", paidAt: at(D, "10:00:00") } });
+    await w.bills.addFaults([{ kind: "amountDiffers", outTradeNo: o, amountFen: 4990 }], D);
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    await w.bills.clearFaults();
+    const diff = await differenceFor(o);
+    assert.equal(diff.kind, "amount_differs");
+    const r = await trustAlipay(orderDeps, { differenceId: diff.id, actor: "ops@example.com" });
+    assert.equal(r.resolved, false);
+    assert.match(r.reason, /商家实收 is 4990 fen, the order's 5000 fen/);
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { outTradeNo: o } })).status, "PAID");
+    assert.equal((await differenceFor(o)).state, "open");
+    await markResolved(orderDeps, { differenceId: diff.id, actor: "ops@example.com", note: "10 fen coupon paid by the platform" });
+    assert.equal((await differenceFor(o)).state, "resolved");
+  });
+
   test("mark resolved needs a note; an unknown order can only be marked resolved", async () => {
     const D = daysAgo(62);
     await w.payment({ totalFen: 100, alipayAt: at(D, "10:00:00"), local: { status: "PAID", paidAt: at(D, "10:00:00") } });
