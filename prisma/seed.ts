@@ -1,6 +1,9 @@
 // Demo data for local runs: a few courses, a demo buyer and a staff admin. Idempotent: re-running
 // adds nothing that exists. Generated passwords are printed once, here, and stored only as hashes.
-import { createPrisma } from "../core/db/index.ts";
+// Plain SQL through pg (tables and columns as prisma/schema.prisma maps them): `npm start` runs this
+// at every start, and Prisma's client (its query compiler is WebAssembly) cost the launcher ~0.6 s
+// of CPU for three look-ups (docs/benchmarks.md "Start-up").
+import pg from "pg";
 import { generatePassword, hashPassword } from "../core/auth/password.ts";
 
 const COURSES = [
@@ -24,33 +27,51 @@ export interface SeededAccount {
 
 /** Returns the accounts created by this run (with their generated passwords, shown nowhere else). */
 export async function seed(databaseUrl: string, print: (line: string) => void = console.log): Promise<SeededAccount[]> {
-  const prisma = createPrisma(databaseUrl, { poolSize: 2 });
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
   const created: SeededAccount[] = [];
   try {
-    for (const c of COURSES) {
-      const exists = await prisma.course.findFirst({ where: { title: c.title } });
-      if (!exists) await prisma.course.create({ data: c });
+    const { rows } = await db.query<{ courses: number; buyer: boolean; staff: boolean }>(
+      `SELECT (SELECT count(DISTINCT title)::int FROM course WHERE title = ANY($1::text[])) AS courses,
+              EXISTS (SELECT 1 FROM buyer WHERE email = $2) AS buyer,
+              EXISTS (SELECT 1 FROM staff_user WHERE email = $3) AS staff`,
+      [COURSES.map((c) => c.title), DEMO_BUYER_EMAIL, DEMO_STAFF_EMAIL],
+    );
+    const have = rows[0]!;
+    if (have.courses < COURSES.length) {
+      for (const c of COURSES) {
+        await db.query(
+          `INSERT INTO course (title, description, price_fen) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM course WHERE title = $1)`,
+          [c.title, c.description, c.priceFen],
+        );
+      }
     }
-    if (!(await prisma.user.findUnique({ where: { email: DEMO_BUYER_EMAIL } }))) {
+    if (!have.buyer) {
       const password = generatePassword();
-      await prisma.user.create({
-        data: { email: DEMO_BUYER_EMAIL, displayName: "Demo buyer", passwordHash: await hashPassword(password) },
-      });
-      const line = `demo buyer created: ${DEMO_BUYER_EMAIL} / ${password}   (shown once)`;
-      created.push({ kind: "buyer", email: DEMO_BUYER_EMAIL, password, line });
-      print(line);
+      const r = await db.query(
+        `INSERT INTO buyer (email, display_name, password_hash) VALUES ($1, 'Demo buyer', $2) ON CONFLICT (email) DO NOTHING`,
+        [DEMO_BUYER_EMAIL, await hashPassword(password)],
+      );
+      if (r.rowCount === 1) {
+        const line = `demo buyer created: ${DEMO_BUYER_EMAIL} / ${password}   (shown once)`;
+        created.push({ kind: "buyer", email: DEMO_BUYER_EMAIL, password, line });
+        print(line);
+      }
     }
-    if (!(await prisma.staffUser.findUnique({ where: { email: DEMO_STAFF_EMAIL } }))) {
+    if (!have.staff) {
       const password = generatePassword();
-      await prisma.staffUser.create({
-        data: { email: DEMO_STAFF_EMAIL, role: "admin", passwordHash: await hashPassword(password) },
-      });
-      const line = `staff admin created: ${DEMO_STAFF_EMAIL} / ${password}   (shown once; reset with: npm run staff -- reset ${DEMO_STAFF_EMAIL})`;
-      created.push({ kind: "staff", email: DEMO_STAFF_EMAIL, password, line });
-      print(line);
+      const r = await db.query(
+        `INSERT INTO staff_user (email, role, password_hash) VALUES ($1, 'admin', $2) ON CONFLICT (email) DO NOTHING`,
+        [DEMO_STAFF_EMAIL, await hashPassword(password)],
+      );
+      if (r.rowCount === 1) {
+        const line = `staff admin created: ${DEMO_STAFF_EMAIL} / ${password}   (shown once; reset with: npm run staff -- reset ${DEMO_STAFF_EMAIL})`;
+        created.push({ kind: "staff", email: DEMO_STAFF_EMAIL, password, line });
+        print(line);
+      }
     }
   } finally {
-    await prisma.$disconnect();
+    await db.end();
   }
   return created;
 }
