@@ -33,6 +33,14 @@ export interface TrustResult {
 
 const PAYMENT_KINDS = new Set(["paid_not_here", "paid_not_in_bill", "amount_differs"]);
 
+/**
+ * The order state machine's reasons (core/orders/reasons.ts) for a query answer about an order paid
+ * here that shows Alipay has our payment: a paid trade of our amount (perhaps refunded since). Any
+ * other answer — ACQ.TRADE_NOT_EXIST ("order.no_trade_already"), an anomaly, unknown — leaves a
+ * "paid here, not in the bill" difference open.
+ */
+const ALIPAY_HAS_OUR_PAYMENT = new Set(["order.already_trade", "order.refund_known", "order.refund_reported"]);
+
 export async function trustAlipay(
   deps: OrderDeps & { refunds?: RefundDeps },
   input: { differenceId: number; actor: string },
@@ -52,7 +60,7 @@ export async function trustAlipay(
     // amount difference is never settled by the query: the bill's 商家实收 (what we received) is not
     // the trade's total_amount the query reports, so a query agreeing with our order does not explain
     // it; staff explain it and mark it resolved with a note.
-    const settled = d.kind === "paid_not_here" ? paid : d.kind === "paid_not_in_bill" && paid && (r.outcome === "unchanged" || r.outcome === "paid");
+    const settled = d.kind === "paid_not_here" ? paid : d.kind === "paid_not_in_bill" && paid && ALIPAY_HAS_OUR_PAYMENT.has(r.why.code);
     if (settled) {
       await resolveDifference(deps.prisma, {
         differenceId: d.id, actor: input.actor,

@@ -84,6 +84,16 @@ describe("resolving bill differences", () => {
     const done = await differenceFor(o);
     assert.equal(done.state, "resolved");
     assert.match(done.note, /alipay\.trade\.query applied through the order state machine → unchanged/);
+
+    // Paid here, but Alipay has no such trade at all: the query says ACQ.TRADE_NOT_EXIST; nothing is
+    // resolved (the state machine leaves a paid order alone; staff must find out what happened).
+    const ghost = await w.payment({ totalFen: 1600, alipayAt: null, local: { status: "PAID", paidAt: at(D, "11:00:00") } });
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "staff", rerun: true });
+    const ghostDiff = await differenceFor(ghost);
+    assert.equal(ghostDiff.kind, "paid_not_in_bill");
+    const g = await trustAlipay(orderDeps, { differenceId: ghostDiff.id, actor: "ops@example.com" });
+    assert.equal(g.resolved, false, g.reason);
+    assert.equal((await differenceFor(ghost)).state, "open");
   });
 
   test("trust Alipay on a payment amount difference: the query is run through the state machine and shown, the difference stays open for a note", async () => {
