@@ -2,7 +2,8 @@
 // production), on a fresh database. Not a test.
 //   npm run --silent bench:notify -- --count 100000 --rate 500     (open loop, R notifies/s)
 //   npm run --silent bench:notify -- --count 100000                (unthrottled: closed loop, --concurrency in flight)
-// Options: --duplicates 0.2 (share of sends that repeat an earlier notify), --workers 1,
+// Options: --duplicates 0.2 (share of sends that repeat an earlier notify), --workers 1, --apis 1
+// (api processes; sends go to them in turn, as a load balancer would),
 // --concurrency 64, --warmup 2000 (notifies for other orders sent first, at the same rate, and not
 // measured: the roles' JIT, connection pools and prepared statements warm up as in a running system).
 // Prints one JSON object as its last line:
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "0" },
     duplicates: { type: "string", default: "0.2" },
     workers: { type: "string", default: "1" },
+    apis: { type: "string", default: "1" },
     concurrency: { type: "string", default: "64" },
     warmup: { type: "string", default: "2000" },
     // Write a V8 CPU profile of each role (api, worker) into this directory when it exits.
@@ -39,6 +41,7 @@ const COUNT = Number(values.count);
 const RATE = Number(values.rate);
 const DUP = Number(values.duplicates);
 const WORKERS = Number(values.workers);
+const APIS = Number(values.apis);
 const CONCURRENCY = Number(values.concurrency);
 const WARMUP = Number(values.warmup);
 const log = (m: string) => process.stderr.write(`[bench:notify] ${m}\n`);
@@ -116,7 +119,9 @@ try {
   log(`${unique + WARMUP} orders created and their notifies signed in ${((Date.now() - signStart) / 1000).toFixed(1)} s`);
   const sequence = sendSequence(unique, COUNT);
 
-  const apiPort = await freePort();
+  const apiPorts: number[] = [];
+  for (let a = 0; a < APIS; a++) apiPorts.push(await freePort());
+  const apiPort = apiPorts[0]!;
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
@@ -137,8 +142,9 @@ try {
     WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? "32",
   };
   const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
-  roles.push(spawnRole("api", env, { LOG_LEVEL: "warn" }, profile));
-  const readyUrls = [`http://127.0.0.1:${apiPort}/readyz`];
+  for (const port of apiPorts) roles.push(spawnRole("api", env, { LOG_LEVEL: "warn", API_PORT: String(port) }, profile));
+  const apiPids = new Set(roles.map((r) => r.pid));
+  const readyUrls = apiPorts.map((port) => `http://127.0.0.1:${port}/readyz`);
   for (let w = 0; w < WORKERS; w++) {
     const port = await freePort();
     roles.push(spawnRole("worker", env, { LOG_LEVEL: "warn", WORKER_PORT: String(port) }, profile));
@@ -149,10 +155,11 @@ try {
   }
 
   const agent = new Agent({ keepAlive: true, maxSockets: Math.max(CONCURRENCY, 256) });
+  let turn = 0;
   const post = (body: string) =>
     new Promise<{ status: number; text: string }>((resolve) => {
       const req = request(
-        { host: "127.0.0.1", port: apiPort, path: "/alipay/notify", method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "content-length": Buffer.byteLength(body) } },
+        { host: "127.0.0.1", port: apiPorts[turn++ % apiPorts.length], path: "/alipay/notify", method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "content-length": Buffer.byteLength(body) } },
         (res) => {
           let text = "";
           res.setEncoding("utf8");
@@ -220,8 +227,8 @@ try {
   const dbName = new URL(services.databaseUrl).pathname.slice(1);
   const redisPort = new URL(services.redisUrl).port || "6379";
   const cpu = cpuMeter({
-    api: (pid) => pid === roles[0]!.pid,
-    worker: (pid) => rolePids.has(pid) && pid !== roles[0]!.pid,
+    api: (pid) => apiPids.has(pid),
+    worker: (pid) => rolePids.has(pid) && !apiPids.has(pid),
     // the backends serving this run's database (not other databases on a shared server)
     postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
     // the Redis server this run uses (redis-server titles itself "redis-server host:port"); other
@@ -291,6 +298,7 @@ try {
     slowAckSeconds: [...slowSeconds].sort((a, b) => a - b).slice(0, 40),
     warmup: WARMUP,
     workers: WORKERS,
+    apis: APIS,
     cpuMsPerNotify,
     /** api + worker + postgres + redis (the load generator excluded) */
     cpuMsTotal: round(cpuMsPerNotify.api! + cpuMsPerNotify.worker! + cpuMsPerNotify.postgres! + cpuMsPerNotify.redis!),
