@@ -7,6 +7,7 @@ import { fetchBill } from "../../../core/bills/fetch.ts";
 import { BillFormatError, parseBillFile } from "../../../core/bills/parse.ts";
 import type { BillRow } from "../../../core/bills/format.ts";
 import { BillControl } from "../../../sandbox/bill/control-client.ts";
+import { waitFor } from "../../support/index.ts";
 import { coreClient, openTrade, startSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 
 let t: TestSandbox;
@@ -89,9 +90,12 @@ describe("alipay.data.dataservice.bill.downloadurl.query on the sandbox", () => 
     const r = await client.billDownloadUrl({ billType: "trade", billDate: yesterday });
     assert.ok(r.kind === "ok");
     assert.match(r.billDownloadUrl, /downloadBillFile\.resource\?bizType=trade&userId=20880000000000010156&fileType=csv\.zip&bizDates=\d{8}/);
-    await new Promise((resolve) => setTimeout(resolve, 5)); // past a 1 ms time to live
-    const page = Buffer.from(await (await fetch(r.billDownloadUrl)).arrayBuffer());
-    assert.notEqual(page.subarray(0, 2).toString(), "PK");
+    // Past its 1 ms time to live the link answers with a page, not a zip.
+    const page = await waitFor("the link to expire", async () => {
+      const body = Buffer.from(await (await fetch(r.billDownloadUrl)).arrayBuffer());
+      return body.subarray(0, 2).toString() === "PK" ? null : body;
+    }, { timeoutMs: 10_000, intervalMs: 5 });
+    assert.ok(page.length > 0);
     const again = await fetchBill(client, { billType: "trade", billDate: yesterday });
     assert.equal(again.kind, "failed", "every fresh link also expires before it is used at 1 ms");
     await bills.configure({ linkTtlMs: 30_000 });
