@@ -65,7 +65,7 @@ export async function createAdminApp(ctx: RoleContext, options: AdminAppOptions 
 
   // Refund commands only write rows and enqueue: the worker talks to Alipay.
   const refundDeps = createRefundDeps({
-    prisma, config, logger, queues,
+    prisma, config, logger, queues, metrics,
     alipay: "refund" in orderDeps.alipay ? (orderDeps.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma, metrics),
   });
   const { loader, components } = createComponents();

@@ -30,7 +30,7 @@ export function createApiServices(ctx: RoleContext, overrides: Partial<Pick<Orde
   // Concurrent notifies share one inbox statement (one commit) and one enqueue (core/orders/batching.ts).
   const intakeBatching = createIntakeBatching(ctx.prisma, queues);
   const orders = createOrderDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, metrics, alipay: overrides.alipay, intakeBatching });
-  const refunds = createRefundDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, alipay: orders.alipay as unknown as RefundDeps["alipay"] });
+  const refunds = createRefundDeps({ prisma: ctx.prisma, config: ctx.config, logger: ctx.logger, queues, metrics, alipay: orders.alipay as unknown as RefundDeps["alipay"] });
   return { queues, orders, refunds };
 }
 

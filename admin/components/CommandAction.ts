@@ -42,28 +42,21 @@ export default function CommandAction({ action, resource, record }: ActionProps)
     }
   };
 
+  /** A labelled input of the form: its control gets the id the label points to. */
+  const field = (id: string, label: string, control: typeof Input | typeof TextArea, props: Record<string, unknown>) =>
+    h(Box, { my: "lg" }, h(Label, { htmlFor: id }, translateMessage(label, resource.id)), h(control, { id, width: "100%", ...props }));
+
   return h(Box, { variant: "container", "data-testid": `command-${action.name}` },
     h(MessageBox, { variant: "info", message: translateMessage(String(action.custom?.intro ?? ""), resource.id) }),
     withAmount
-      ? h(Box, { my: "lg" },
-          h(Label, { htmlFor: "command-amount" }, translateMessage("amountLabel", resource.id)),
-          h(Input, {
-            id: "command-amount",
-            width: "100%",
-            inputMode: "decimal",
-            value: amount,
-            onChange: (e: React.ChangeEvent<HTMLInputElement>) => setAmount(e.target.value),
-          }))
+      ? field("command-amount", "amountLabel", Input, {
+          inputMode: "decimal", value: amount, onChange: (e: React.ChangeEvent<HTMLInputElement>) => setAmount(e.target.value),
+        })
       : null,
     withReason
-      ? h(Box, { my: "lg" },
-          h(Label, { htmlFor: "command-reason" }, translateMessage("reasonLabel", resource.id)),
-          h(TextArea, {
-            id: "command-reason",
-            width: "100%",
-            value: reason,
-            onChange: (e: React.ChangeEvent<HTMLTextAreaElement>) => setReason(e.target.value),
-          }))
+      ? field("command-reason", "reasonLabel", TextArea, {
+          value: reason, onChange: (e: React.ChangeEvent<HTMLTextAreaElement>) => setReason(e.target.value),
+        })
       : null,
     h(Box, { mt: "lg" },
       h(Button, { variant: "contained", type: "button", disabled: busy, onClick: submit, "data-testid": "command-confirm" },

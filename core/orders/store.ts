@@ -40,7 +40,7 @@ async function query<R extends pg.QueryResultRow>(prisma: PrismaClient, text: st
   return (await sqlPoolOf(prisma).query<R>({ name: statementName(text), text, values })).rows;
 }
 
-type Model = "Order" | "PaymentNotification" | "OrderEvent";
+type Model = "Order" | "PaymentNotification" | "OrderEvent" | "Refund";
 interface Column {
   field: string;
   column: string;
@@ -63,8 +63,8 @@ function columnsOf(model: Model): Column[] {
   return cols;
 }
 
-/** `t.out_trade_no AS "<prefix>outTradeNo", …` for every column of the model. */
-function selectList(model: Model, alias: string, prefix = ""): string {
+/** `t.out_trade_no AS "<prefix>outTradeNo", …` for every column of the model (core/refunds/store.ts reads refund rows so too). */
+export function selectList(model: Model, alias: string, prefix = ""): string {
   return columnsOf(model).map((c) => `${alias}."${c.column}" AS "${prefix}${c.field}"`).join(", ");
 }
 

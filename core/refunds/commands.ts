@@ -6,7 +6,7 @@ import type { EventSource, Order, PrismaClient, Refund, RefundSource } from "@pr
 import type { AlipayClient, RefundQueryOk } from "../alipay/client.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { metrics } from "../metrics/index.ts";
+import type { DomainMetrics } from "../metrics/port.ts";
 import { decide, type Decision, type Evidence } from "../orders/transitions.ts";
 import type { Queues } from "../queues/index.ts";
 import { evidenceFromRefundAnswer, evidenceFromRefundQuery } from "./evidence.ts";
@@ -25,7 +25,12 @@ export interface RefundDeps {
   logger?: Logger;
   rules: RefundRules & { windowDays: number };
   now?: () => Date;
+  /** What refunds count (core/metrics/port.ts): the roles pass the Prometheus adapter, tests may pass noMetrics. */
+  metrics: RefundMetrics;
 }
+
+/** What core/refunds counts. */
+export type RefundMetrics = Pick<DomainMetrics, "refunds">;
 
 // Same defaults as core/config (REFUND_APPROVAL_ABOVE_YUAN, REFUND_WINDOW_DAYS, REFUND_QUERY_DELAY_SECONDS).
 /** The refund rules of a configuration (its defaults are core/config's alone). */
@@ -34,8 +39,10 @@ export function refundRulesFrom(config: Pick<Config, "refunds">): RefundDeps["ru
   return { approvalAboveFen: r.approvalAboveFen, windowDays: r.windowDays, settleDelayMs: r.settleDelaySeconds * 1000 };
 }
 
-export function createRefundDeps(opts: { prisma: PrismaClient; alipay: RefundDeps["alipay"]; config: Pick<Config, "refunds">; queues?: Queues; logger?: Logger; now?: () => Date }): RefundDeps {
-  return { prisma: opts.prisma, alipay: opts.alipay, queues: opts.queues, logger: opts.logger, rules: refundRulesFrom(opts.config), now: opts.now };
+export function createRefundDeps(opts: {
+  prisma: PrismaClient; alipay: RefundDeps["alipay"]; config: Pick<Config, "refunds">; metrics: RefundMetrics; queues?: Queues; logger?: Logger; now?: () => Date;
+}): RefundDeps {
+  return { prisma: opts.prisma, alipay: opts.alipay, queues: opts.queues, logger: opts.logger, rules: refundRulesFrom(opts.config), now: opts.now, metrics: opts.metrics };
 }
 
 const nowOf = (deps: RefundDeps) => deps.now?.() ?? new Date();
@@ -111,7 +118,7 @@ export async function requestRefund(deps: RefundDeps, input: RequestRefundInput)
     throw inserted.refundableFen > 0 ? refusal("exceeds", 409, `≤ ${(inserted.refundableFen / 100).toFixed(2)}`) : refusal("nothingLeft");
   }
   const refund = inserted.refund;
-  metrics.refunds.inc({ event: "requested", source: input.source });
+  deps.metrics.refunds.inc({ event: "requested", source: input.source });
   deps.logger?.info({ refundId: refund.id, orderId: order.id, outRequestNo: refund.outRequestNo, amountFen, state: refund.state, actor: input.actor }, "refund requested");
   if (refund.state === "QUEUED") await enqueue(deps, refund.id, "submit");
   return refund;
@@ -276,7 +283,7 @@ export async function settleRefund(
     });
     if (written) {
       if (d.kind === "transition") {
-        metrics.refunds.inc({ event: d.to.toLowerCase(), source: from });
+        deps.metrics.refunds.inc({ event: d.to.toLowerCase(), source: from });
         deps.logger?.info({ refundId: current.id, outRequestNo: current.outRequestNo, from: d.from, to: d.to, evidence: from, reason: d.reason,
           orderStatus: written.order.status }, "refund state changed");
       }
@@ -292,7 +299,7 @@ export async function settleRefund(
 
 function reportExternal(deps: RefundDeps, written: store.RefundWriteResult): void {
   for (const x of written.external) {
-    metrics.refunds.inc({ event: "external", source: "alipay" });
+    deps.metrics.refunds.inc({ event: "external", source: "alipay" });
     deps.logger?.warn({ orderId: x.orderId, refundId: x.id, outRequestNo: x.outRequestNo, amountFen: x.amountFen, orderStatus: written.order.status },
       "refund made outside coursepay recorded");
   }
@@ -343,7 +350,7 @@ export async function recordExternalRefund(
     decide: succeededDecision(deps, now),
   });
   if (r?.kind === "recorded" || r?.kind === "identified") {
-    if (r.kind === "recorded") metrics.refunds.inc({ event: "external", source: "alipay" });
+    if (r.kind === "recorded") deps.metrics.refunds.inc({ event: "external", source: "alipay" });
     deps.logger?.warn({ orderId: input.orderId, refundId: r.refund.id, outRequestNo: input.outRequestNo, amountFen: a.refundFen, how: r.kind, actor: input.actor },
       "refund made outside coursepay recorded from Alipay's bill");
   }

@@ -1,5 +1,5 @@
 // What staff and buyers read about a refund, in Chinese and English: why Alipay refused it (business
-// errors, PROTOCOL sub-codes commonly returned by alipay.trade.refund — see docs/operations.md
+// errors, the sub-codes alipay.trade.refund commonly returns — see docs/operations.md
 // "Refunds") and why coursepay refused to create or approve it. One owner for these texts; the admin
 // and the buyer pages pick the language.
 import type { RefundWhy } from "./reasons.ts";

@@ -19,7 +19,7 @@ import type { EventSource, NotificationOutcome, Order, PrismaClient, Refund, Ref
 import type pg from "pg";
 import { sqlPoolOf } from "../db/index.ts";
 import {
-  insertOrderEventInTransaction, lockOrderInTransaction, markNotificationInTransaction, updateLockedOrder, writeLockedDecision,
+  insertOrderEventInTransaction, lockOrderInTransaction, markNotificationInTransaction, selectList, updateLockedOrder, writeLockedDecision,
 } from "../orders/store.ts";
 import type { Decision } from "../orders/transitions.ts";
 import { COUNTED_STATES, externalRefundFen, MAYBE_AT_ALIPAY, REFUND_EVENT } from "./transitions.ts";
@@ -28,20 +28,13 @@ import { reasonPayload } from "../reasons.ts";
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-const REFUND_COLUMNS = `id, order_id, out_request_no, amount_fen, state, source, reason, requested_by, approved_by, approved_at, rejected_by,
-  rejected_at, rejection_reason, failure_code, failure_message, attempts, checks, unsettled_calls, last_call_at, next_check_at, last_call_answer,
-  last_query_answer, submitted_at, succeeded_at, failed_at, settled_by, created_at, updated_at`;
-
-function toRefund(r: Record<string, any>): Refund {
-  return {
-    id: r.id, orderId: r.order_id, outRequestNo: r.out_request_no, amountFen: r.amount_fen, state: r.state, source: r.source,
-    reason: r.reason, requestedBy: r.requested_by, approvedBy: r.approved_by, approvedAt: r.approved_at, rejectedBy: r.rejected_by,
-    rejectedAt: r.rejected_at, rejectionReason: r.rejection_reason, failureCode: r.failure_code, failureMessage: r.failure_message,
-    attempts: r.attempts, checks: r.checks, unsettledCalls: r.unsettled_calls, lastCallAt: r.last_call_at, nextCheckAt: r.next_check_at,
-    lastCallAnswer: r.last_call_answer, lastQueryAnswer: r.last_query_answer, submittedAt: r.submitted_at, succeededAt: r.succeeded_at,
-    failedAt: r.failed_at, settledBy: r.settled_by, createdAt: r.created_at, updatedAt: r.updated_at,
-  };
-}
+/**
+ * Every column of a refund row, named after the model's fields (core/orders/store.ts selectList, from
+ * the schema): a row read or returned here IS a Prisma `Refund`, never a restated type.
+ */
+let refundColumns: string | null = null;
+const REFUND = () => (refundColumns ??= selectList("Refund", "refund"));
+const toRefund = (r: unknown): Refund => r as Refund;
 
 async function inTransaction<T>(prisma: PrismaClient, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await sqlPoolOf(prisma).connect();
@@ -103,7 +96,7 @@ export async function insertRefund(prisma: PrismaClient, n: NewRefund, check?: (
        FROM "order" o
        WHERE o.id = $1 AND o.status IN ('PAID', 'PARTIALLY_REFUNDED')
          AND (SELECT coalesce(sum(amount_fen), 0) FROM refund WHERE order_id = $1 AND state = ANY($10::"RefundState"[]))::int + $3::int <= o.total_fen
-       RETURNING ${REFUND_COLUMNS}`,
+       RETURNING ${REFUND()}`,
       [n.orderId, n.outRequestNo, n.amountFen, state, n.source, n.reason, n.requestedBy, iso(n.nextCheckAtFor(state)), iso(n.now), COUNTED_STATES],
     );
     if (!rows[0]) return { ok: false as const, reason: "exceeds_refundable" as const, order, refundableFen };
@@ -322,7 +315,7 @@ async function updateRefund(c: pg.PoolClient, id: number, expectState: RefundSta
     else sets.push(`${col.column} = ${param(value)}`);
   }
   sets.push(`updated_at = ${param(iso(now))}::timestamptz`);
-  const { rows } = await c.query(`UPDATE refund SET ${sets.join(", ")} WHERE id = $1 AND state = $2::"RefundState" RETURNING ${REFUND_COLUMNS}`, values);
+  const { rows } = await c.query(`UPDATE refund SET ${sets.join(", ")} WHERE id = $1 AND state = $2::"RefundState" RETURNING ${REFUND()}`, values);
   return rows[0] ? toRefund(rows[0]) : null;
 }
 
@@ -354,7 +347,7 @@ async function recordExternalRefunds(
   const { rows } = await c.query(
     `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
      VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
-     RETURNING ${REFUND_COLUMNS}`,
+     RETURNING ${REFUND()}`,
     [order.id, outRequestNo, amountFen, reason.slice(0, 256), iso(now), x.source],
   );
   const refund = toRefund(rows[0]!);
@@ -404,10 +397,10 @@ export async function recordConfirmedExternalRefund(
   return inTransaction(prisma, async (c) => {
     const order = await lockOrderInTransaction(c, x.orderId);
     if (!order) return null;
-    const { rows: same } = await c.query(`SELECT ${REFUND_COLUMNS} FROM refund WHERE out_request_no = $1`, [x.outRequestNo]);
+    const { rows: same } = await c.query(`SELECT ${REFUND()} FROM refund WHERE out_request_no = $1`, [x.outRequestNo]);
     if (same[0]) return { kind: "exists" as const, refund: toRefund(same[0]), order };
     const { rows: unnamedRows } = await c.query(
-      `SELECT ${REFUND_COLUMNS} FROM refund WHERE order_id = $1 AND source = 'external' AND state = 'SUCCEEDED' AND starts_with(out_request_no, $2) ORDER BY id`,
+      `SELECT ${REFUND()} FROM refund WHERE order_id = $1 AND source = 'external' AND state = 'SUCCEEDED' AND starts_with(out_request_no, $2) ORDER BY id`,
       [order.id, UNNAMED_EXTERNAL_PREFIX],
     );
     const unnamed = unnamedRows.map(toRefund);
@@ -415,7 +408,7 @@ export async function recordConfirmedExternalRefund(
       refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: x.actor, notificationId: null, payload: { reason } }, refund, x.now, { state: refund.state });
     const twin = unnamed.find((r) => r.amountFen === x.amountFen);
     if (twin) {
-      const { rows } = await c.query(`UPDATE refund SET out_request_no = $2, updated_at = $3::timestamptz WHERE id = $1 RETURNING ${REFUND_COLUMNS}`,
+      const { rows } = await c.query(`UPDATE refund SET out_request_no = $2, updated_at = $3::timestamptz WHERE id = $1 RETURNING ${REFUND()}`,
         [twin.id, x.outRequestNo, iso(x.now)]);
       const refund = toRefund(rows[0]!);
       await event(refund, `${x.reason}; it is the external refund ${twin.outRequestNo} recorded from Alipay's refund total (same amount): numbered ${x.outRequestNo}, not counted again`.slice(0, 500));
@@ -428,7 +421,7 @@ export async function recordConfirmedExternalRefund(
     const { rows } = await c.query(
       `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
        VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, 'query', $5::timestamptz, $5::timestamptz)
-       RETURNING ${REFUND_COLUMNS}`,
+       RETURNING ${REFUND()}`,
       [order.id, x.outRequestNo, x.amountFen, x.reason.slice(0, 256), iso(x.now)],
     );
     const refund = toRefund(rows[0]!);
@@ -470,11 +463,11 @@ export async function ordersWithUnaccountedRefunds(prisma: PrismaClient, limit: 
 }
 
 export async function loadRefund(prisma: PrismaClient, id: number): Promise<Refund | null> {
-  const { rows } = await sqlPoolOf(prisma).query(`SELECT ${REFUND_COLUMNS} FROM refund WHERE id = $1`, [id]);
+  const { rows } = await sqlPoolOf(prisma).query(`SELECT ${REFUND()} FROM refund WHERE id = $1`, [id]);
   return rows[0] ? toRefund(rows[0]) : null;
 }
 
 export async function loadRefundByRequestNo(prisma: PrismaClient, outRequestNo: string): Promise<Refund | null> {
-  const { rows } = await sqlPoolOf(prisma).query(`SELECT ${REFUND_COLUMNS} FROM refund WHERE out_request_no = $1`, [outRequestNo]);
+  const { rows } = await sqlPoolOf(prisma).query(`SELECT ${REFUND()} FROM refund WHERE out_request_no = $1`, [outRequestNo]);
   return rows[0] ? toRefund(rows[0]) : null;
 }

@@ -54,7 +54,9 @@ describe("back office in a browser", () => {
       await page.getByRole("button", { name: "应用更改" }).click();
       await page.waitForURL(/filters\.q=/);
       await page.getByText(unpaid.outTradeNo).waitFor({ state: "detached" });
+      // The list re-renders after the URL changes: wait until it shows the filtered result (one row).
       const rows = page.locator("table tbody tr");
+      await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 1);
       assert.equal(await rows.count(), 1);
       await rows.first().getByText(lost.outTradeNo).waitFor();
       await shot(page, "2-orders-filtered");

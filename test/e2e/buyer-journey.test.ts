@@ -7,10 +7,14 @@
 //            so only reconciliation can close it once it expires (ORDER_EXPIRY_MINUTES=1).
 //   buyer A  picks two courses, is sent to sign up on the way, pays at the cashier, lands on the
 //            result page, which says "confirming" until the payment is applied and then "paid";
-//            sees it in My orders (in both languages); orders a third course and cancels it there.
+//            sees it in My orders (in both languages).
+//   buyer C  orders a course whose title holds markup, sees it as text, and cancels it in My orders.
 //   staff    logs in to the admin and sees both orders with their statuses and timelines.
 //
-// B goes first so the one slow thing — B's order expiring — overlaps everything else.
+// Each test sets up what it needs through the fixtures below (abandonedCheckout, paidCheckout,
+// closedByReconciliation): a fixture runs its browser steps once, with their assertions, for whichever
+// test needs it first, so any test runs alone (--test-name-pattern) or in any order. B's checkout goes
+// first in the file so the one slow thing — B's order expiring — overlaps everything else.
 // Screenshots of each step go to COURSEPAY_ARTIFACTS_DIR; SAVE_README_SCREENSHOTS=1 also writes the
 // README's (docs/screenshots/).
 import assert from "node:assert/strict";
@@ -104,6 +108,17 @@ async function orderByOutTradeNo(outTradeNo: string) {
   return stack.prisma.order.findUniqueOrThrow({ where: { outTradeNo } });
 }
 
+/** Runs `make` once, for the first test that asks; later callers share its result (or its failure). */
+function fixture<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make());
+}
+
+/** Script errors, CSP violations and off-machine requests on the buyer pages since the last call: none allowed. */
+function assertNoPageProblems(): void {
+  assert.deepEqual(pageProblems.splice(0), [], "the buyer pages ran without script errors, CSP violations or requests off the machine");
+}
+
 async function eventTypes(orderId: number): Promise<string[]> {
   const events = await stack.prisma.orderEvent.findMany({ where: { orderId }, orderBy: { id: "asc" } });
   return events.map((e) => e.type);
@@ -144,103 +159,121 @@ after(async () => {
 
 // ---- the journey ----------------------------------------------------------------------------
 
+/** Buyer B signs up, starts a checkout, leaves the cashier; the order stays unpaid and can be paid from My orders. */
+const abandonedCheckout = fixture(async (): Promise<{ buyerB: BrowserContext; abandoned: string }> => {
+  const buyerB = await newContext();
+  const page = await buyerB.newPage();
+  await page.goto(`${stack.apiUrl}/signin`);
+  await registerViaPage(page, `buyer-b-${Date.now()}@example.com`);
+  await page.waitForURL(`${stack.apiUrl}/`);
+
+  await page.click(`[data-course-id="${ids.python}"] .buy-now`);
+  await page.waitForURL(/\/checkout\?course=/);
+  assert.equal(await page.textContent("#checkout-total"), "¥99.00");
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
+  const abandoned = (await page.textContent("#out-trade-no"))!;
+  // Alipay's own notifications about this trade are lost: when it expires, only our reconciliation
+  // (asking Alipay with trade.query, then closing) can find out.
+  await stack.control.addFaults({ outTradeNo: abandoned, faults: [{ kind: "dropNotify", times: 100 }] });
+  // The cashier's login step: only now does Alipay have a trade.
+  await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
+  await shot(page, "b-cashier");
+
+  await page.click("#cancel");
+  await page.click("#back-to-merchant");
+  await page.waitForURL(`${stack.apiUrl}/`);
+  await page.click("#nav-orders");
+  const row = rowOf(page, abandoned);
+  await row.waitFor();
+  assert.equal(await row.getAttribute("data-status"), "UNPAID");
+  assert.equal(await row.locator(".status").textContent(), "未支付");
+  assert.equal(await row.locator(".amount").textContent(), "¥99.00");
+  assert.equal(await page.isVisible("#orders-more"), false, "one order: nothing older to show");
+  await shot(page, "b-orders-unpaid");
+
+  // "Pay now" reopens the cashier for the same trade, with a freshly signed URL.
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), row.locator(".pay-again").click()]);
+  assert.equal(await page.textContent("#out-trade-no"), abandoned);
+  assert.equal(await page.textContent("#amount"), "¥99.00");
+  await page.close();
+  assert.equal((await orderByOutTradeNo(abandoned)).status, "UNPAID");
+  return { buyerB, abandoned };
+});
+
+/** Buyer A picks two courses, signs up on the way, pays; the result page says "confirming", then "paid". */
+const paidCheckout = fixture(async (): Promise<{ buyerA: BrowserContext; paid: string }> => {
+  const buyerA = await newContext();
+  const page = await buyerA.newPage();
+  await page.goto(`${stack.apiUrl}/`);
+  await page.waitForSelector(`[data-course-id="${ids.payments}"]`);
+  await shot(page, "a-catalog", "catalog");
+
+  await page.check(`[data-course-id="${ids.python}"] input[name=course]`);
+  await page.check(`[data-course-id="${ids.payments}"] input[name=course]`);
+  assert.equal(await page.textContent("#selected-summary"), "已选 2 门 · ¥498.00");
+  await page.click("#buy-selected");
+  await page.waitForURL(/\/checkout\?/);
+  assert.equal(await page.textContent("#checkout-total"), "¥498.00");
+  assert.equal(await page.locator("#checkout-lines tbody tr").count(), 2);
+
+  // Not signed in: paying sends the buyer to sign up, and back to this checkout afterwards.
+  const checkoutUrl = page.url();
+  await page.click("#pay");
+  await page.waitForURL(/\/signin\?next=/);
+  const email = `buyer-a-${Date.now()}@example.com`;
+  await registerViaPage(page, email);
+  await page.waitForURL(checkoutUrl);
+  assert.equal(await page.textContent("#signed-in-as"), `已登录：${email}`);
+  await shot(page, "a-checkout");
+
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
+  const paid = (await page.textContent("#out-trade-no"))!;
+  assert.equal(await page.textContent("#amount"), "¥498.00");
+  await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
+  const order = await orderByOutTradeNo(paid);
+  assert.equal(order.totalFen, 49_800);
+  assert.equal(order.status, "UNPAID");
+  // Alipay's notify is late: the buyer is back before it, so the page must wait for the evidence.
+  await stack.control.addFaults({ outTradeNo: paid, faults: [{ kind: "delayNotify", ms: 1500 }] });
+  await shot(page, "a-cashier", "cashier");
+
+  const returned = page.waitForResponse((r) => r.url().startsWith(`${stack.apiUrl}/alipay/return?`));
+  await page.click("#pay");
+  const html = await (await returned).text();
+  // The return alone proves nothing: the page it renders says "confirming", never "paid".
+  assert.match(html, /data-state="confirming"/);
+  assert.match(html, /正在确认支付/);
+  await page.waitForSelector('#result[data-state="paid"]');
+  assert.equal(await page.textContent("#result-title"), "支付成功");
+  assert.equal(await page.getAttribute("#result-status", "data-status"), "PAID");
+  assert.equal(await page.textContent("#result-amount"), "¥498.00");
+  assert.equal((await orderByOutTradeNo(paid)).status, "PAID");
+  await shot(page, "a-result-paid", "result");
+  await page.close();
+  return { buyerA, paid };
+});
+
+/** B's abandoned order, closed by reconciliation once it expired (Alipay's notifications for it are dropped). */
+const closedByReconciliation = fixture(async () => {
+  const { abandoned } = await abandonedCheckout();
+  const order = await orderByOutTradeNo(abandoned);
+  await stack.waitForStatus(order.id, "CLOSED", Math.max(0, order.expiresAt.getTime() - Date.now()) + BROWSER_STEP_CEILING_MS);
+  return order;
+});
+
 describe("the buyer's journey in a browser", { skip }, () => {
-  let buyerB: BrowserContext;
-  let buyerA: BrowserContext;
-  let abandoned = "";
-  let paid = "";
-  let cancelled = "";
-
   test("buyer B starts a checkout, leaves the cashier, and can still pay from My orders", async () => {
-    buyerB = await newContext();
-    const page = await buyerB.newPage();
-    await page.goto(`${stack.apiUrl}/signin`);
-    await registerViaPage(page, `buyer-b-${Date.now()}@example.com`);
-    await page.waitForURL(`${stack.apiUrl}/`);
-
-    await page.click(`[data-course-id="${ids.python}"] .buy-now`);
-    await page.waitForURL(/\/checkout\?course=/);
-    assert.equal(await page.textContent("#checkout-total"), "¥99.00");
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
-    abandoned = (await page.textContent("#out-trade-no"))!;
-    // Alipay's own notifications about this trade are lost: when it expires, only our reconciliation
-    // (asking Alipay with trade.query, then closing) can find out.
-    await stack.control.addFaults({ outTradeNo: abandoned, faults: [{ kind: "dropNotify", times: 100 }] });
-    // The cashier's login step: only now does Alipay have a trade.
-    await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
-    await shot(page, "b-cashier");
-
-    await page.click("#cancel");
-    await page.click("#back-to-merchant");
-    await page.waitForURL(`${stack.apiUrl}/`);
-    await page.click("#nav-orders");
-    const row = rowOf(page, abandoned);
-    await row.waitFor();
-    assert.equal(await row.getAttribute("data-status"), "UNPAID");
-    assert.equal(await row.locator(".status").textContent(), "未支付");
-    assert.equal(await row.locator(".amount").textContent(), "¥99.00");
-    assert.equal(await page.isVisible("#orders-more"), false, "one order: nothing older to show");
-    await shot(page, "b-orders-unpaid");
-
-    // "Pay now" reopens the cashier for the same trade, with a freshly signed URL.
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), row.locator(".pay-again").click()]);
-    assert.equal(await page.textContent("#out-trade-no"), abandoned);
-    assert.equal(await page.textContent("#amount"), "¥99.00");
-    await page.close();
-    assert.equal((await orderByOutTradeNo(abandoned)).status, "UNPAID");
+    await abandonedCheckout();
+    assertNoPageProblems();
   });
 
   test("buyer A buys two courses, signs up on the way, pays, and the result page turns to paid", async () => {
-    buyerA = await newContext();
-    const page = await buyerA.newPage();
-    await page.goto(`${stack.apiUrl}/`);
-    await page.waitForSelector(`[data-course-id="${ids.payments}"]`);
-    await shot(page, "a-catalog", "catalog");
-
-    await page.check(`[data-course-id="${ids.python}"] input[name=course]`);
-    await page.check(`[data-course-id="${ids.payments}"] input[name=course]`);
-    assert.equal(await page.textContent("#selected-summary"), "已选 2 门 · ¥498.00");
-    await page.click("#buy-selected");
-    await page.waitForURL(/\/checkout\?/);
-    assert.equal(await page.textContent("#checkout-total"), "¥498.00");
-    assert.equal(await page.locator("#checkout-lines tbody tr").count(), 2);
-
-    // Not signed in: paying sends the buyer to sign up, and back to this checkout afterwards.
-    const checkoutUrl = page.url();
-    await page.click("#pay");
-    await page.waitForURL(/\/signin\?next=/);
-    const email = `buyer-a-${Date.now()}@example.com`;
-    await registerViaPage(page, email);
-    await page.waitForURL(checkoutUrl);
-    assert.equal(await page.textContent("#signed-in-as"), `已登录：${email}`);
-    await shot(page, "a-checkout");
-
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
-    paid = (await page.textContent("#out-trade-no"))!;
-    assert.equal(await page.textContent("#amount"), "¥498.00");
-    await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
-    const order = await orderByOutTradeNo(paid);
-    assert.equal(order.totalFen, 49_800);
-    assert.equal(order.status, "UNPAID");
-    // Alipay's notify is late: the buyer is back before it, so the page must wait for the evidence.
-    await stack.control.addFaults({ outTradeNo: paid, faults: [{ kind: "delayNotify", ms: 1500 }] });
-    await shot(page, "a-cashier", "cashier");
-
-    const returned = page.waitForResponse((r) => r.url().startsWith(`${stack.apiUrl}/alipay/return?`));
-    await page.click("#pay");
-    const html = await (await returned).text();
-    // The return alone proves nothing: the page it renders says "confirming", never "paid".
-    assert.match(html, /data-state="confirming"/);
-    assert.match(html, /正在确认支付/);
-    await page.waitForSelector('#result[data-state="paid"]');
-    assert.equal(await page.textContent("#result-title"), "支付成功");
-    assert.equal(await page.getAttribute("#result-status", "data-status"), "PAID");
-    assert.equal(await page.textContent("#result-amount"), "¥498.00");
-    assert.equal((await orderByOutTradeNo(paid)).status, "PAID");
-    await shot(page, "a-result-paid", "result");
+    await paidCheckout();
+    assertNoPageProblems();
   });
 
   test("buyer A sees the paid order in My orders, in Chinese and in English", async () => {
+    const { buyerA, paid } = await paidCheckout();
     const page = await buyerA.newPage();
     await page.goto(`${stack.apiUrl}/orders`);
     const row = rowOf(page, paid);
@@ -264,12 +297,20 @@ describe("the buyer's journey in a browser", { skip }, () => {
     await page.goto(`${stack.apiUrl}/?lang=zh-CN`);
     assert.equal(await page.textContent("h1"), "全部课程");
     await page.close();
+    assertNoPageProblems();
   });
 
-  test("buyer A orders a course whose title holds markup, sees it as text, and cancels it", async () => {
+  test("a buyer orders a course whose title holds markup, sees it as text, and cancels it", async () => {
+    // A buyer of its own, signed up on the sign-in page.
+    const buyer = await newContext();
+    const signup = await buyer.newPage();
+    await signup.goto(`${stack.apiUrl}/signin`);
+    await registerViaPage(signup, `buyer-c-${Date.now()}@example.com`);
+    await signup.waitForURL(`${stack.apiUrl}/`);
+    await signup.close();
     const hostile = `<img src=x onerror="document.title='owned'"> 安全编码 & "XSS"`;
     const course = await stack.prisma.course.create({ data: { title: hostile, description: "<b>not bold</b>", priceFen: 100 } });
-    const page = await buyerA.newPage();
+    const page = await buyer.newPage();
     try {
       await page.goto(`${stack.apiUrl}/`);
       const card = page.locator(`[data-course-id="${course.id}"]`);
@@ -278,7 +319,7 @@ describe("the buyer's journey in a browser", { skip }, () => {
 
       await card.locator(".buy-now").click();
       await Promise.all([page.waitForURL((u) => u.href.startsWith(stack.sandboxUrl)), page.click("#pay")]);
-      cancelled = (await page.textContent("#out-trade-no"))!;
+      const cancelled = (await page.textContent("#out-trade-no"))!;
       // logged in at the cashier: the trade exists at Alipay, so cancelling must close it there
       await Promise.all([page.waitForSelector("#pay"), page.click("#login")]);
 
@@ -297,14 +338,15 @@ describe("the buyer's journey in a browser", { skip }, () => {
       // Closed at Alipay first, so it can no longer be paid there.
       assert.equal((await stack.control.getTrade(cancelled)).status, "TRADE_CLOSED");
     } finally {
-      await page.close();
+      await buyer.close();
       await stack.prisma.course.update({ where: { id: course.id }, data: { active: false } });
     }
+    assertNoPageProblems();
   });
 
   test("buyer B's abandoned order is closed by reconciliation after it expires", async () => {
-    const order = await orderByOutTradeNo(abandoned);
-    await stack.waitForStatus(order.id, "CLOSED", Math.max(0, order.expiresAt.getTime() - Date.now()) + BROWSER_STEP_CEILING_MS);
+    const { buyerB, abandoned } = await abandonedCheckout();
+    const order = await closedByReconciliation();
     const closed = await stack.prisma.orderEvent.findFirstOrThrow({ where: { orderId: order.id, toStatus: "CLOSED" } });
     assert.ok(closed.createdAt.getTime() >= order.expiresAt.getTime(), "closed only after its expiry");
     assert.ok(["expiry", "reconcile"].includes(closed.source), `closed by ${closed.source}`);
@@ -320,9 +362,13 @@ describe("the buyer's journey in a browser", { skip }, () => {
     assert.equal(await row.locator(".pay-again").count(), 0);
     await shot(page, "b-orders-closed");
     await page.close();
+    assertNoPageProblems();
   });
 
   test("staff log in to the admin and see both orders with their statuses and timelines", async () => {
+    const { paid } = await paidCheckout();
+    const { abandoned } = await abandonedCheckout();
+    await closedByReconciliation();
     const email = `staff-${Date.now()}@example.com`;
     await stack.prisma.staffUser.create({ data: { email, role: "operator", passwordHash: await hashPassword(PASSWORD) } });
     const context = await newContext();
@@ -362,9 +408,5 @@ describe("the buyer's journey in a browser", { skip }, () => {
     assert.ok(closedEvents.includes("closed"), closedEvents.join(","));
     await shot(page, "staff-order-closed");
     await context.close();
-  });
-
-  test("the buyer pages ran without script errors, CSP violations or requests off the machine", () => {
-    assert.deepEqual(pageProblems, []);
   });
 });

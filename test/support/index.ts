@@ -2,7 +2,7 @@
 export { startStack, testRedisPrefix, type Stack, type StackOptions, type TestBuyer } from "./stack.ts";
 export { PrivateRedis } from "./redis-server.ts";
 export { ROLE_START_CEILING_MS, spawnRole, type RoleProcess } from "./processes.ts";
-export { waitFor, sleep, type WaitOptions } from "./wait.ts";
+export { CONDITION_CEILING_MS, waitFor, sleep, type WaitOptions } from "./wait.ts";
 export { provisionServices, type ProvisionedServices } from "./services.ts";
 export { cpuMeter, cpuSeconds, rssBytes } from "./proc.ts";
 export { statementStats, type StatementStats } from "./pg-statements.ts";

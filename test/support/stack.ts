@@ -26,7 +26,7 @@ import type { RoleContext } from "../../core/runtime/role.ts";
 import { createSandbox, type Sandbox, type SandboxOptions } from "../../sandbox/app.ts";
 import { SandboxControl } from "../../sandbox/control-client.ts";
 import { startWorker, type RunningWorker, type WorkerOptions } from "../../worker/start.ts";
-import { waitFor } from "./wait.ts";
+import { CONDITION_CEILING_MS, waitFor } from "./wait.ts";
 
 export interface StackOptions {
   /** Names the Redis prefix (`<REDIS_PREFIX>_<name>`) and log lines. */
@@ -76,6 +76,8 @@ export interface Stack {
   newCourse(priceFen?: number): Promise<Course>;
   /** POST /orders through the api (`channel` / `userAgent`: which cashier, wap pay for phones). */
   placeOrder(buyer: TestBuyer, courseIds: number[], opts?: { channel?: "page" | "wap"; userAgent?: string }): Promise<{ order: { id: number; outTradeNo: string; totalFen: number; status: OrderStatus }; payUrl: string }>;
+  /** A new buyer's order for one new course at this price, placed through the api and left unpaid. */
+  unpaidOrder(priceFen?: number): Promise<Awaited<ReturnType<Stack["placeOrder"]>> & { buyer: TestBuyer }>;
   /** Open the pay URL at the sandbox, log in at the cashier (creates the trade) and pay without a browser. */
   payAtSandbox(outTradeNo: string, payUrl: string): Promise<{ returnUrl: string | null }>;
   /** fetch against the api with an optional bearer token. */
@@ -267,6 +269,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         if (res.status !== 201) throw new Error(`order failed: ${res.status} ${await res.text()}`);
         return (await res.json()) as Awaited<ReturnType<Stack["placeOrder"]>>;
       },
+      async unpaidOrder(priceFen = 9900) {
+        const buyer = await stack.newBuyer();
+        const course = await stack.newCourse(priceFen);
+        return { ...(await stack.placeOrder(buyer, [course.id])), buyer };
+      },
       async payAtSandbox(outTradeNo, payUrl) {
         await control.openCashier(payUrl);
         const r = await control.pay(outTradeNo);
@@ -277,7 +284,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const res = await fetch(`${apiUrl}/alipay/notify`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: text });
         return { status: res.status, text: await res.text() };
       },
-      waitForStatus(orderId, status, timeoutMs = 15_000) {
+      waitForStatus(orderId, status, timeoutMs = CONDITION_CEILING_MS) {
         return waitFor(`order ${orderId} to be ${status}`, async () => {
           const o = await prisma.order.findUnique({ where: { id: orderId } });
           return o?.status === status ? o : null;

@@ -26,15 +26,9 @@ type CommandBody = { notice: { type: string; options: { summary: string } }; rec
 const command = (path: string, body: Record<string, string> = {}) =>
   client.json<CommandBody>(`/admin/api/resources/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
-async function unpaidOrder() {
-  const buyer = await stack.newBuyer();
-  const course = await stack.newCourse(4_200);
-  return stack.placeOrder(buyer, [course.id]);
-}
-
 describe("Query Alipay now", () => {
   test("an order paid at Alipay whose notifies were all lost becomes PAID, recorded as the operator's doing", async () => {
-    const { order, payUrl } = await unpaidOrder();
+    const { order, payUrl } = await stack.unpaidOrder(4_200);
     await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "dropNotify", times: 1000 }] });
     await stack.payAtSandbox(order.outTradeNo, payUrl);
     // The sandbox sent the payment notify and the fault dropped it: the api never saw it (no inbox row),
@@ -59,7 +53,7 @@ describe("Query Alipay now", () => {
   });
 
   test("when Alipay has no trade yet, nothing changes but the check is still on the record", async () => {
-    const { order } = await unpaidOrder();
+    const { order } = await stack.unpaidOrder(4_200);
     const r = await command(`Order/records/${order.id}/checkPayment`);
     assert.equal(r.body.notice.type, "info");
     assert.equal(r.body.record.params.status, "UNPAID");
@@ -70,7 +64,7 @@ describe("Query Alipay now", () => {
 
 describe("Close order", () => {
   test("closes at Alipay first, then here, with the operator's reason in the timeline", async () => {
-    const { order, payUrl } = await unpaidOrder();
+    const { order, payUrl } = await stack.unpaidOrder(4_200);
     await stack.control.openCashier(payUrl);
     const r = await command(`Order/records/${order.id}/closeOrder`, { reason: "买家要求取消 / buyer asked" });
     assert.equal(r.body.notice.type, "success");
@@ -83,7 +77,7 @@ describe("Close order", () => {
   });
 
   test("is not offered, and does nothing, on a paid order", async () => {
-    const { order, payUrl } = await unpaidOrder();
+    const { order, payUrl } = await stack.unpaidOrder(4_200);
     await stack.payAtSandbox(order.outTradeNo, payUrl);
     await command(`Order/records/${order.id}/checkPayment`);
     const show = await client.json<{ record: { recordActions: { name: string }[] } }>(`/admin/api/resources/Order/records/${order.id}/show`);
@@ -95,7 +89,7 @@ describe("Close order", () => {
 
 describe("Re-drive a notify", () => {
   test("puts a failed inbox row back on the queue and records who did it", async () => {
-    const { order } = await unpaidOrder();
+    const { order } = await stack.unpaidOrder(4_200);
     const row = await admin.prisma.paymentNotification.create({
       data: { rawBody: "notify_id=x", verified: true, outcome: "failed", lastError: "database unreachable", outTradeNo: order.outTradeNo, orderId: order.id },
     });

@@ -11,6 +11,7 @@ import type { Refund } from "@prisma/client";
 import { addDays, reconcileBillDay } from "../../../core/bills/index.ts";
 import { markResolved, trustAlipay } from "../../../core/bills/resolve.ts";
 import { loadConfig } from "../../../core/config/index.ts";
+import { noMetrics } from "../../../core/metrics/port.ts";
 import type { OrderDeps } from "../../../core/orders/index.ts";
 import { applyRefundEvidence, createRefundDeps, requestRefund, submitRefund, type RefundDeps } from "../../../core/refunds/index.ts";
 import { coreClient } from "../sandbox/helpers.ts";
@@ -28,7 +29,7 @@ after(async () => w.close());
 /** Refund deps on the sandbox; `alipay` overrides (a lost answer, a refund Alipay never made); the clock at `now`. */
 function refundDeps(now: string, alipay: Partial<RefundDeps["alipay"]> = {}): RefundDeps {
   const client = coreClient(w.t.gatewayUrl);
-  return createRefundDeps({ prisma: w.prisma, alipay: Object.assign(Object.create(client), alipay) as RefundDeps["alipay"], config: loadConfig(process.env, { needAlipayKeys: false }), now: () => new Date(now) });
+  return createRefundDeps({ prisma: w.prisma, alipay: Object.assign(Object.create(client), alipay) as RefundDeps["alipay"], config: loadConfig(process.env, { needAlipayKeys: false }), metrics: noMetrics, now: () => new Date(now) });
 }
 
 /** A staff refund of ours, submitted through core/refunds with `deps`, at day D. */

@@ -16,7 +16,7 @@ import { connect } from "node:net";
 import fc from "fast-check";
 import { generateRsaKeyPair } from "../../../core/alipay/keys.ts";
 import { newOutTradeNo } from "../../../core/orders/index.ts";
-import { startStack, type Stack } from "../../support/index.ts";
+import { CONDITION_CEILING_MS, startStack, type Stack } from "../../support/index.ts";
 import { waitForInboxDrained } from "../hardening/drain.ts";
 import { privateDatabase } from "../hardening/private-database.ts";
 import {
@@ -116,7 +116,7 @@ const mayPay = new Set<string>();
 const stats = { categories: new Map<string, number>(), statuses: new Map<string, number>() };
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
-test(`notify: ${NOTIFY_RUNS} hostile requests — never 5xx, every one recorded, nothing paid without a valid signature and the exact amount`, { timeout: 120_000 }, async () => {
+test(`notify: ${NOTIFY_RUNS} hostile requests — never 5xx, every one recorded, nothing paid without a valid signature and the exact amount`, async () => {
   const started = Date.now();
   await newRows("notify");
   const cases = fc.oneof(
@@ -152,7 +152,7 @@ test(`notify: ${NOTIFY_RUNS} hostile requests — never 5xx, every one recorded,
   );
 
   // Let the worker apply everything that was acknowledged, then judge the orders.
-  await waitForInboxDrained(stack.prisma, stack.api.queues.notifyApply, 90_000);
+  await waitForInboxDrained(stack.prisma, stack.api.queues.notifyApply, CONDITION_CEILING_MS);
   assert.equal(await stack.prisma.paymentNotification.count({ where: { outcome: "failed" } }), 0, "no apply failed");
   const paid = await paidOrders();
   const unexplained = [...paid].filter((o) => !mayPay.has(o));
@@ -173,7 +173,7 @@ test(`notify: ${NOTIFY_RUNS} hostile requests — never 5xx, every one recorded,
   );
 });
 
-test(`return: ${RETURN_RUNS} hostile query strings — never 5xx, every one recorded, no order changes`, { timeout: 60_000 }, async () => {
+test(`return: ${RETURN_RUNS} hostile query strings — never 5xx, every one recorded, no order changes`, async () => {
   const started = Date.now();
   const paidBefore = await paidOrders();
   await newRows("return");

@@ -15,14 +15,8 @@ after(async () => {
   await stack?.close();
 });
 
-async function unpaidOrder(priceFen: number) {
-  const buyer = await stack.newBuyer();
-  const course = await stack.newCourse(priceFen);
-  return (await stack.placeOrder(buyer, [course.id])).order;
-}
-
 test("a correctly signed notify with a NUL in a field is recorded and acknowledged, and pays nothing", async () => {
-  const order = await unpaidOrder(5991);
+  const { order } = await stack.unpaidOrder(5991);
   for (const overrides of <Record<string, string>[]>[{ trade_no: "a\u0000b" }, { app_id: "2021\u0000" }, { notify_id: "\u0000" }, { subject: "x\u0000" }]) {
     const params = buildSignedNotify({ outTradeNo: order.outTradeNo, appId: stack.config.alipay.appId, sellerId: stack.config.alipay.sellerId, totalFen: 5991 }, overrides, { privateKey: stack.alipayPrivateKey });
     const reply = await stack.postNotify(params);

@@ -3,7 +3,6 @@
 // coming back as a verified ACQ.TRADE_NOT_EXIST; then each misconfiguration is caught on its own line,
 // and the exit is 1.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -16,6 +15,7 @@ import { issueCertificate } from "../../../sandbox/certs.ts";
 import type { SandboxCertInfo } from "../../../sandbox/types.ts";
 import { diagnose, type DoctorLine } from "../../../scripts/doctor.ts";
 import { APP_ID, SELLER_ID, alipayKeyPair, merchantKeyPair, startSandbox, type TestSandbox } from "../sandbox/helpers.ts";
+import { runCli } from "../../unit/alipay/helpers.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 let t: TestSandbox;
@@ -46,21 +46,8 @@ function goodEnv(): NodeJS.ProcessEnv {
   };
 }
 
-function runDoctorCli(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts/alipay-cli.ts"), "doctor"], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI's doctor with exactly this environment (test/unit/alipay/helpers.ts runCli). */
+const runDoctorCli = (env: NodeJS.ProcessEnv) => runCli(["doctor"], "", { env });
 
 const line = (lines: DoctorLine[], check: string) => {
   const found = lines.find((l) => l.check === check);

@@ -21,12 +21,6 @@ after(async () => {
   await stack?.close();
 });
 
-async function unpaidOrder(priceFen: number) {
-  const buyer = await stack.newBuyer();
-  const course = await stack.newCourse(priceFen);
-  return (await stack.placeOrder(buyer, [course.id])).order;
-}
-
 async function sendNotify(outTradeNo: string, totalFen: number, headers: Record<string, string> = {}) {
   const params = buildSignedNotify({ outTradeNo, appId: stack.config.alipay.appId, sellerId: stack.config.alipay.sellerId, totalFen }, {}, { privateKey: stack.alipayPrivateKey });
   const res = await fetch(`${api.url}/alipay/notify`, {
@@ -59,7 +53,7 @@ async function assertFollowed(requestId: string, outTradeNo: string) {
 }
 
 test("a caller's X-Request-Id follows the notify from the api's log lines into the worker's", async () => {
-  const order = await unpaidOrder(3100);
+  const { order } = await stack.unpaidOrder(3100);
   const requestId = `trace-${randomBytes(8).toString("hex")}`;
   assert.equal(await sendNotify(order.outTradeNo, 3100, { "x-request-id": requestId }), requestId, "echoed in the response");
   await stack.waitForStatus(order.id, "PAID");
@@ -67,7 +61,7 @@ test("a caller's X-Request-Id follows the notify from the api's log lines into t
 });
 
 test("without one, the api makes an id, answers it, and the worker's lines carry the same", async () => {
-  const order = await unpaidOrder(3200);
+  const { order } = await stack.unpaidOrder(3200);
   const requestId = await sendNotify(order.outTradeNo, 3200, { "x-request-id": "bad id; with spaces" });
   assert.match(requestId, /^[0-9a-f-]{36}$/, "an unusable incoming id is replaced by a fresh one");
   await stack.waitForStatus(order.id, "PAID");
@@ -77,7 +71,7 @@ test("without one, the api makes an id, answers it, and the worker's lines carry
 test("every log line written while handling a request carries its id", async () => {
   const requestId = `trace-${randomBytes(8).toString("hex")}`;
   // A forged notify: the api logs its rejection and enqueues a payment check of the named order.
-  const order = await unpaidOrder(3300);
+  const { order } = await stack.unpaidOrder(3300);
   const res = await fetch(`${api.url}/alipay/notify`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", "x-request-id": requestId },

@@ -21,12 +21,6 @@ after(async () => {
   await stack?.close();
 });
 
-async function unpaidOrder(priceFen: number) {
-  const buyer = await stack.newBuyer();
-  const course = await stack.newCourse(priceFen);
-  return (await stack.placeOrder(buyer, [course.id])).order;
-}
-
 function row(fields: Partial<store.NewNotification> & Pick<store.NewNotification, "rawBody" | "verified" | "outcome">): Promise<number> {
   return store.insertNotification(stack.prisma, {
     kind: "notify", reason: "", notifyId: null, outTradeNo: null, orderId: null, tradeNo: null, tradeStatus: null, totalFen: null, refundFen: null,
@@ -35,7 +29,7 @@ function row(fields: Partial<store.NewNotification> & Pick<store.NewNotification
 }
 
 test("a verified notify left pending by an api killed before it enqueued is re-driven and pays the order", async () => {
-  const order = await unpaidOrder(6100);
+  const { order } = await stack.unpaidOrder(6100);
   const params = buildSignedNotify(
     { outTradeNo: order.outTradeNo, appId: stack.config.alipay.appId, sellerId: stack.config.alipay.sellerId, totalFen: 6100 },
     {},
@@ -47,13 +41,16 @@ test("a verified notify left pending by an api killed before it enqueued is re-d
     rawBody: new URLSearchParams(params).toString(), verified: true, reason: "ok", outcome: "pending", notifyId: params.notify_id!,
     outTradeNo: order.outTradeNo, orderId: order.id, tradeNo: params.trade_no!, tradeStatus: "TRADE_SUCCESS", totalFen: 6100,
   });
-  const paid = await stack.waitForStatus(order.id, "PAID", 30_000);
+  const paid = await stack.waitForStatus(order.id, "PAID");
   assert.equal(paid.tradeNo, params.trade_no);
+  // The PAID transition and the row's outcome are one statement (store.ts writeDecision).
   const settled = await stack.prisma.paymentNotification.findUniqueOrThrow({ where: { id } });
   assert.equal(settled.outcome, "applied");
-  assert.equal(settled.attempts, 2, "one automatic re-drive, one apply");
-  const event = await stack.prisma.orderEvent.findFirstOrThrow({ where: { orderId: order.id, toStatus: "PAID" } });
-  assert.equal(event.notificationId, id);
+  // At least one automatic re-drive and the apply. Under load the 1 s tick may claim the row again
+  // before its job runs (each claim counts an attempt; the job is the same), so not exactly two.
+  assert.ok(settled.attempts >= 2 && settled.attempts <= AUTO_REDRIVE_LIMIT + 1, `attempts ${settled.attempts}`);
+  const events = await stack.prisma.orderEvent.findMany({ where: { orderId: order.id, toStatus: "PAID" } });
+  assert.deepEqual(events.map((e) => e.notificationId), [id], "paid once, by this row");
 });
 
 test("a row re-driven AUTO_REDRIVE_LIMIT times is left failed for staff; unverified rejected rows are purged after the retention", async () => {
@@ -68,8 +65,9 @@ test("a row re-driven AUTO_REDRIVE_LIMIT times is left failed for staff; unverif
   const verifiedOld = await row({ rawBody: "signed=1", verified: true, outcome: "rejected", receivedAt: old, processedAt: old });
 
   // The worker's tick runs the same upkeep with the configured policy (30 days by default).
-  const r = await settleInbox(deps, { settleAfterMs: 1000, rejectedRetentionMs: 30 * 24 * 3600_000, batchSize: 2 });
-  assert.ok(r.purged >= 1);
+  // The tick may purge the old row first (it runs every second): either way, once this call has
+  // returned the old unverified row is gone (a purge under way holds the row until it commits).
+  await settleInbox(deps, { settleAfterMs: 1000, rejectedRetentionMs: 30 * 24 * 3600_000, batchSize: 2 });
   const left = await stack.prisma.paymentNotification.findMany({ where: { id: { in: [exhausted, unverifiedOld, unverifiedYoung, verifiedOld] } }, orderBy: { id: "asc" } });
   assert.deepEqual(left.map((x) => [x.id, x.outcome]), [[exhausted, "failed"], [unverifiedYoung, "rejected"], [verifiedOld, "rejected"]],
     "the exhausted row needs a person; the young and the verified (evidence) rows are kept");
@@ -80,5 +78,5 @@ test("the tick keeps no row pending that it can settle", async () => {
   // After the tests above, every verified notify row the tick may touch has settled.
   await waitFor("no re-drivable row left", async () =>
     (await stack.prisma.paymentNotification.count({ where: { verified: true, kind: "notify", outcome: { in: ["pending", "failed"] }, attempts: { lt: AUTO_REDRIVE_LIMIT } } })) === 0,
-  { timeoutMs: 30_000 });
+  );
 });

@@ -19,12 +19,6 @@ after(async () => {
   await stack?.close();
 });
 
-async function unpaidOrder(priceFen = 4500) {
-  const buyer = await stack.newBuyer();
-  const course = await stack.newCourse(priceFen);
-  return (await stack.placeOrder(buyer, [course.id])).order;
-}
-
 async function pendingRow(order: { id: number; outTradeNo: string }, receivedAt = new Date()) {
   return store.insertNotification(stack.prisma, {
     kind: "notify", rawBody: `out_trade_no=${order.outTradeNo}`, verified: true, reason: "ok", outcome: "pending", notifyId: null,
@@ -36,7 +30,7 @@ const row = (id: number) => stack.prisma.paymentNotification.findUniqueOrThrow({
 const events = (orderId: number) => stack.prisma.orderEvent.findMany({ where: { orderId }, orderBy: { id: "asc" } });
 
 test("writeDecision: the guarded update, its event and the inbox outcome land together; a stale guard writes nothing", async () => {
-  const order = await unpaidOrder();
+  const { order } = await stack.unpaidOrder(4500);
   const first = await pendingRow(order);
   const second = await pendingRow(order);
   const now = new Date("2026-06-01T12:34:56.789Z");
@@ -77,7 +71,7 @@ test("writeDecision: the guarded update, its event and the inbox outcome land to
 });
 
 test("writeDecisions: several orders in one statement, each its own compare-and-set; the batcher splits two decisions about one order", async () => {
-  const orders = [await unpaidOrder(), await unpaidOrder(), await unpaidOrder()];
+  const orders = [(await stack.unpaidOrder(4500)).order, (await stack.unpaidOrder(4500)).order, (await stack.unpaidOrder(4500)).order];
   const rows = await Promise.all(orders.map((o) => pendingRow(o)));
   const now = new Date("2026-06-02T08:00:00.000Z");
   const pay = (i: number, notificationId = rows[i]!, seen: "UNPAID" | "PAID" = "UNPAID"): store.WritePlan => ({
@@ -113,8 +107,8 @@ test("writeDecisions: several orders in one statement, each its own compare-and-
 });
 
 test("intake group commit: notifies recorded together each get their own row, order and classification; their jobs are enqueued", async () => {
-  const a = await unpaidOrder(4500);
-  const b = await unpaidOrder(4500);
+  const { order: a } = await stack.unpaidOrder(4500);
+  const { order: b } = await stack.unpaidOrder(4500);
   const receivedAt = new Date("2026-06-01T08:00:00.000Z");
   const notify = (outTradeNo: string, totalFen: number | null, notifyId: string): store.NotifyToRecord => ({
     rawBody: `out_trade_no=${outTradeNo}&notify_id=${notifyId}`, verified: true, notifyId, outTradeNo, tradeNo: null, tradeStatus: "TRADE_SUCCESS", totalFen, refundFen: null, receivedAt,
@@ -159,7 +153,7 @@ test("intake group commit: notifies recorded together each get their own row, or
 });
 
 test("writeDecision without order changes: a guarded row lock; anomaly events are recorded once; a processed row is not re-marked", async () => {
-  const order = await unpaidOrder();
+  const { order } = await stack.unpaidOrder(4500);
   const a = await pendingRow(order);
   const b = await pendingRow(order);
   const anomaly = (notificationId: number): store.WritePlan => ({
@@ -186,7 +180,7 @@ test("writeDecision without order changes: a guarded row lock; anomaly events ar
 });
 
 test("inbox moves follow the table: failed only from pending, final outcomes never move; a re-drive writes its event", async () => {
-  const order = await unpaidOrder();
+  const { order } = await stack.unpaidOrder(4500);
   const id = await pendingRow(order);
   assert.equal(await store.moveNotification(stack.prisma, id, "failed", { lastError: "x".repeat(2000) }), true);
   const failed = await row(id);
@@ -219,7 +213,7 @@ test("every timestamp column is timestamptz", async () => {
 });
 
 test("applyEvidence gives up with ConcurrentChangeError after APPLY_MAX_ATTEMPTS failed compare-and-sets, writing nothing", async () => {
-  const order = await unpaidOrder(3300);
+  const { order } = await stack.unpaidOrder(3300);
   const notificationId = await pendingRow(order);
   const pool = sqlPoolOf(stack.prisma);
   const tag = `cas_${randomBytes(4).toString("hex")}`;

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { requestRefund, createRefundDeps } from "../../../core/refunds/index.ts";
 import { spawnRole, startStack, waitFor, type RoleProcess, type Stack } from "../../support/index.ts";
 import { gatewayRefunds, paidOrder, waitForRefund } from "./helpers.ts";
+import { noMetrics } from "../../../core/metrics/port.ts";
 
 let stack: Stack;
 let child: RoleProcess | null = null;
@@ -35,7 +36,7 @@ test("worker SIGKILLed between alipay.trade.refund and the write: exactly one re
   ] });
   child = spawnRole("worker", stack.env);
   await child.waitForOutput("worker consuming");
-  const deps = createRefundDeps({ prisma: stack.prisma, alipay: { appId: stack.config.alipay.appId, sellerId: stack.config.alipay.sellerId } as never, config: stack.config, queues: stack.api.queues });
+  const deps = createRefundDeps({ prisma: stack.prisma, alipay: { appId: stack.config.alipay.appId, sellerId: stack.config.alipay.sellerId } as never, config: stack.config, queues: stack.api.queues, metrics: noMetrics });
   const r = await requestRefund(deps, { orderId: order.id, amountFen: 2200, reason: "crash test", source: "staff", actor: "ops@example.com" });
   await waitFor("the refund to be made at the gateway", async () => (await gatewayRefunds(stack, order.outTradeNo)).length === 1);
   assert.equal((await stack.prisma.refund.findUniqueOrThrow({ where: { id: r.id } })).state, "SUBMITTED", "marked before the call");

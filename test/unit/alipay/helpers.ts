@@ -76,11 +76,15 @@ export function tempFile(name: string, content: string): string {
 
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
-/** Run scripts/alipay-cli.ts in a child process (node --import tsx), feeding `stdin`. */
-export function runCli(args: string[], stdin: string | Buffer = ""): Promise<CliResult> {
+/**
+ * Run scripts/alipay-cli.ts in a child process (node --import tsx), feeding `stdin`. `env`, when given,
+ * is the child's whole environment besides PATH (the doctor reads its configuration from it).
+ */
+export function runCli(args: string[], stdin: string | Buffer = "", options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts/alipay-cli.ts"), ...args], {
       cwd: repoRoot,
+      ...(options.env ? { env: { PATH: process.env.PATH, ...options.env } } : {}),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
