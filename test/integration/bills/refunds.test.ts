@@ -166,6 +166,33 @@ describe("refund differences", () => {
     assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "staff", rerun: true })).kind, "matched");
   });
 
+  test("two console refunds revealed together by one refund total (one unnamed row of their sum): trust Alipay records nothing, the difference stays open for staff", async () => {
+    const D = daysAgo(90);
+    const o = await w.payment({ totalFen: 3000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    const client = coreClient(w.t.gatewayUrl);
+    for (const [no, fen] of [[`console_a_${o}`, 300], [`console_b_${o}`, 400]] as const) {
+      assert.equal((await client.refund({ outTradeNo: o, refundFen: fen, outRequestNo: no })).kind, "ok");
+    }
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: `console_a_${o}`, at: at(D, "11:00:00") }, { outRequestNo: `console_b_${o}`, at: at(D, "11:30:00") }] });
+    // One notify told only the running total, 700: one unnamed external row of 700.
+    const order = await w.prisma.order.update({ where: { outTradeNo: o }, data: { alipayRefundFeeFen: 700 } });
+    await applyRefundEvidence(refundDeps(at(D, "11:30:05")), { orderId: order.id, source: "notify" });
+    assert.deepEqual((await w.prisma.refund.findMany({ where: { orderId: order.id } })).map((r) => r.amountFen), [700]);
+
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    // The bill names both refunds, which no row here carries; the unnamed row matches no bill row.
+    const all = await differencesOf(D);
+    assert.deepEqual(all.map((d) => d.kind).sort(), ["refund_not_at_alipay", "refund_not_here", "refund_not_here"]);
+    const diffs = all.filter((d) => d.kind === "refund_not_here");
+    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) }, { differenceId: diffs[0]!.id, actor: "ops@example.com" });
+    assert.equal(r.outcome, "ambiguous", r.reason);
+    assert.equal(r.resolved, false);
+    assert.match(r.reason, /may already hold it; nothing recorded/);
+    assert.equal(await w.prisma.refund.count({ where: { orderId: order.id } }), 1, "nothing recorded");
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).refundedFen, 700, "not counted twice");
+    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diffs[0]!.id } })).state, "open");
+  });
+
   test("a console refund of an order not paid here: trust Alipay on the refund is refused by the order state machine until the payment is applied, then records it", async () => {
     const D = daysAgo(89);
     const o = await w.payment({ totalFen: 2000, alipayAt: at(D, "09:00:00"), local: { status: "UNPAID" } });
