@@ -8,7 +8,8 @@
 // Rows written before reason codes carry only the English sentence: legacyWhy() recognises the
 // sentences those versions wrote (a frozen list; they can no longer change) and says them through
 // the same tables. Anything else (a network error, a gateway code, staff's own words) is shown as it is.
-import type { NotificationOutcome, OrderStatus, RefundState, StaffRole } from "@prisma/client";
+import { OrderStatus, type NotificationOutcome, type RefundState, type StaffRole } from "@prisma/client";
+import { TRADE_STATUSES } from "../../core/alipay/protocol.ts";
 import type { ORDER_REASONS } from "../../core/orders/reasons.ts";
 import type { REFUND_REASONS } from "../../core/refunds/reasons.ts";
 import type { ParamsOf, Why } from "../../core/reasons.ts";
@@ -76,8 +77,8 @@ export function localizeReason(lang: Language, reason: { code?: unknown; params?
 // The sentences core/orders wrote into event payloads before it wrote codes, as they were then.
 // Frozen: core's wording may change freely; these only read old rows.
 
-const S = "(UNPAID|PAID|CANCELLED|CLOSED|PARTIALLY_REFUNDED|REFUNDED)";
-const T = "(WAIT_BUYER_PAY|TRADE_CLOSED|TRADE_SUCCESS|TRADE_FINISHED)";
+const S = `(${Object.values(OrderStatus).join("|")})`;
+const T = `(${TRADE_STATUSES.join("|")})`;
 const LEGACY: [RegExp, (m: string[]) => Why][] = [
   [new RegExp(`^${T}$`), (m) => ({ code: "order.paid", params: { tradeStatus: m[1]! } })],
   [new RegExp(`^already ${S}$`), (m) => ({ code: "order.already", params: { status: m[1]! } })],

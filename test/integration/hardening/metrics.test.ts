@@ -74,7 +74,7 @@ test("after a flow, each role's /metrics shows its series with non-zero values",
   await waitFor("a sweep and the payment checks it enqueued", async () => {
     w = await scrapeMetrics(worker.url);
     return w.sum("coursepay_reconcile_sweeps_total", { result: "ok" }) > 0 && w.sum("coursepay_payment_checks_total", { source: "reconcile" }) > 0;
-  }, { timeoutMs: 20_000 });
+  });
   const a = await scrapeMetrics(api.url);
   const ad = await scrapeMetrics(admin.url);
   const wk = w!;

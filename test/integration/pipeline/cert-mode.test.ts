@@ -123,7 +123,7 @@ test("after a rotation, a notify that names no alipay_cert_sn cannot be verified
   const order = await openOrder();
   await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "notifyCertSn", placement: "absent" }] });
   await stack.control.pay(order.outTradeNo);
-  await stack.waitForStatus(order.id, "PAID", 30_000);
+  await stack.waitForStatus(order.id, "PAID");
   const inbox = await stack.prisma.paymentNotification.findMany({ where: { outTradeNo: order.outTradeNo, kind: "notify" } });
   assert.ok(inbox.length >= 1 && inbox.every((n) => !n.verified), JSON.stringify(inbox.map((n) => [n.verified, n.reason])));
   const events = await stack.prisma.orderEvent.findMany({ where: { orderId: order.id, toStatus: "PAID" } });

@@ -32,7 +32,7 @@ test("every notify dropped: reconciliation finds the payment and marks the order
   await stack.control.openCashier(payUrl);
   await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "dropNotify", times: 100 }] });
   await stack.control.pay(order.outTradeNo);
-  const paid = await stack.waitForStatus(order.id, "PAID", 20_000);
+  const paid = await stack.waitForStatus(order.id, "PAID");
   assert.ok(paid.tradeNo);
   const event = await stack.prisma.orderEvent.findFirstOrThrow({ where: { orderId: order.id, toStatus: "PAID" } });
   assert.equal(event.source, "reconcile");
@@ -46,7 +46,7 @@ test("abandoned order past expiry (buyer at the cashier, never paid): closed at 
   const { order, payUrl } = await newOrder();
   await stack.control.openCashier(payUrl);
   await expire(order.id, 1);
-  const closed = await stack.waitForStatus(order.id, "CLOSED", 20_000);
+  const closed = await stack.waitForStatus(order.id, "CLOSED");
   assert.ok(closed.closedAt);
   assert.equal(closed.nextCheckAt, null);
   const trade = await stack.control.getTrade(order.outTradeNo);
@@ -59,10 +59,10 @@ test("abandoned order past expiry (buyer at the cashier, never paid): closed at 
 test("abandoned order that never reached the cashier: CLOSED once expiry + grace has passed", async () => {
   const { order } = await newOrder();
   await expire(order.id, 5); // within the 10-minute grace: not yet
-  await waitFor("a check within the grace period", async () => (await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).checkAttempts >= 1, { timeoutMs: 20_000 });
+  await waitFor("a check within the grace period", async () => (await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).checkAttempts >= 1);
   assert.equal((await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).status, "UNPAID");
   await expire(order.id, 11);
-  await stack.waitForStatus(order.id, "CLOSED", 20_000);
+  await stack.waitForStatus(order.id, "CLOSED");
   const event = await stack.prisma.orderEvent.findFirstOrThrow({ where: { orderId: order.id, toStatus: "CLOSED" } });
   assert.match(JSON.stringify(event.payload), /never created/);
 });
@@ -78,12 +78,12 @@ test("query answering 20000 isp.unknow-error: the order is untouched and checked
   const checked = await waitFor("two inconclusive checks", async () => {
     const o = await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id } });
     return o.checkAttempts >= 2 ? o : null;
-  }, { timeoutMs: 20_000 });
+  });
   assert.equal(checked.status, "UNPAID", "an unknown answer never changes the order");
   assert.ok(checked.nextCheckAt && checked.nextCheckAt.getTime() > Date.now() - 1000, "another check is scheduled");
   assert.deepEqual((await stack.prisma.orderEvent.findMany({ where: { orderId: order.id } })).map((e) => e.type), ["created"]);
 
   await stack.control.clearFaults(order.outTradeNo);
   await stack.control.addFaults({ outTradeNo: order.outTradeNo, faults: [{ kind: "dropNotify", times: 100 }] });
-  await stack.waitForStatus(order.id, "PAID", 20_000);
+  await stack.waitForStatus(order.id, "PAID");
 });

@@ -54,8 +54,8 @@ test("worker SIGKILLed mid-job: the order ends PAID exactly once", async () => {
   // A surviving worker notices the stalled job (lock expired) and runs it again: it applies the
   // notify, or finds the inbox row already applied and changes nothing.
   const survivor = await stack.startWorker();
-  await stack.waitForStatus(order.id, "PAID", 20_000);
-  await waitFor(`the stalled apply job completed (queue ${QUEUE.notifyApply})`, async () => (await stack.api.queues.notifyApply.getCompletedCount()) === 1, { timeoutMs: 20_000 });
+  await stack.waitForStatus(order.id, "PAID");
+  await waitFor(`the stalled apply job completed (queue ${QUEUE.notifyApply})`, async () => (await stack.api.queues.notifyApply.getCompletedCount()) === 1);
   assert.equal(await stack.api.queues.notifyApply.getActiveCount(), 0);
   assert.equal(await stack.prisma.orderEvent.count({ where: { orderId: order.id, toStatus: "PAID" } }), 1);
   const rows = await stack.prisma.paymentNotification.findMany({ where: { orderId: order.id, kind: "notify" } });

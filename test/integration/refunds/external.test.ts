@@ -31,7 +31,7 @@ const ours = (orderId: number, amountFen: number | null) => requestRefund(deps, 
 async function expectBooks(orderId: number, status: string, refundedFen: number): Promise<Refund[]> {
   const o = await stack.waitForStatus(orderId, status as never);
   await waitFor(`order ${orderId} refunded ${refundedFen}`, async () =>
-    (await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).refundedFen === refundedFen, { timeoutMs: 20_000 });
+    (await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).refundedFen === refundedFen);
   const rows = await stack.prisma.refund.findMany({ where: { orderId }, orderBy: { id: "asc" } });
   const fresh = await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
   const succeeded = rows.filter((r) => r.state === "SUCCEEDED").reduce((s, r) => s + r.amountFen, 0);
@@ -61,7 +61,7 @@ async function postAndWait(body: Record<string, string>): Promise<string> {
     const row = await stack.prisma.paymentNotification.findFirst({ where: { notifyId: body.notify_id } });
     outcome = row?.outcome ?? "";
     return outcome !== "" && outcome !== "pending" && outcome !== "failed";
-  }, { timeoutMs: 20_000 });
+  });
   return outcome;
 }
 

@@ -33,7 +33,7 @@ async function expectSettledOnce(order: { id: number; outTradeNo: string }, r: R
   assert.equal((await gatewayRefunds(stack, order.outTradeNo)).length, 1);
   const type = status === "REFUNDED" ? "refunded" : "partially_refunded";
   await waitFor("the refund notify to be processed", async () =>
-    (await stack.prisma.paymentNotification.count({ where: { orderId: order.id, refundFen: { not: null }, outcome: { in: ["applied", "duplicate"] } } })) >= 1, { timeoutMs: 15_000 });
+    (await stack.prisma.paymentNotification.count({ where: { orderId: order.id, refundFen: { not: null }, outcome: { in: ["applied", "duplicate"] } } })) >= 1);
   assert.equal(await stack.prisma.orderEvent.count({ where: { orderId: order.id, type } }), 1, "one order event for the refund");
   assert.equal(await stack.prisma.orderEvent.count({ where: { orderId: order.id, type: "refund.succeeded" } }), 1);
 }
@@ -45,7 +45,7 @@ test("notify AFTER the call's answer: the answer settles it, the notify is a dup
   await expectSettledOnce(order, r, "PARTIALLY_REFUNDED", 2000);
   assert.equal((await stack.prisma.refund.findUniqueOrThrow({ where: { id: r.id } })).settledBy, "call");
   await waitFor("the delayed notify recorded as duplicate", async () =>
-    (await stack.prisma.paymentNotification.count({ where: { orderId: order.id, refundFen: 2000, outcome: "duplicate" } })) === 1, { timeoutMs: 15_000 });
+    (await stack.prisma.paymentNotification.count({ where: { orderId: order.id, refundFen: 2000, outcome: "duplicate" } })) === 1);
 });
 
 test("notify BEFORE the call's answer (the answer is an ACQ.SYSTEM_ERROR): the notify settles it, the replayed call changes nothing", async () => {

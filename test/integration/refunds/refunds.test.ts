@@ -121,7 +121,7 @@ test("timeout after the refund was applied, then a business error on the resend 
   await waitFor("the resend's business error seen", async () => {
     const row = await stack.prisma.refund.findUniqueOrThrow({ where: { id: r.id } });
     return (row.lastCallAnswer as { subCode?: string } | null)?.subCode === "ACQ.TRADE_STATUS_ERROR";
-  }, { timeoutMs: 30_000 });
+  });
   const meanwhile = await stack.prisma.refund.findUniqueOrThrow({ where: { id: r.id } });
   assert.equal(meanwhile.state, "UNKNOWN", "a business error on a resend is not final");
   assert.equal(meanwhile.unsettledCalls, 2);
