@@ -10,7 +10,7 @@ import { trustAlipay } from "../../../core/bills/resolve.ts";
 import { noMetrics } from "../../../core/metrics/port.ts";
 import { alipayFromConfig, createOrderDeps } from "../../../core/orders/index.ts";
 import { BillControl } from "../../../sandbox/bill/control-client.ts";
-import { startStack, waitFor, type Stack } from "../../support/index.ts";
+import { CONDITION_CEILING_MS, startStack, waitFor, type Stack } from "../../support/index.ts";
 import { at, daysAgo } from "./support.ts";
 
 let stack: Stack;
@@ -51,7 +51,7 @@ test("trust Alipay racing the payment's real notify: paid once, the notify appli
   const inbox = await waitFor("the notify to be processed", async () => {
     const rows = await stack.prisma.paymentNotification.findMany({ where: { outTradeNo: order.outTradeNo, kind: "notify", verified: true } });
     return rows.length > 0 && rows.every((n) => n.outcome === "applied" || n.outcome === "duplicate") ? rows : null;
-  }, { timeoutMs: 120_000 });
+  }, { timeoutMs: CONDITION_CEILING_MS });
   assert.ok(inbox.length >= 1);
   const paid = await stack.prisma.order.findUniqueOrThrow({ where: { id: order.id }, include: { events: true } });
   assert.equal(paid.status, "PAID");

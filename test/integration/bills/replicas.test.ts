@@ -14,7 +14,7 @@ import { createPrisma } from "../../../core/db/index.ts";
 import { createLogger } from "../../../core/logging/index.ts";
 import { noMetrics } from "../../../core/metrics/port.ts";
 import { startBillWorker, type BillWorker } from "../../../worker/bills.ts";
-import { testRedisPrefix, waitFor } from "../../support/index.ts";
+import { CONDITION_CEILING_MS, testRedisPrefix, waitFor } from "../../support/index.ts";
 import { coreClient } from "../sandbox/helpers.ts";
 import { at, billWorld, daysAgo, type BillWorld } from "./support.ts";
 
@@ -60,7 +60,7 @@ test("two replicas start together: one catch-up of the missed days, one batch pe
     const c = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed", "completed");
     return c.waiting === 0 && c.active === 0 && c.delayed === 0 && c.prioritized === 0 ? c : null;
   };
-  const counts = await waitFor("the catch-up tick to finish", allJobsDone, { timeoutMs: 120_000, intervalMs: 100 });
+  const counts = await waitFor("the catch-up tick to finish", allJobsDone, { timeoutMs: CONDITION_CEILING_MS, intervalMs: 100 });
   assert.equal(counts.failed, 0);
   assert.equal(counts.completed, 1, "one catch-up tick for the start-up minute, whichever replica took it");
 
@@ -84,7 +84,7 @@ test("two replicas start together: one catch-up of the missed days, one batch pe
   const counts2 = await waitFor("both ticks to finish", async () => {
     const c = await allJobsDone();
     return c && c.completed === 3 ? c : null;
-  }, { timeoutMs: 120_000, intervalMs: 100 });
+  }, { timeoutMs: CONDITION_CEILING_MS, intervalMs: 100 });
   assert.equal(counts2.failed, 0);
   const after2 = await batches();
   assert.equal(after2.length, 7, "still one batch per day");

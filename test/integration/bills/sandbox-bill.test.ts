@@ -7,7 +7,7 @@ import { fetchBill } from "../../../core/bills/fetch.ts";
 import { BillFormatError, parseBillFile } from "../../../core/bills/parse.ts";
 import type { BillRow } from "../../../core/bills/format.ts";
 import { BillControl } from "../../../sandbox/bill/control-client.ts";
-import { waitFor } from "../../support/index.ts";
+import { CONDITION_CEILING_MS, waitFor } from "../../support/index.ts";
 import { coreClient, openTrade, startSandbox, type TestSandbox } from "../sandbox/helpers.ts";
 
 let t: TestSandbox;
@@ -94,7 +94,7 @@ describe("alipay.data.dataservice.bill.downloadurl.query on the sandbox", () => 
     const page = await waitFor("the link to expire", async () => {
       const body = Buffer.from(await (await fetch(r.billDownloadUrl)).arrayBuffer());
       return body.subarray(0, 2).toString() === "PK" ? null : body;
-    }, { timeoutMs: 10_000, intervalMs: 5 });
+    }, { timeoutMs: CONDITION_CEILING_MS, intervalMs: 5 });
     assert.ok(page.length > 0);
     const again = await fetchBill(client, { billType: "trade", billDate: yesterday });
     assert.equal(again.kind, "failed", "every fresh link also expires before it is used at 1 ms");

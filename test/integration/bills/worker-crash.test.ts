@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { addDays, beijingDay, reconcileBillDay } from "../../../core/bills/index.ts";
-import { ROLE_START_CEILING_MS, waitFor } from "../../support/index.ts";
+import { CONDITION_CEILING_MS, ROLE_START_CEILING_MS, waitFor } from "../../support/index.ts";
 import { merchantKeyPair } from "../sandbox/helpers.ts";
 import { billWorld, type BillWorld } from "./support.ts";
 
@@ -52,7 +52,7 @@ test("worker killed mid-batch → the batch finishes on the next run, no duplica
   await waitFor("the lease to expire", async () => {
     const r = await reconcileBillDay(w.deps(), { billDate: D, trigger: "schedule" });
     return r.kind !== "skipped";
-  }, { timeoutMs: 30_000, intervalMs: 500 });
+  }, { timeoutMs: CONDITION_CEILING_MS, intervalMs: 500 });
   const done = await w.prisma.billBatch.findFirstOrThrow({ where: { billDate: D }, include: { attemptLog: true } });
   assert.equal(done.state, "differences");
   assert.equal(done.attempts, 2);

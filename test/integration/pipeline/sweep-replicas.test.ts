@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { QueueEvents, type ConnectionOptions } from "bullmq";
 import { QUEUE } from "../../../core/queues/index.ts";
 import { bullConnection } from "../../../core/redis/index.ts";
-import { spawnRole, startStack, waitFor, type RoleProcess, type Stack } from "../../support/index.ts";
+import { CONDITION_CEILING_MS, spawnRole, startStack, waitFor, type RoleProcess, type Stack } from "../../support/index.ts";
 
 let stack: Stack;
 let workers: RoleProcess[] = [];
@@ -37,7 +37,7 @@ test("three worker replicas: one sweep per tick; a due order is checked on its o
   // Count only the window measured: the replicas already ticked while the order was being set up.
   const startedAt = Date.now();
   const slotsSince = () => new Set(sweeps.filter((s) => s.at >= startedAt).map((s) => s.slot));
-  await waitFor("sweeps of four slots", () => slotsSince().size >= 4, { timeoutMs: 60_000 });
+  await waitFor("sweeps of four slots", () => slotsSince().size >= 4, { timeoutMs: CONDITION_CEILING_MS });
   const elapsedSlots = (Date.now() - startedAt) / 1000;
   assert.ok(slotsSince().size <= Math.ceil(elapsedSlots) + 2, `no more sweeps than ticks: ${slotsSince().size} in ${elapsedSlots.toFixed(1)} s`);
   const allSlots = new Map<number, number>();

@@ -8,6 +8,7 @@ import { verifyCallback } from "../../../core/alipay/signature.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
 import { APP_ID, SELLER_ID, coreClient, merchantKeyPair, newOutTradeNo, openTrade, sandboxAndReceiverPerFile, startReceiver, startSandbox, alipayKeyPair, type Receiver, type TestSandbox, waitFor } from "./helpers.ts";
 import { ALIPAY_RETRY_SCHEDULE_MS } from "../../../sandbox/notify-delivery.ts";
+import { CONDITION_CEILING_MS } from "../../support/index.ts";
 
 const PUB = () => alipayKeyPair().publicKeyPem;
 const BEIJING = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -99,7 +100,7 @@ describe("payment notify and return", () => {
     rcv.repliesFor.set(outTradeNo, [{ body: "success\n" }, { body: '"success"' }, { status: 500, body: "success" }]);
     await openTrade(t, rcv, { outTradeNo });
     await t.control.pay(outTradeNo);
-    const [record] = await t.control.waitForNotifies(outTradeNo, (l) => l[0]?.state === "delivered", { timeoutMs: 8000 });
+    const [record] = await t.control.waitForNotifies(outTradeNo, (l) => l[0]?.state === "delivered", { timeoutMs: CONDITION_CEILING_MS });
     assert.deepEqual(record!.attempts.map((a) => a.ok), [false, false, false, true]);
   });
 
@@ -181,7 +182,7 @@ describe("retries exhausted", () => {
       assert.deepEqual((await fast.control.info()).retryScheduleMs, ALIPAY_RETRY_SCHEDULE_MS.map((ms) => Math.round(ms * 0.00001)));
       const { outTradeNo } = await openTrade(fast, deaf);
       await fast.control.pay(outTradeNo);
-      const [record] = await fast.control.waitForNotifies(outTradeNo, (l) => l[0]?.state === "gave_up", { timeoutMs: 8000 });
+      const [record] = await fast.control.waitForNotifies(outTradeNo, (l) => l[0]?.state === "gave_up", { timeoutMs: CONDITION_CEILING_MS });
       assert.equal(record!.attempts.length, 8);
       assert.equal(deaf.notifies.length, 8);
     } finally {
