@@ -28,13 +28,50 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** CPU milliseconds per unit of work for named components, between start() and stop(). */
-export function cpuMeter(components: Record<string, (pid: number, cmdline: string) => boolean>) {
-  const before = Object.fromEntries(Object.entries(components).map(([k, f]) => [k, cpuSeconds(f)]));
+/** CPU seconds used so far by each process `match` selects, by pid. */
+function cpuByPid(match: (pid: number, cmdline: string) => boolean): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (!match(pid, cmdline)) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
+    } catch {
+      /* the process exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU milliseconds per unit of work for named components, from now until perUnitMs(). Each
+ * component's processes are sampled every `sampleMs`, and each process counts with the last CPU
+ * time it was seen with: a process that exits during the run (a database connection the pool
+ * closes when idle) keeps what it used up to its last sample instead of vanishing from the sum —
+ * before/after snapshots alone lost it, which made the PostgreSQL figures swing run to run.
+ */
+export function cpuMeter(components: Record<string, (pid: number, cmdline: string) => boolean>, options: { sampleMs?: number } = {}) {
+  const names = Object.keys(components);
+  const start = new Map(names.map((k) => [k, cpuByPid(components[k]!)]));
+  const last = new Map(names.map((k) => [k, new Map(start.get(k)!)]));
+  const sample = () => {
+    for (const k of names) for (const [pid, cpu] of cpuByPid(components[k]!)) last.get(k)!.set(pid, cpu);
+  };
+  const timer = setInterval(sample, options.sampleMs ?? 250);
+  timer.unref();
   return {
     perUnitMs(units: number): Record<string, number> {
+      clearInterval(timer);
+      sample();
       return Object.fromEntries(
-        Object.entries(components).map(([k, f]) => [k, Math.round(((cpuSeconds(f) - before[k]!) * 10_000) / units) / 10]),
+        names.map((k) => {
+          let used = 0;
+          for (const [pid, cpu] of last.get(k)!) used += cpu - (start.get(k)!.get(pid) ?? 0);
+          return [k, Math.round((used * 10_000) / units) / 10];
+        }),
       );
     },
   };
