@@ -99,7 +99,8 @@ test("after a flow, each role's /metrics shows its series with non-zero values",
   assert.ok(wk.sum("coursepay_job_duration_seconds_count", { queue: "reconcile-sweep" }) >= 1);
   assert.equal(wk.sum("coursepay_order_transitions_total", { from: "UNPAID", to: "PAID", source: "notify" }), 1);
   assert.ok(wk.sum("coursepay_anomalies_total", { kind: "anomaly.amount_mismatch" }) >= 1);
-  assert.ok(wk.sum("coursepay_payment_checks_total") >= 2, "the return's check and the sweep's");
+  // Payment checks: the wait above saw the sweep's. The checks the forged callbacks prompt can be the
+  // same job as the sweep's (at most one pending check per order, core/queues), so no more is certain.
   assert.ok(wk.sum("coursepay_reconcile_sweep_duration_seconds_count") >= 1);
   assert.ok(wk.sum("coursepay_reconcile_sweep_orders_total") >= 1);
   for (const queue of ["notify-apply", "payment-check", "reconcile-sweep"]) {
