@@ -6,19 +6,7 @@ const CLOCK_TICKS_PER_S = 100;
 /** CPU seconds (user + system) used so far by the processes `match` selects. */
 export function cpuSeconds(match: (pid: number, cmdline: string) => boolean): number {
   let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (!match(pid, cmdline)) continue;
-      // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-    } catch {
-      /* the process exited meanwhile */
-    }
-  }
+  for (const seconds of cpuByPid(match).values()) total += seconds;
   return total;
 }
 
@@ -37,6 +25,7 @@ function cpuByPid(match: (pid: number, cmdline: string) => boolean): Map<number,
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
       if (!match(pid, cmdline)) continue;
+      // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
       out.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
     } catch {
