@@ -68,6 +68,9 @@ const en: ReasonTexts = {
   "refund.outcome_unknown": (p) => `outcome unknown (${FROM[p.from]}): ${p.detail}`,
   "refund.external": (p, s) =>
     `refund made outside coursepay: Alipay reports ${s.yuan(p.reportedFen)} refunded, refunds here account for ${s.yuan(p.succeededFen)}${p.inFlightFen ? ` (+ up to ${s.yuan(p.inFlightFen)} in flight)` : ""}`,
+  "refund.external_confirmed": (p, s) => `refund ${p.outRequestNo} made outside coursepay: Alipay's refund query confirms ${s.yuan(p.amountFen)} refunded`,
+  "refund.external_numbered": (p, s) =>
+    `refund ${p.outRequestNo} made outside coursepay: Alipay's refund query confirms ${s.yuan(p.amountFen)} refunded; it is the external refund ${p.was} recorded earlier from Alipay's refund total (same amount), now numbered ${p.outRequestNo} and not counted again`,
 };
 
 export default en;

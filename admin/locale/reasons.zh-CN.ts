@@ -67,6 +67,9 @@ const zhCN: ReasonTexts = {
   "refund.outcome_unknown": (p) => `结果未知（${FROM[p.from]}）：${p.detail}`,
   "refund.external": (p, s) =>
     `非本系统发起的退款：支付宝报告共退款 ${s.yuan(p.reportedFen)}，本系统的退款合计 ${s.yuan(p.succeededFen)}${p.inFlightFen ? `（另有最多 ${s.yuan(p.inFlightFen)} 处理中）` : ""}`,
+  "refund.external_confirmed": (p, s) => `非本系统发起的退款 ${p.outRequestNo}：支付宝退款查询确认退款 ${s.yuan(p.amountFen)} 成功`,
+  "refund.external_numbered": (p, s) =>
+    `非本系统发起的退款 ${p.outRequestNo}：支付宝退款查询确认退款 ${s.yuan(p.amountFen)} 成功；即此前按支付宝退款总额记录的外部退款 ${p.was}（金额相同），现记为 ${p.outRequestNo}，不重复计算`,
 };
 
 export default zhCN;

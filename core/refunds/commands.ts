@@ -346,7 +346,6 @@ export async function recordExternalRefund(
   const now = nowOf(deps);
   const r = await store.recordConfirmedExternalRefund(deps.prisma, {
     orderId: input.orderId, outRequestNo: input.outRequestNo, amountFen: a.refundFen, source: "staff", actor: input.actor, now,
-    reason: `refund made outside coursepay, confirmed by Alipay's refund query for ${input.outRequestNo}: ${a.refundFen} fen succeeded`,
     decide: succeededDecision(deps, now),
   });
   if (r?.kind === "recorded" || r?.kind === "identified") {

@@ -39,6 +39,12 @@ export const REFUND_REASONS = {
   "refund.external": (p: { reportedFen: number; succeededFen: number; inFlightFen: number }) =>
     `refund made outside coursepay: Alipay reports ${p.reportedFen} fen refunded, refunds here account for ${p.succeededFen} fen`
     + (p.inFlightFen ? ` (+ up to ${p.inFlightFen} fen in flight)` : ""),
+  /** A refund only Alipay's daily bill showed, confirmed by a refund query for its number (staff: trust Alipay). */
+  "refund.external_confirmed": (p: { outRequestNo: string; amountFen: number }) =>
+    `refund made outside coursepay, confirmed by Alipay's refund query for ${p.outRequestNo}: ${p.amountFen} fen succeeded`,
+  /** …and it was an unnamed external row of the same amount (from Alipay's refund total), which now carries the number. */
+  "refund.external_numbered": (p: { outRequestNo: string; amountFen: number; was: string }) =>
+    `refund made outside coursepay, confirmed by Alipay's refund query for ${p.outRequestNo}: ${p.amountFen} fen succeeded; it is the external refund ${p.was} recorded from Alipay's refund total (same amount): numbered ${p.outRequestNo}, not counted again`,
 } as const;
 
 export type RefundReasonCode = keyof typeof REFUND_REASONS;

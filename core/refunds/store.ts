@@ -389,7 +389,7 @@ export type ConfirmedExternalResult =
 export async function recordConfirmedExternalRefund(
   prisma: PrismaClient,
   x: {
-    orderId: number; outRequestNo: string; amountFen: number; reason: string; source: EventSource; actor: string; now: Date;
+    orderId: number; outRequestNo: string; amountFen: number; source: EventSource; actor: string; now: Date;
     /** The order state machine's decision for this refund succeeding (refund_succeeded evidence). */
     decide: (order: Order, refund: Pick<Refund, "amountFen" | "outRequestNo">) => Decision;
   },
@@ -404,14 +404,15 @@ export async function recordConfirmedExternalRefund(
       [order.id, UNNAMED_EXTERNAL_PREFIX],
     );
     const unnamed = unnamedRows.map(toRefund);
-    const event = (refund: Refund, reason: string) =>
-      refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: x.actor, notificationId: null, payload: { reason } }, refund, x.now, { state: refund.state });
+    const event = (refund: Refund, why: ReturnType<typeof because>) =>
+      refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: x.actor, notificationId: null, payload: reasonPayload(why) }, refund, x.now, { state: refund.state });
+    const confirmed = because("refund.external_confirmed", { outRequestNo: x.outRequestNo, amountFen: x.amountFen });
     const twin = unnamed.find((r) => r.amountFen === x.amountFen);
     if (twin) {
       const { rows } = await c.query(`UPDATE refund SET out_request_no = $2, updated_at = $3::timestamptz WHERE id = $1 RETURNING ${REFUND()}`,
         [twin.id, x.outRequestNo, iso(x.now)]);
       const refund = toRefund(rows[0]!);
-      await event(refund, `${x.reason}; it is the external refund ${twin.outRequestNo} recorded from Alipay's refund total (same amount): numbered ${x.outRequestNo}, not counted again`.slice(0, 500));
+      await event(refund, because("refund.external_numbered", { outRequestNo: x.outRequestNo, amountFen: x.amountFen, was: twin.outRequestNo }));
       return { kind: "identified" as const, refund, order };
     }
     if (unnamed.length) return { kind: "ambiguous" as const, order, unnamed };
@@ -422,10 +423,10 @@ export async function recordConfirmedExternalRefund(
       `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
        VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, 'query', $5::timestamptz, $5::timestamptz)
        RETURNING ${REFUND()}`,
-      [order.id, x.outRequestNo, x.amountFen, x.reason.slice(0, 256), iso(x.now)],
+      [order.id, x.outRequestNo, x.amountFen, confirmed.reason.slice(0, 256), iso(x.now)],
     );
     const refund = toRefund(rows[0]!);
-    await event(refund, x.reason);
+    await event(refund, confirmed);
     const decision = x.decide(order, refund);
     const moved = await writeLockedDecision(c, order, decision,
       { source: x.source, actor: x.actor, notificationId: null, payload: { refundId: refund.id, outRequestNo: refund.outRequestNo, evidence: "query" } }, x.now);
