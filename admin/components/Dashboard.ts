@@ -53,13 +53,15 @@ function BillsCard({ bills, d, tl }: { bills: DashboardData["bills"]; d: (k: str
   const listUrl = (filters: Record<string, string>) =>
     `${viewHelpers.resourceUrl({ resourceId: "BillDifference" })}?${new URLSearchParams(Object.entries(filters).map(([k, v]) => [`filters.${k}`, v])).toString()}`;
   if (!b) return h(Box, { variant: "card", style: { flex: "1 1 320px" }, "data-testid": "dash-bills" }, h(H5, null, d("bills")), h(Text, null, d("billsNone", { date: bills.billDate })));
+  const allResolved = b.state === "differences" && b.differencesOpen === 0;
   const side = (label: string, s: typeof b.alipay, testId: string) =>
     h("tr", { "data-testid": testId }, h("th", { style: { ...cell, textAlign: "left" } }, label),
       h("td", { style: cell }, `${s.trades} · ${yuan(s.tradeFen)}`), h("td", { style: cell }, `${s.refunds} · ${yuan(s.refundFen)}`), h("td", { style: cell }, yuan(s.netFen)));
   return h(Box, { variant: "card", style: { flex: "1 1 420px" }, "data-testid": "dash-bills" },
     h(H5, null, `${d("bills")} · ${bills.billDate}`),
-    h(Text, { "data-testid": "dash-bills-state", style: { color: b.state === "matched" ? "#1a7f37" : b.state === "differences" || b.state === "corrupt" || b.state === "no_bill" ? "#c20012" : undefined } },
-      tl(`state.${b.state}`)),
+    // A batch keeps the state its run found; once staff have resolved every difference it says so.
+    h(Text, { "data-testid": "dash-bills-state", style: { color: b.state === "matched" || allResolved ? "#1a7f37" : b.state === "differences" || b.state === "corrupt" || b.state === "no_bill" ? "#c20012" : undefined } },
+      allResolved ? `${tl(`state.${b.state}`)} · ${d("billsAllResolved")}` : tl(`state.${b.state}`)),
     h(Text, { mt: "sm", "data-testid": "dash-bills-open" }, `${d("billsOpen")}: `,
       b.differencesOpen ? h("a", { href: listUrl({ batch: String(b.id), state: "open" }) }, String(b.differencesOpen)) : "0"),
     h("table", { style: { borderCollapse: "collapse", width: "100%", marginTop: 8 } },

@@ -304,6 +304,7 @@ const en = {
       bills: "Yesterday's reconciliation",
       billsNone: "No batch for {{date}} yet",
       billsOpen: "Differences open",
+      billsAllResolved: "all resolved",
       billsAlipay: "Alipay's bill",
       billsOurs: "Our books",
       billsPayments: "Payments",

@@ -292,6 +292,7 @@ const zhCN: Translations = {
       bills: "昨日对账",
       billsNone: "{{date}} 尚无对账批次",
       billsOpen: "未处理差异",
+      billsAllResolved: "已全部处理",
       billsAlipay: "支付宝账单",
       billsOurs: "本系统账目",
       billsPayments: "收款",
