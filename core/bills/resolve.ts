@@ -91,7 +91,9 @@ async function trustAlipayOnRefund(
 ): Promise<TrustResult> {
   if (!deps.refunds || !d.outRequestNo) throw new CommandRefusedError("no refund query available for this difference");
   const refund = await loadRefundByRequestNo(deps.prisma, d.outRequestNo);
-  const order = await deps.prisma.order.findUnique({ where: { id: refund?.orderId ?? d.orderId }, select: { outTradeNo: true } });
+  // Alipay keeps a refund number unique within its trade only: a row of another order is not this refund.
+  if (refund && refund.orderId !== d.orderId) throw new CommandRefusedError(`refund ${d.outRequestNo} is recorded for another order (${refund.orderId}): check it by hand`);
+  const order = await deps.prisma.order.findUnique({ where: { id: d.orderId }, select: { outTradeNo: true } });
   if (!order) throw new CommandRefusedError("the order of this difference no longer exists");
   const answer = await deps.refunds.alipay.refundQuery({ outTradeNo: order.outTradeNo, outRequestNo: d.outRequestNo });
   const said = answer.kind === "ok"
@@ -117,7 +119,8 @@ async function trustAlipayOnRefund(
  * Alipay's refund query confirms it succeeded, core/refunds records it as an external refund row under
  * the bill's number and the order state machine applies it (once). Resolved when a row with that
  * number now holds Alipay's amount; otherwise open with the reason (the order is not paid here yet —
- * trust Alipay on its payment first —, or an unnamed external refund may already hold the money).
+ * trust Alipay on its payment first —, or an external refund recorded from Alipay's refund total may
+ * already hold the money, or the bill's amount differs from Alipay's answer).
  */
 async function trustAlipayOnExternalRefund(
   refunds: RefundDeps,
@@ -152,11 +155,14 @@ async function trustAlipayOnExternalRefund(
       reason = `${base}: the order state machine refuses it (${r.reason}); nothing recorded`;
       break;
     case "ambiguous":
-      reason = `${base}: external refund(s) ${r.unnamed.map((u) => `${u.outRequestNo} (${u.amountFen} fen)`).join(", ")} recorded from Alipay's refund total may already hold it; nothing recorded: check them and mark this difference resolved`;
+      reason = `${base}: external refund(s) ${r.fromTotal.map((u) => `${u.outRequestNo} (${u.amountFen} fen)`).join(", ")} recorded from Alipay's refund total may already hold it; nothing recorded: check them and mark this difference resolved`;
       break;
   }
+  // Recorded as Alipay's query says, but the bill says another amount: the books still disagree with
+  // the bill, so the difference stays open for staff (no later run is certain to report it).
   if (resolved && d.billFen !== null && answer.refundFen !== d.billFen) {
-    reason += `; the bill says ${d.billFen} fen: the next run reports the amount difference`;
+    reason += `; but the bill says ${d.billFen} fen: left open`;
+    resolved = false;
   }
   if (resolved) await resolveDifference(refunds.prisma, { differenceId: d.id, actor, note: `trust Alipay: ${reason}` });
   return { resolved, outcome: r.kind, reason };

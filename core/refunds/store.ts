@@ -363,6 +363,9 @@ async function recordExternalRefunds(
  */
 export const UNNAMED_EXTERNAL_PREFIX = "ex_";
 
+/** settled_by of an external row confirmed refund by refund (recordConfirmedExternalRefund), unlike rows of a refund total. */
+const CONFIRMED_BY_QUERY = "query";
+
 export type ConfirmedExternalResult =
   /** a new external SUCCEEDED row with Alipay's number; the order moved through the state machine */
   | { kind: "recorded"; refund: Refund; order: Order; decision: Decision }
@@ -372,19 +375,22 @@ export type ConfirmedExternalResult =
   | { kind: "exists"; refund: Refund; order: Order }
   /** the order's state machine refuses the refund (order not paid here, more than the total…): nothing written */
   | { kind: "refused"; order: Order; reason: string }
-  /** unnamed external rows of other amounts may already hold this money: nothing recorded, staff decide */
-  | { kind: "ambiguous"; order: Order; unnamed: Refund[] };
+  /** external rows recorded from Alipay's refund total may already hold this money: nothing recorded, staff decide */
+  | { kind: "ambiguous"; order: Order; fromTotal: Refund[] };
 
 /**
  * A refund made outside coursepay that Alipay confirmed by its own number (the daily bill's
  * 退款批次号/请求号, and a refund query for that number): recorded at most once, under the order's lock.
  * The number is not one of ours (those rows carry it) nor one a refund notify named (out_biz_no rows
- * carry it too). It may, though, be money an unnamed external row already counts (Alipay's refund_fee
- * revealed it without a number): an unnamed row of exactly this amount is that refund and takes the
- * number; unnamed rows of other amounts might hold it (one row per refund_fee jump can cover several
- * refunds), so then nothing is recorded. Otherwise one SUCCEEDED external row is inserted only when
- * the order state machine accepts refund_succeeded on the order as locked, in the same transaction:
- * refunded_fen stays the sum of SUCCEEDED rows.
+ * carry it too); a number another order's refund carries is refused. The money may, though, already be
+ * counted by an external row recorded from Alipay's running refund total (recordExternalRefunds: one
+ * row per jump of refund_fee, which can cover several refunds — also when the notify named one of
+ * them, as the row then carries that one's number for the whole jump). So: when the order's only such
+ * row is unnamed and of exactly this amount, it is this refund and takes the number; when any other
+ * such row exists, nothing is recorded (staff decide). Otherwise one SUCCEEDED external row is
+ * inserted only when the order state machine accepts refund_succeeded on the order as locked, in the
+ * same transaction: refunded_fen stays the sum of SUCCEEDED rows. Rows this function writes or names
+ * are settled by the refund query (settled_by 'query'), so they are never taken for rows of a total.
  */
 export async function recordConfirmedExternalRefund(
   prisma: PrismaClient,
@@ -398,32 +404,39 @@ export async function recordConfirmedExternalRefund(
     const order = await lockOrderInTransaction(c, x.orderId);
     if (!order) return null;
     const { rows: same } = await c.query(`SELECT ${REFUND()} FROM refund WHERE out_request_no = $1`, [x.outRequestNo]);
-    if (same[0]) return { kind: "exists" as const, refund: toRefund(same[0]), order };
-    const { rows: unnamedRows } = await c.query(
-      `SELECT ${REFUND()} FROM refund WHERE order_id = $1 AND source = 'external' AND state = 'SUCCEEDED' AND starts_with(out_request_no, $2) ORDER BY id`,
-      [order.id, UNNAMED_EXTERNAL_PREFIX],
+    if (same[0]) {
+      const refund = toRefund(same[0]);
+      if (refund.orderId !== order.id) return { kind: "refused" as const, order, reason: `refund ${x.outRequestNo} is recorded for another order (${refund.orderId})` };
+      return { kind: "exists" as const, refund, order };
+    }
+    const { rows: totalRows } = await c.query(
+      `SELECT ${REFUND()} FROM refund
+       WHERE order_id = $1 AND source = 'external' AND state = 'SUCCEEDED' AND settled_by IS DISTINCT FROM $2 ORDER BY id`,
+      [order.id, CONFIRMED_BY_QUERY],
     );
-    const unnamed = unnamedRows.map(toRefund);
+    const fromTotal = totalRows.map(toRefund);
     const event = (refund: Refund, why: ReturnType<typeof because>) =>
       refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: x.actor, notificationId: null, payload: reasonPayload(why) }, refund, x.now, { state: refund.state });
     const confirmed = because("refund.external_confirmed", { outRequestNo: x.outRequestNo, amountFen: x.amountFen });
-    const twin = unnamed.find((r) => r.amountFen === x.amountFen);
+    const twin = fromTotal.length === 1 && fromTotal[0]!.outRequestNo.startsWith(UNNAMED_EXTERNAL_PREFIX) && fromTotal[0]!.amountFen === x.amountFen
+      ? fromTotal[0]!
+      : null;
     if (twin) {
-      const { rows } = await c.query(`UPDATE refund SET out_request_no = $2, updated_at = $3::timestamptz WHERE id = $1 RETURNING ${REFUND()}`,
-        [twin.id, x.outRequestNo, iso(x.now)]);
+      const { rows } = await c.query(`UPDATE refund SET out_request_no = $2, settled_by = $4, updated_at = $3::timestamptz WHERE id = $1 RETURNING ${REFUND()}`,
+        [twin.id, x.outRequestNo, iso(x.now), CONFIRMED_BY_QUERY]);
       const refund = toRefund(rows[0]!);
       await event(refund, because("refund.external_numbered", { outRequestNo: x.outRequestNo, amountFen: x.amountFen, was: twin.outRequestNo }));
       return { kind: "identified" as const, refund, order };
     }
-    if (unnamed.length) return { kind: "ambiguous" as const, order, unnamed };
+    if (fromTotal.length) return { kind: "ambiguous" as const, order, fromTotal };
     // Decide on a candidate row first: a row the state machine would not count is never written.
     const check = x.decide(order, { amountFen: x.amountFen, outRequestNo: x.outRequestNo });
     if (check.kind !== "transition") return { kind: "refused" as const, order, reason: check.reason };
     const { rows } = await c.query(
       `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
-       VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, 'query', $5::timestamptz, $5::timestamptz)
+       VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
        RETURNING ${REFUND()}`,
-      [order.id, x.outRequestNo, x.amountFen, confirmed.reason.slice(0, 256), iso(x.now)],
+      [order.id, x.outRequestNo, x.amountFen, confirmed.reason.slice(0, 256), iso(x.now), CONFIRMED_BY_QUERY],
     );
     const refund = toRefund(rows[0]!);
     await event(refund, confirmed);

@@ -130,7 +130,8 @@ describe("refund differences", () => {
     assert.equal(after.events.find((e) => e.type === "refund.external")!.actor, "ops@example.com");
     const closed = await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff!.id } });
     assert.equal(closed.state, "resolved");
-    assert.match(closed.note, /trust Alipay: refund query: REFUND_SUCCESS 700 fen; .*recorded as external refund/);
+    // Whichever of the two resolved it first wrote the note: the one that recorded, or the one that found it recorded.
+    assert.match(closed.note, /trust Alipay: refund query: REFUND_SUCCESS 700 fen; .*(recorded as external refund|was recorded meanwhile \(SUCCEEDED, 700 fen\))/);
 
     // A re-run of the day matches the refund by its number: nothing new.
     assert.equal((await reconcileBillDay(w.deps(), { billDate: D, trigger: "staff", rerun: true })).kind, "matched");
@@ -191,6 +192,30 @@ describe("refund differences", () => {
     assert.equal(await w.prisma.refund.count({ where: { orderId: order.id } }), 1, "nothing recorded");
     assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).refundedFen, 700, "not counted twice");
     assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diffs[0]!.id } })).state, "open");
+  });
+
+  test("a console refund whose money a named row of Alipay's refund total already counts (a later refund's notify named the whole jump): trust Alipay records nothing, nothing counted twice", async () => {
+    const D = daysAgo(73);
+    const o = await w.payment({ totalFen: 1000, alipayAt: at(D, "09:00:00"), local: { status: "PAID", paidAt: at(D, "09:00:00") } });
+    const client = coreClient(w.t.gatewayUrl);
+    const [c1, c2] = [`console_1_${o}`, `console_2_${o}`];
+    assert.equal((await client.refund({ outTradeNo: o, refundFen: 300, outRequestNo: c1 })).kind, "ok");
+    assert.equal((await client.refund({ outTradeNo: o, refundFen: 200, outRequestNo: c2 })).kind, "ok");
+    await w.bills.setCompletion(o, { refunds: [{ outRequestNo: c1, at: at(D, "11:00:00") }, { outRequestNo: c2, at: at(D, "11:30:00") }] });
+    // c1's notify was lost; c2's said refund_fee 500 with out_biz_no c2: one external row named c2, of 500.
+    const order = await w.prisma.order.update({ where: { outTradeNo: o }, data: { alipayRefundFeeFen: 500 } });
+    await applyRefundEvidence(refundDeps(at(D, "11:30:05")), { orderId: order.id, source: "notify", outBizNo: c2 });
+    assert.deepEqual((await w.prisma.refund.findMany({ where: { orderId: order.id } })).map((r) => [r.outRequestNo, r.amountFen]), [[c2, 500]]);
+
+    await reconcileBillDay(w.deps(), { billDate: D, trigger: "test" });
+    const diff = (await differencesOf(D)).find((d) => d.kind === "refund_not_here" && d.outRequestNo === c1)!;
+    assert.ok(diff, "c1 is a refund only the bill shows");
+    const r = await trustAlipay({ ...orderDeps, refunds: refundDeps(at(D, "12:00:00")) }, { differenceId: diff.id, actor: "ops@example.com" });
+    assert.equal(r.outcome, "ambiguous", r.reason);
+    assert.equal(r.resolved, false);
+    assert.equal(await w.prisma.refund.count({ where: { orderId: order.id } }), 1, "nothing recorded");
+    assert.equal((await w.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).refundedFen, 500, "Alipay refunded 500 in all: not 800");
+    assert.equal((await w.prisma.billDifference.findUniqueOrThrow({ where: { id: diff.id } })).state, "open");
   });
 
   test("a console refund of an order not paid here: trust Alipay on the refund is refused by the order state machine until the payment is applied, then records it", async () => {
