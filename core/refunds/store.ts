@@ -319,6 +319,20 @@ async function updateRefund(c: pg.PoolClient, id: number, expectState: RefundSta
   return rows[0] ? toRefund(rows[0]) : null;
 }
 
+/** An external refund row (made outside coursepay), SUCCEEDED as Alipay reported it; `settledBy` says how we learnt it. */
+async function insertExternalRefund(
+  c: pg.PoolClient,
+  x: { orderId: number; outRequestNo: string; amountFen: number; reason: string; settledBy: string; now: Date },
+): Promise<Refund> {
+  const { rows } = await c.query(
+    `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
+     VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
+     RETURNING ${REFUND()}`,
+    [x.orderId, x.outRequestNo, x.amountFen, x.reason.slice(0, 256), iso(x.now), x.settledBy],
+  );
+  return toRefund(rows[0]!);
+}
+
 /**
  * Under the order's lock: what Alipay reports refunded (order.alipay_refund_fee_fen) that no row of
  * ours accounts for becomes one external SUCCEEDED row, and the order moves for it. Idempotent: it
@@ -343,14 +357,7 @@ async function recordExternalRefunds(
     if (!taken[0]) outRequestNo = x.outBizNo.slice(0, 64);
   }
   const why = because("refund.external", { reportedFen: order.alipayRefundFeeFen, succeededFen: succeeded, inFlightFen: inFlight.reduce((a, b) => a + b, 0) });
-  const reason = why.reason;
-  const { rows } = await c.query(
-    `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
-     VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
-     RETURNING ${REFUND()}`,
-    [order.id, outRequestNo, amountFen, reason.slice(0, 256), iso(now), x.source],
-  );
-  const refund = toRefund(rows[0]!);
+  const refund = await insertExternalRefund(c, { orderId: order.id, outRequestNo, amountFen, reason: why.reason, settledBy: x.source, now });
   await refundEvent(c, order, { type: REFUND_EVENT.external, source: x.source, actor: "", notificationId: meta({}).notificationId, payload: reasonPayload(why) }, refund, now, { state: refund.state });
   const d = x.decide(order, refund);
   const moved = await writeLockedDecision(c, order, d, meta({ refundId: refund.id, outRequestNo }, d.kind === "anomaly" ? `${d.event}|refund:${refund.id}` : undefined), now);
@@ -432,13 +439,9 @@ export async function recordConfirmedExternalRefund(
     // Decide on a candidate row first: a row the state machine would not count is never written.
     const check = x.decide(order, { amountFen: x.amountFen, outRequestNo: x.outRequestNo });
     if (check.kind !== "transition") return { kind: "refused" as const, order, reason: check.reason };
-    const { rows } = await c.query(
-      `INSERT INTO refund (order_id, out_request_no, amount_fen, state, source, reason, requested_by, succeeded_at, settled_by, created_at, updated_at)
-       VALUES ($1, $2, $3, 'SUCCEEDED', 'external', $4, 'alipay', $5::timestamptz, $6, $5::timestamptz, $5::timestamptz)
-       RETURNING ${REFUND()}`,
-      [order.id, x.outRequestNo, x.amountFen, confirmed.reason.slice(0, 256), iso(x.now), CONFIRMED_BY_QUERY],
-    );
-    const refund = toRefund(rows[0]!);
+    const refund = await insertExternalRefund(c, {
+      orderId: order.id, outRequestNo: x.outRequestNo, amountFen: x.amountFen, reason: confirmed.reason, settledBy: CONFIRMED_BY_QUERY, now: x.now,
+    });
     await event(refund, confirmed);
     const decision = x.decide(order, refund);
     const moved = await writeLockedDecision(c, order, decision,
