@@ -187,9 +187,14 @@ export function mayPayWith(signed: Pair[] | null, received: Buffer, orders: Map<
   const parsed = independentParse(received);
   if (!parsed) return null;
   const signOf = (ps: Pair[]) => ps.find(([k]) => k === "sign")?.[1];
-  const firstWins = signContent(parsed);
-  const lastWins = signContent([...parsed].reverse());
-  const intact = (firstWins === signContent(signed) || lastWins === signContent(signed)) && signOf(parsed) === signOf(signed);
+  // Compared as the bytes a signature covers, not as JS strings: a lone surrogate in a signed value
+  // (hostile strings have them) is signed and sent as the UTF-8 of U+FFFD, so a body that decodes to
+  // "\uFFFD" where the signer's string held "\uD800" carries exactly the signed content, and a correct
+  // server pays it. (Comparing strings here once made the oracle stricter than the server: a CI run
+  // failed with an order "PAID without a validly signed payment" that such a notify had paid.)
+  const asSigned = (ps: Pair[]) => Buffer.from(signContent(ps), "utf8");
+  const expected = asSigned(signed);
+  const intact = (asSigned(parsed).equals(expected) || asSigned([...parsed].reverse()).equals(expected)) && signOf(parsed) === signOf(signed);
   if (!intact) return null;
   const fields = Object.fromEntries([...signed].reverse());
   const order = orders.get(fields.out_trade_no ?? "");
