@@ -1,7 +1,9 @@
 // Merchant-side Alipay OpenAPI v2 client: page-pay URL, query, close, refund, refund query.
 //
 // Built on the official SDK (alipay-sdk 4.14) for what it does right: parameter assembly and request
-// signing (sdkExecute / pageExecute). Not for response handling: its exec() verifies only on request,
+// signing. Page-pay URLs are its pageExecute; server calls are assembled the way its sdkExecute does
+// it, without its per-call overhead (signedRequest below; a unit test holds the two equal). Not for
+// response handling: its exec() verifies only on request,
 // cuts the signed text with getSignStr (which fails when `sign` precedes the node, docs/alipay-protocol.md §1.6)
 // and hides the raw body. So calls go out with node:http(s) and every response, success or error, is checked
 // with our byte-exact verifyResponse before anything in it is believed.
@@ -20,8 +22,8 @@ import { contentTypeCharset, decodeText, normalizeCharset, type Charset } from "
 import { certSerialNumber, privateKeyPem, publicKeyPem, rootCertSerialNumber, toPrivateKey, toPublicKey, type KeyInput } from "./keys.ts";
 import { MAX_TOTAL_FEN, OUT_TRADE_NO, TRADE_STATUSES, type TradeStatus } from "./protocol.ts";
 import { createAlipayCertBook, type AlipayCertStore, type CertRotationEvent, type KeyLookup } from "./certs.ts";
-import { extractResponseNode } from "./response.ts";
-import { verifyResponse, type SignType } from "./signature.ts";
+import { extractResponseNode, type ExtractedNode, type ExtractionFailure } from "./response.ts";
+import { signParams, verifyExtracted, verifyFailure, verifyResponse, type SignType } from "./signature.ts";
 import { formatBeijingTime } from "./time.ts";
 
 export type AlipayClientConfig = {
@@ -278,16 +280,23 @@ const keepAlive = { keepAlive: true, maxSockets: 256, scheduling: "lifo", timeou
 const gatewayAgents = { "http:": new HttpAgent(keepAlive), "https:": new HttpsAgent(keepAlive) };
 
 /**
- * POST a form to the gateway; the status, Content-Type and body bytes. Rejects with GatewayTimeout
+ * POST a form to `path` (with its query) on the gateway's host; the status, Content-Type and body bytes. Rejects with GatewayTimeout
  * when the whole exchange (connect to last byte) takes more than `timeoutMs`, else with the
  * socket's error (its `code`: ECONNREFUSED, ECONNRESET…).
  */
-function gatewayPost(url: URL, body: string, timeoutMs: number): Promise<{ status: number; contentType: string | undefined; bytes: Uint8Array }> {
+function gatewayPost(gateway: URL, path: string, body: string, timeoutMs: number): Promise<{ status: number; contentType: string | undefined; bytes: Uint8Array }> {
   return new Promise((resolve, reject) => {
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = send(url, {
+    const https = gateway.protocol === "https:";
+    const send = https ? httpsRequest : httpRequest;
+    const req = send({
+      protocol: gateway.protocol,
+      // URL keeps IPv6 literals bracketed; the socket wants the bare address.
+      hostname: gateway.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: gateway.port || (https ? 443 : 80),
+      path,
+      ...(gateway.username ? { auth: `${decodeURIComponent(gateway.username)}:${decodeURIComponent(gateway.password)}` } : {}),
       method: "POST",
-      agent: gatewayAgents[url.protocol as "http:" | "https:"],
+      agent: gatewayAgents[gateway.protocol as "http:" | "https:"],
       headers: { "content-type": "application/x-www-form-urlencoded;charset=utf-8", accept: "application/json", "content-length": Buffer.byteLength(body) },
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -355,9 +364,9 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     const method = "alipay.open.app.alipaycert.download";
     const posted = await post(method, { alipay_cert_sn: sn });
     if ("kind" in posted) return { ok: false, reason: posted.reason };
-    const refused = unsignedRefusal(posted.raw, method);
-    if (refused) return { ok: false, reason: refused.reason };
     const extracted = extractResponseNode(posted.raw, method);
+    const refused = unsignedRefusal(extracted);
+    if (refused) return { ok: false, reason: refused.reason };
     if (!extracted.ok) return { ok: false, reason: `${extracted.code}: ${extracted.message}` };
     const node = extracted.node as { code?: string; sub_code?: string; alipay_cert_content?: unknown };
     if (node.code !== "10000" || typeof node.alipay_cert_content !== "string") {
@@ -455,16 +464,38 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     return outcome;
   }
 
+  // A server call's parameters, assembled and signed as alipay-sdk's sdkExecute does it (its sign():
+  // method, app_id, charset utf-8, version 1.0, sign_type, timestamp, the certificate SNs, biz_content
+  // as JSON; the request rule's string-to-sign), without its per-call key-case conversions
+  // (camelcase-keys, then snakecase-keys of every parameter: ~6 % of a reconciling worker's CPU,
+  // docs/benchmarks.md) and without re-parsing its query string. test/unit/alipay/client.test.ts
+  // asserts the parameters and signature equal sdkExecute's for every server method, in key and
+  // certificate mode. Page-pay URLs still come from the SDK's pageExecute.
+  const fixedParams: Record<string, string> = {
+    app_id: cfg.appId,
+    charset: "utf-8",
+    version: "1.0",
+    sign_type: signType,
+    ...(cfg.certs ? { app_cert_sn: certParams.appCertSn!, alipay_root_cert_sn: certParams.alipayRootCertSn! } : {}),
+  };
+  // Parsed once; each call only appends its query string to the gateway's path.
+  const gateway = new URL(cfg.gatewayUrl);
+  const gatewayPathAndQuery = `${gateway.pathname}${gateway.search ? `${gateway.search}&` : "?"}`;
+
+  function signedRequest(method: string, bizContent: Record<string, string>): { path: string; body: string } {
+    const params: Record<string, string> = { method, ...fixedParams, timestamp: formatBeijingTime(now()), biz_content: JSON.stringify(bizContent) };
+    params.sign = signParams(params, cfg.appPrivateKey, signType, "request");
+    const query = new URLSearchParams();
+    const body = new URLSearchParams();
+    for (const k in params) (URL_PARAMS.has(k) ? query : body).append(k, params[k]!);
+    return { path: `${gatewayPathAndQuery}${query.toString()}`, body: body.toString() };
+  }
+
   /** The signed POST; the raw answer decoded by its declared charset, or why there is none. */
   async function post(method: string, bizContent: Record<string, string>): Promise<{ raw: string; charset: Charset } | UnknownOutcome> {
-    let url: URL;
-    let body: URLSearchParams;
+    let request: { path: string; body: string };
     try {
-      // sdkExecute = the SDK's own parameter assembly + signing, as an encodeURIComponent query.
-      const signed = new URLSearchParams(sdk.sdkExecute(method, { ...commonParams(), bizContent }));
-      url = new URL(cfg.gatewayUrl);
-      body = new URLSearchParams();
-      for (const [k, v] of signed) (URL_PARAMS.has(k) ? url.searchParams : body).append(k, v);
+      request = signedRequest(method, bizContent);
     } catch (err) {
       return { kind: "unknown", reason: `request_not_built: ${(err as Error).message}` };
     }
@@ -472,7 +503,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     let raw: string;
     let charset: Charset = "utf-8";
     try {
-      const res = await gatewayPost(url, body.toString(), timeoutMs);
+      const res = await gatewayPost(gateway, request.path, request.body, timeoutMs);
       if (res.status !== 200) return { kind: "unknown", reason: `http_status: gateway answered HTTP ${res.status}` };
       // Answers come in the app's charset (GBK for older apps), declared in the Content-Type.
       const declared = contentTypeCharset(res.contentType);
@@ -496,20 +527,23 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     const posted = await post(method, bizContent);
     if ("kind" in posted) return posted;
     const { raw, charset } = posted;
-    const refused = unsignedRefusal(raw, method);
+    // The body is cut once: the refusal check, the certificate SN and the verification all read it.
+    const extracted = extractResponseNode(raw, method);
+    const refused = unsignedRefusal(extracted);
     if (refused) return refused;
     // Certificate mode: the answer names the Alipay certificate that signed it (rotation, certs.ts).
-    const key = await alipayKeyFor(topLevelString(raw, "alipay_cert_sn"));
+    const key = await alipayKeyFor(extracted.ok ? nonEmptyString(extracted.body.alipay_cert_sn) : undefined);
     if (!key.ok) return { kind: "unknown", reason: key.reason };
-    const verified = verifyResponse(raw, method, key.key, { signType, charset });
-    if (!verified.valid) {
-      return { kind: "unknown", reason: `bad_response_signature: ${verified.reason}${unverifiedHint(raw, method)}` };
+    const verified = extracted.ok ? verifyExtracted(extracted, key.key, { signType, charset }) : verifyFailure(extracted.code, extracted.message);
+    if (!extracted.ok || !verified.valid) {
+      return { kind: "unknown", reason: `bad_response_signature: ${verified.reason}${unverifiedHint(extracted)}` };
     }
-    const envelope = envelopeSchema.safeParse(verified.node);
+    const node = extracted.node;
+    const envelope = envelopeSchema.safeParse(node);
     if (!envelope.success) return { kind: "unknown", reason: "malformed_response: response node has no code" };
     const { code, msg = "", sub_code: rawSubCode = "", sub_msg: subMsg = "" } = envelope.data;
     const subCode = normalizeSubCode(rawSubCode);
-    if (code === "10000") return { node: verified.node as Record<string, unknown> };
+    if (code === "10000") return { node: node as Record<string, unknown> };
     // Signed refusals of our configuration (certificate mode's 40002 isv.missing-app-cert-sn,
     // isv.app-cert-not-exist, isv.invalid-alipay-root-cert-sn… are signed): the call was not
     // executed, nothing about the trade is said. Reported with the hint, as an unknown outcome, so
@@ -593,14 +627,9 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
   };
 }
 
-/** A top-level string member of a JSON body (e.g. alipay_cert_sn), or undefined. */
-function topLevelString(raw: string, key: string): string | undefined {
-  try {
-    const v = (JSON.parse(raw) as Record<string, unknown>)[key];
-    return typeof v === "string" && v !== "" ? v : undefined;
-  } catch {
-    return undefined;
-  }
+/** A top-level member of the body (e.g. alipay_cert_sn) when it is a non-empty string, else undefined. */
+function nonEmptyString(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 /**
@@ -608,8 +637,7 @@ function topLevelString(raw: string, key: string): string | undefined {
  * would sign for us, typically a configuration problem on our side. Reported with a hint, and still an
  * "unknown" outcome: an unsigned body is never evidence about a trade.
  */
-function unsignedRefusal(raw: string, method: string): UnknownOutcome | null {
-  const extracted = extractResponseNode(raw, method);
+function unsignedRefusal(extracted: ExtractedNode | ExtractionFailure): UnknownOutcome | null {
   if (!extracted.ok || (extracted.sign !== null && extracted.sign !== "")) return null;
   const node = envelopeSchema.safeParse(extracted.node);
   if (!node.success || node.data.code === "10000") return null;
@@ -624,8 +652,7 @@ function unsignedRefusal(raw: string, method: string): UnknownOutcome | null {
 
 // For operators: what an unverifiable response claimed (e.g. 40002 isv.invalid-signature, whose
 // sub_msg shows the gateway's string-to-sign). Marked unverified; never acted upon.
-function unverifiedHint(raw: string, method: string): string {
-  const extracted = extractResponseNode(raw, method);
+function unverifiedHint(extracted: ExtractedNode | ExtractionFailure): string {
   if (!extracted.ok) return "";
   const node = envelopeSchema.safeParse(extracted.node);
   if (!node.success) return "";

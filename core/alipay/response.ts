@@ -18,6 +18,8 @@ export type ExtractedNode = {
   sign: string | null;
   /** JSON.parse of the node. */
   node: unknown;
+  /** JSON.parse of the whole body (its other top-level members, e.g. alipay_cert_sn). */
+  body: Record<string, unknown>;
 };
 
 export type ExtractionFailure = {
@@ -37,8 +39,9 @@ export function responseKeyFor(method: string): string {
 
 export function extractResponseNode(rawBody: string, method: string): ExtractedNode | ExtractionFailure {
   if (typeof rawBody !== "string") return { ok: false, code: "malformed_json", message: "body is not text" };
+  let body: unknown;
   try {
-    JSON.parse(rawBody);
+    body = JSON.parse(rawBody);
   } catch (err) {
     return { ok: false, code: "malformed_json", message: `body is not JSON (${(err as Error).message})` };
   }
@@ -57,27 +60,28 @@ export function extractResponseNode(rawBody: string, method: string): ExtractedN
     return { ok: false, code: "duplicate_node", message: `body repeats "${nodes.length > 1 ? nodeKey : "sign"}"` };
   }
 
+  // The node and sign values are the body's own members: with each key present once (checked
+  // above), JSON.parse of the whole body holds exactly what parsing their spans would give.
+  const top = body as Record<string, unknown>;
   const nodeRaw = rawBody.slice(nodes[0]!.start, nodes[0]!.end);
+  const node: unknown = top[nodeKey];
   let nodeText: string;
-  let node: unknown;
   if (nodeRaw.startsWith("{")) {
     nodeText = nodeRaw;
-    node = JSON.parse(nodeRaw);
   } else if (nodeRaw.startsWith('"')) {
     // Encrypted responses (AES) carry the node as a base64 string; the signed text is its content.
     nodeText = nodeRaw.slice(1, -1);
-    node = JSON.parse(nodeRaw);
   } else {
     return { ok: false, code: "response_node_not_found", message: `"${nodeKey}" is neither an object nor a string` };
   }
 
   let sign: string | null = null;
   if (signs.length === 1) {
-    const value: unknown = JSON.parse(rawBody.slice(signs[0]!.start, signs[0]!.end));
+    const value: unknown = top.sign;
     if (typeof value !== "string") return { ok: false, code: "missing_sign", message: "sign is not a string" };
     sign = value;
   }
-  return { ok: true, nodeKey, nodeText, sign, node };
+  return { ok: true, nodeKey, nodeText, sign, node, body: top };
 }
 
 // Walks the members of the top-level object of an already-validated JSON text, returning each key

@@ -9,7 +9,7 @@
 import crypto from "node:crypto";
 import { encodeText, normalizeCharset, type Charset } from "./charset.ts";
 import { KeyError, signatureLength, toPrivateKey, toPublicKey, type KeyInput } from "./keys.ts";
-import { extractResponseNode } from "./response.ts";
+import { extractResponseNode, type ExtractedNode } from "./response.ts";
 
 export type { KeyInput } from "./keys.ts";
 export type SignType = "RSA2" | "RSA";
@@ -218,6 +218,15 @@ export function verifyResponse(
 ): VerifyResult & { node?: unknown } {
   const extracted = extractResponseNode(rawBody, method);
   if (!extracted.ok) return verifyFailure(extracted.code, extracted.message);
+  return verifyExtracted(extracted, publicKey, opts);
+}
+
+/** verifyResponse for a body already cut by extractResponseNode (a caller that also reads other members). */
+export function verifyExtracted(
+  extracted: ExtractedNode,
+  publicKey: KeyInput,
+  opts: { signType?: SignType; charset?: Charset } = {},
+): VerifyResult & { node?: unknown } {
   const { nodeText, sign, node } = extracted;
   const candidates = distinct([nodeText, nodeText.replaceAll("\\/", "/")]);
   const result = verifyCandidates(candidates, sign ?? undefined, publicKey, opts.signType ?? "RSA2", opts.charset ?? "utf-8");

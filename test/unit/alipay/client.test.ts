@@ -8,7 +8,8 @@ import { after, before, test } from "node:test";
 import { encodeText } from "../../../core/alipay/charset.ts";
 import { createAlipayClient, normalizeSubCode, type AlipayClientConfig } from "../../../core/alipay/client.ts";
 import { parseFormBody, parseQueryString } from "../../../core/alipay/form.ts";
-import { certSerialNumber, rootCertSerialNumber } from "../../../core/alipay/keys.ts";
+import { AlipaySdk } from "alipay-sdk";
+import { certSerialNumber, privateKeyPem, publicKeyPem, rootCertSerialNumber } from "../../../core/alipay/keys.ts";
 import { decodePassbackParams } from "../../../core/alipay/notification.ts";
 import { ALIPAY_GATEWAY_URLS } from "../../../core/alipay/protocol.ts";
 import { LOCAL_MERCHANT } from "../../../core/config/index.ts";
@@ -262,6 +263,35 @@ test("queryTrade ok: typed fields, request signed and laid out like the SDK's ex
   assert.ok(req.query.sign && req.query.app_id && req.query.sign_type, "system params in the URL");
   assert.deepEqual(JSON.parse(req.body.biz_content!), { out_trade_no: "OK_PAID" });
   assert.equal(req.query.biz_content, undefined, "biz_content in the body");
+});
+
+test("server calls carry exactly the parameters and signature the SDK's sdkExecute makes, in key and certificate mode", async () => {
+  const certs = { appCert: keys.appPublicCert, alipayRootCert: keys.alipayRootCert };
+  for (const mode of ["key", "cert"] as const) {
+    const c = createAlipayClient({ ...baseConfig, gatewayUrl, timeoutMs: 3000, ...(mode === "cert" ? { alipayPublicKey: keys.alipayPublicCert, certs } : {}) });
+    const sdk = new AlipaySdk({
+      appId: baseConfig.appId, privateKey: privateKeyPem(keys.appPrivate).trim(), keyType: "PKCS8",
+      alipayPublicKey: publicKeyPem(keys.alipayPublicBare).trim(), gateway: gatewayUrl, signType: "RSA2", camelcase: false,
+    });
+    const certParams = mode === "cert" ? { appCertSn: certSerialNumber(certs.appCert), alipayRootCertSn: rootCertSerialNumber(certs.alipayRootCert) } : {};
+    const calls: [string, () => Promise<unknown>, Record<string, string>][] = [
+      ["alipay.trade.query", () => c.queryTrade("OK_PAID"), { out_trade_no: "OK_PAID" }],
+      ["alipay.trade.close", () => c.closeTrade("CLOSE_OK"), { out_trade_no: "CLOSE_OK" }],
+      ["alipay.trade.refund", () => c.refund({ outTradeNo: "REFUND_OK", refundFen: 5000, outRequestNo: "R1", reason: "课程退款 & more" }),
+        { out_trade_no: "REFUND_OK", refund_amount: "50.00", out_request_no: "R1", refund_reason: "课程退款 & more" }],
+      ["alipay.trade.fastpay.refund.query", () => c.refundQuery({ outTradeNo: "REFUND_DONE", outRequestNo: "R1" }), { out_trade_no: "REFUND_DONE", out_request_no: "R1" }],
+      ["alipay.data.dataservice.bill.downloadurl.query", () => c.billDownloadUrl({ billType: "trade", billDate: "2024-04-30" }), { bill_type: "trade", bill_date: "2024-04-30" }],
+    ];
+    for (const [method, call, bizContent] of calls) {
+      const before = seen.length;
+      await call();
+      const req = seen[before]!;
+      const bySdk = parseQueryString(`?${sdk.sdkExecute(method, { timestamp: "2024-05-01 12:00:00", ...certParams, bizContent })}`);
+      assert.deepEqual({ ...req.query, ...req.body }, bySdk, `${mode} mode ${method}`);
+      assert.deepEqual(Object.keys(req.body), ["biz_content"], `${mode} mode ${method}: only biz_content in the body`);
+      assert.equal(req.signatureOk, true);
+    }
+  }
 });
 
 test("queryTrade: sign placed before the node still verifies", async () => {
