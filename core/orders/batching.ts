@@ -8,13 +8,15 @@
 // event and inbox outcome (store.ts stays the only writer); a failed guard fails only that decision,
 // which is re-read and decided again (apply.ts).
 import DataLoader from "dataloader";
-import type { PrismaClient } from "@prisma/client";
+import type { Order, PrismaClient } from "@prisma/client";
 import { notifyApplyJob, type NotifyApplyJob, type Queues } from "../queues/index.ts";
 import * as store from "./store.ts";
 
 export interface OrderBatching {
   readInbox(id: number): Promise<store.InboxRow | null>;
   write(plan: store.WritePlan): Promise<store.WriteResult | null>;
+  /** An order by id: the reads of concurrent payment checks go as one statement (store.ts loadOrdersById). */
+  readOrder(id: number): Promise<Order | null>;
 }
 
 /** Whatever has been asked by the end of this turn of the event loop (after I/O callbacks) goes as one batch. */
@@ -27,7 +29,11 @@ export function createOrderBatching(prisma: PrismaClient, options: { maxBatch?: 
     return ids.map((id) => rows.get(id) ?? null);
   }, common);
   const writes = new DataLoader<store.WritePlan, store.WriteResult | null>((plans) => writeInRounds(prisma, plans), common);
-  return { readInbox: (id) => reads.load(id), write: (plan) => writes.load(plan) };
+  const orders = new DataLoader<number, Order | null>(async (ids) => {
+    const rows = await store.loadOrdersById(prisma, [...ids]);
+    return ids.map((id) => rows.get(id) ?? null);
+  }, common);
+  return { readInbox: (id) => reads.load(id), write: (plan) => writes.load(plan), readOrder: (id) => orders.load(id) };
 }
 
 /**

@@ -48,7 +48,8 @@ function toResult(r: ApplyResult): CommandResult {
 }
 
 async function loadOrder(deps: OrderDeps, orderId: number): Promise<Order> {
-  const order = await store.loadOrder(deps.prisma, { id: orderId });
+  // In the worker, the reads of concurrent checks share one statement (batching.ts).
+  const order = await (deps.batching ? deps.batching.readOrder(orderId) : store.loadOrder(deps.prisma, { id: orderId }));
   if (!order) throw new OrderNotFoundError(orderId);
   return order;
 }

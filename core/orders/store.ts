@@ -89,6 +89,15 @@ export async function loadOrder(prisma: PrismaClient, ref: { id: number } | { ou
   return r ?? null;
 }
 
+/**
+ * Several orders by id in one round trip (core/orders/batching.ts: the reads of concurrent payment
+ * checks), each as loadOrder reads it. Ids not found are absent from the map.
+ */
+export async function loadOrdersById(prisma: PrismaClient, ids: number[]): Promise<Map<number, Order>> {
+  const rows = await query<Order>(prisma, `SELECT ${selectList("Order", "o")} FROM "order" o WHERE o.id = ANY($1::int[])`, [ids]);
+  return new Map(rows.map((o) => [o.id, o]));
+}
+
 export type OrderWithDetails = Order & { details: OrderDetail[] };
 
 /** A new UNPAID order with its lines and its `created` event, in one transaction. */

@@ -106,6 +106,18 @@ test("writeDecisions: several orders in one statement, each its own compare-and-
   assert.equal(await batching.readInbox(2_000_000_000), null);
 });
 
+test("payment checks' order reads through the batcher: each of several concurrent reads gets its own order, or null", async () => {
+  const a = (await stack.unpaidOrder(1200)).order;
+  const b = (await stack.unpaidOrder(3400)).order;
+  const batching = createOrderBatching(stack.prisma);
+  const [ra, missing, rb, again] = await Promise.all([batching.readOrder(a.id), batching.readOrder(2_000_000_000), batching.readOrder(b.id), batching.readOrder(a.id)]);
+  assert.deepEqual(ra, await store.loadOrder(stack.prisma, { id: a.id }));
+  assert.deepEqual(rb, await store.loadOrder(stack.prisma, { id: b.id }));
+  assert.deepEqual(again, ra);
+  assert.equal(missing, null);
+  assert.equal(rb?.totalFen, 3400);
+});
+
 test("intake group commit: notifies recorded together each get their own row, order and classification; their jobs are enqueued", async () => {
   const { order: a } = await stack.unpaidOrder(4500);
   const { order: b } = await stack.unpaidOrder(4500);
