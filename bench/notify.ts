@@ -231,6 +231,8 @@ try {
     worker: (pid) => rolePids.has(pid) && !apiPids.has(pid),
     // the backends serving this run's database (not other databases on a shared server)
     postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
+    // the part of `postgres` that is autovacuum of this database (its workers title themselves so)
+    postgresAutovacuum: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes("autovacuum worker") && cmd.includes(dbName),
     // the Redis server this run uses (redis-server titles itself "redis-server host:port"); other
     // users of that server count too
     redis: (_, cmd) => cmd.includes("redis-server") && cmd.includes(`:${redisPort}`),
@@ -262,6 +264,14 @@ try {
   await drain(prisma);
   const cpuMsPerNotify = cpu.perUnitMs(sequence.length);
   const topStatements = await statements.top(sequence.length);
+  const statementTotals = await statements.totals(sequence.length);
+  const statementGroups = await statements.byGroup(sequence.length, {
+    "api: inbox insert, batch (recordNotifies)": "WITH input AS MATERIALIZED",
+    "api: inbox insert, one (recordNotify)": "INSERT INTO payment_notification",
+    "worker: inbox read (loadNotificationsWithOrders)": "SELECT n\\.",
+    "worker: decisions (writeDecision(s))": "WITH (o|d)",
+  });
+  const backends = cpu.processes("postgres");
 
   const indexOf = new Map(measured.outTradeNos.map((o, i) => [o, i]));
   const paidEvents = (await prisma.$queryRaw<{ out_trade_no: string; at: Date }[]>`
@@ -306,6 +316,32 @@ try {
     // bench started anything, and at its end (which includes the bench's own processes).
     /** pg_stat_statements (when the server preloads it): calls and execution ms per notify */
     ...(topStatements ? { statements: topStatements } : {}),
+    /**
+     * Where PostgreSQL's CPU went, per notify: the statements' execution and planning (wall ms from
+     * pg_stat_statements: includes lock waits), autovacuum, and what is outside statements
+     * (parse/analyze of unnamed statements, commits and their WAL flush, protocol and socket work,
+     * backend start-ups). Sessions and commits from pg_stat_database.
+     */
+    postgres: {
+      cpuMs: cpuMsPerNotify.postgres,
+      autovacuumCpuMs: cpuMsPerNotify.postgresAutovacuum,
+      ...(statementTotals
+        ? {
+          statementExecMs: statementTotals.execMsPerUnit,
+          statementPlanMs: statementTotals.planMsPerUnit,
+          outsideStatementsMs: round(cpuMsPerNotify.postgres! - cpuMsPerNotify.postgresAutovacuum! - statementTotals.execMsPerUnit - statementTotals.planMsPerUnit),
+          statementsPerNotify: statementTotals.callsPerUnit,
+          commitsPerNotify: statementTotals.commitsPerUnit,
+          rollbacksPerNotify: statementTotals.rollbacksPerUnit,
+          walBytesPerNotify: statementTotals.walBytesPerUnit,
+          sessionsStarted: statementTotals.sessions,
+          statementEntriesEvicted: statementTotals.evictions,
+        }
+        : {}),
+      ...(statementGroups ? { statementGroups } : {}),
+      backendProcessesSeen: backends.seen,
+      backendProcessesStarted: backends.started,
+    },
     machine: { nproc: os.availableParallelism(), memGb: round(os.totalmem() / 2 ** 30), loadAvgBefore: round(LOAD_BEFORE), loadAvgEnd: round(os.loadavg()[0]!) },
   };
   agent.destroy();

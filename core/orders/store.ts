@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import type { EventSource, NotificationOutcome, Order, OrderDetail, OrderEvent, OrderStatus, PaymentNotification, Prisma, PrismaClient } from "@prisma/client";
 import type pg from "pg";
 import { loadFullDmmf, sqlPoolOf } from "../db/index.ts";
-import { movesInto } from "./inbox.ts";
+import { movesInto, NOTIFICATION_OUTCOMES } from "./inbox.ts";
 import type { Decision } from "./transitions.ts";
 
 // ---- plumbing ---------------------------------------------------------------------------------
@@ -46,7 +46,10 @@ interface Column {
   column: string;
   /** The parameter cast a value for this column needs (enums, timestamps). */
   cast: string;
+  /** The column's PostgreSQL type, for array parameters (`$1::<type>[]`). */
+  type: string;
 }
+const PG_TYPES: Record<string, string> = { Int: "int", String: "text", Boolean: "boolean", DateTime: "timestamptz", Json: "jsonb", BigInt: "bigint" };
 const columnCache = new Map<Model, Column[]>();
 
 /** The model's scalar columns, from the schema (field name, its @map column name, its cast). */
@@ -57,7 +60,10 @@ function columnsOf(model: Model): Column[] {
     if (!m) throw new Error(`model ${model} is not in the generated data model (run prisma generate)`);
     cols = m.fields
       .filter((f) => f.kind === "scalar" || f.kind === "enum")
-      .map((f) => ({ field: f.name, column: f.dbName ?? f.name, cast: f.kind === "enum" ? `::"${f.type}"` : f.type === "DateTime" ? "::timestamptz" : "" }));
+      .map((f) => ({
+        field: f.name, column: f.dbName ?? f.name, cast: f.kind === "enum" ? `::"${f.type}"` : f.type === "DateTime" ? "::timestamptz" : "",
+        type: f.kind === "enum" ? `"${f.type}"` : (PG_TYPES[f.type] ?? "text"),
+      }));
     columnCache.set(model, cols);
   }
   return cols;
@@ -436,7 +442,8 @@ export async function readSnapshot(prisma: PrismaClient, ref: { id: number } | {
 }
 
 /** Order columns a decision may set (a whitelist: column names never come from input). */
-export type OrderChanges = Partial<Pick<Order, "status" | "tradeNo" | "buyerAlipayId" | "paidAt" | "closedAt" | "refundedFen" | "alipayRefundFeeFen" | "needsReview" | "nextCheckAt">> & {
+const CHANGEABLE = ["status", "tradeNo", "buyerAlipayId", "paidAt", "closedAt", "refundedFen", "alipayRefundFeeFen", "needsReview", "nextCheckAt"] as const satisfies readonly (keyof Order)[];
+export type OrderChanges = Partial<Pick<Order, (typeof CHANGEABLE)[number]>> & {
   /** check_attempts = check_attempts + 1 */
   countCheck?: boolean;
 };
@@ -497,22 +504,125 @@ export async function writeDecisions(prisma: PrismaClient, plans: WritePlan[]): 
     changes.set(p.orderId, (n ?? 0) + (marksOnly ? 0 : 1));
   }
   if (plans.length === 1) return [await writeDecision(prisma, plans[0]!)];
-  const order = plans.map((_, i) => i).sort((a, b) => plans[a]!.orderId - plans[b]!.orderId);
-  const values: unknown[] = [];
-  const param = paramsInto(values);
-  const parts = order.map((i) => decisionSql(plans[i]!, param, `_${i}`, i));
-  // A batch's text depends on its mix of decisions: sent unnamed (parsed each time), not prepared.
-  const rows = await sqlPoolOf(prisma).query({
-    text: `WITH ${parts.flatMap((x) => x.ctes).join(",\n")}\n${parts.map((x) => x.select).join("\nUNION ALL ")}`,
-    values,
-  });
+  const rows = await query(prisma, decisionsStatement(), decisionsInputs().map(([, , value]) => plans.map(value)).concat(outcomeMoves()));
   const results: (WriteResult | null)[] = plans.map(() => null);
-  for (const r of rows.rows as Record<string, unknown>[]) {
+  for (const r of rows as Record<string, unknown>[]) {
     const i = r["b.i"] as number;
     delete r["b.i"];
     results[i] = writeResultOf(plans[i]!, r);
   }
   return results;
+}
+
+// The batch statement has ONE text whatever the batch holds: every decision is a row of arrays
+// (unnest), so PostgreSQL parses and plans it once per connection (a named statement) instead of
+// once per batch. Measured (docs/benchmarks.md, issue 14 session 5): the per-batch text, sent
+// unnamed, cost more planning time than the statements' whole execution.
+
+type DecisionInput = [name: string, type: string, value: (p: WritePlan, i: number) => unknown];
+
+/** Which of CHANGEABLE a decision sets: bit k is CHANGEABLE[k] (undefined: left as it is). */
+function changeMask(p: WritePlan): number {
+  for (const key of Object.keys(p.changes)) {
+    if (key !== "countCheck" && !(CHANGEABLE as readonly string[]).includes(key)) throw new Error(`order has no field ${key}`);
+  }
+  return CHANGEABLE.reduce((mask, key, k) => (p.changes[key] !== undefined ? mask | (1 << k) : mask), 0);
+}
+
+let decisionInputCache: DecisionInput[] | null = null;
+/** The batch statement's inputs, one array each: name, element type, value per decision. */
+function decisionsInputs(): DecisionInput[] {
+  if (decisionInputCache) return decisionInputCache;
+  const col = (field: string) => columnsOf("Order").find((c) => c.field === field)!;
+  decisionInputCache = [
+    ["i", "int", (_, i) => i],
+    ["order_id", "int", (p) => p.orderId],
+    ["seen_status", `"OrderStatus"`, (p) => p.seen.status],
+    ["seen_refunded_fen", "int", (p) => p.seen.refundedFen],
+    ["seen_alipay_refund_fee_fen", "int", (p) => p.seen.alipayRefundFeeFen],
+    ["mask", "int", changeMask],
+    ...CHANGEABLE.map((key): DecisionInput => [`c_${col(key).column}`, col(key).type, (p) => p.changes[key] ?? null]),
+    ["count_check", "boolean", (p) => p.changes.countCheck === true],
+    ["now", "timestamptz", (p) => p.now],
+    ["ev_type", "text", (p) => p.event?.type ?? null],
+    ["ev_from", `"OrderStatus"`, (p) => p.event?.fromStatus ?? null],
+    ["ev_to", `"OrderStatus"`, (p) => p.event?.toStatus ?? null],
+    ["ev_source", `"EventSource"`, (p) => p.event?.source ?? null],
+    ["ev_actor", "text", (p) => p.event?.actor ?? null],
+    ["ev_notification_id", "int", (p) => p.event?.notificationId ?? null],
+    ["ev_payload", "text", (p) => (p.event ? JSON.stringify(p.event.payload) : null)],
+    ["ev_dedupe_key", "text", (p) => p.event?.dedupeKey ?? null],
+    ["n_id", "int", (p) => p.notification?.id ?? null],
+    ["n_outcome", `"NotificationOutcome"`, (p) => p.notification?.outcome ?? null],
+  ];
+  return decisionInputCache;
+}
+
+/** inbox.ts's table of allowed moves as two parallel arrays (to, from): the guard of the inbox writes. */
+function outcomeMoves(): [NotificationOutcome[], NotificationOutcome[]] {
+  const pairs = NOTIFICATION_OUTCOMES.flatMap((to) => movesInto(to).map((from) => [to, from] as const));
+  return [pairs.map(([to]) => to), pairs.map(([, from]) => from)];
+}
+
+let decisionsText: string | null = null;
+/**
+ * writeDecisions' statement. Per decision, exactly what decisionSql writes for one: the orders whose
+ * guard (status, refunded_fen, alipay_refund_fee_fen as seen) holds are locked in ascending id order
+ * (`g`: FOR NO KEY UPDATE re-checks the guard on the newest row version, as an UPDATE would); those
+ * with changes are updated (`u`: only the columns the decision sets, bit by bit of `mask`); each
+ * event is inserted (`e`, or `ed` with ON CONFLICT for a deduplicated one) and each inbox row is
+ * moved (`n`, only from an outcome inbox.ts allows) only for a decision whose guard held. A
+ * decision whose guard failed has no result row.
+ */
+function decisionsStatement(): string {
+  if (decisionsText) return decisionsText;
+  const inputs = decisionsInputs();
+  const n = inputs.length;
+  const orderCols = columnsOf("Order");
+  const fields = (alias: string) => orderCols.map((c) => `${alias}."${c.field}"`).join(", ");
+  const sets = CHANGEABLE.map((key, k) => {
+    const c = orderCols.find((x) => x.field === key)!;
+    return `"${c.column}" = CASE WHEN d.mask & ${1 << k} <> 0 THEN d."c_${c.column}" ELSE o."${c.column}" END`;
+  });
+  const eventInsert = (dedupe: boolean) => `INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at, dedupe_key)
+       SELECT g.id, d.ev_type, d.ev_from, d.ev_to, d.ev_source, d.ev_actor, d.ev_notification_id, d.ev_payload::jsonb, d.now, d.ev_dedupe_key
+       FROM g JOIN d ON d.i = g.i WHERE d.ev_type IS NOT NULL AND d.ev_dedupe_key IS ${dedupe ? "NOT NULL" : "NULL"}
+       ${dedupe ? "ON CONFLICT (order_id, dedupe_key) DO NOTHING" : ""}
+       RETURNING ${selectList("OrderEvent", "order_event")}`;
+  const eventCols = columnsOf("OrderEvent").map((c) => `ev."${c.field}" AS "e.${c.field}"`).join(", ");
+  decisionsText = `WITH d AS MATERIALIZED (
+       SELECT * FROM unnest(${inputs.map(([, type], k) => `$${k + 1}::${type}[]`).join(", ")}) AS d(${inputs.map(([name]) => name).join(", ")})
+     ),
+     moves AS (SELECT * FROM unnest($${n + 1}::"NotificationOutcome"[], $${n + 2}::"NotificationOutcome"[]) AS m(to_outcome, from_outcome)),
+     g AS MATERIALIZED (
+       SELECT d.i, d.mask <> 0 OR d.count_check AS changes, d.ev_type IS NOT NULL AS has_event, ${selectList("Order", "o")}
+       FROM d JOIN "order" o ON o.id = d.order_id AND o.status = d.seen_status AND o.refunded_fen = d.seen_refunded_fen
+         AND o.alipay_refund_fee_fen = d.seen_alipay_refund_fee_fen
+       ORDER BY o.id
+       FOR NO KEY UPDATE OF o
+     ),
+     u AS (
+       UPDATE "order" o SET ${sets.join(", ")},
+         check_attempts = CASE WHEN d.count_check THEN o.check_attempts + 1 ELSE o.check_attempts END, updated_at = d.now
+       FROM g JOIN d ON d.i = g.i
+       WHERE o.id = g.id AND g.changes
+       RETURNING g.i, ${selectList("Order", "o")}
+     ),
+     e AS (${eventInsert(false)}),
+     ed AS (${eventInsert(true)}),
+     n AS (
+       UPDATE payment_notification p SET outcome = d.n_outcome, processed_at = d.now, attempts = p.attempts + 1, last_error = NULL, order_id = d.order_id
+       FROM g JOIN d ON d.i = g.i
+       WHERE d.n_id IS NOT NULL AND p.id = d.n_id
+         AND EXISTS (SELECT 1 FROM moves m WHERE m.to_outcome = d.n_outcome AND m.from_outcome = p.outcome)
+       RETURNING d.i
+     ),
+     r AS (SELECT i, ${fields("u")} FROM u UNION ALL SELECT i, ${fields("g")} FROM g WHERE NOT g.changes)
+     SELECT r.i AS "b.i", ${orderCols.map((c) => `r."${c.field}"`).join(", ")}, ${eventCols},
+       (SELECT count(*) FROM n WHERE n.i = r.i)::int AS "n.marked"
+     FROM r JOIN g ON g.i = r.i
+       LEFT JOIN (SELECT * FROM e UNION ALL SELECT * FROM ed) ev ON g.has_event AND ev."orderId" = g.id`;
+  return decisionsText;
 }
 
 function paramsInto(values: unknown[]) {

@@ -52,6 +52,11 @@ export function cpuMeter(components: Record<string, (pid: number, cmdline: strin
   const timer = setInterval(sample, options.sampleMs ?? 250);
   timer.unref();
   return {
+    /** How many processes a component had in the run, and how many of them started during it. */
+    processes(name: string): { seen: number; started: number } {
+      const seen = last.get(name) ?? new Map();
+      return { seen: seen.size, started: [...seen.keys()].filter((pid) => !start.get(name)!.has(pid)).length };
+    },
     perUnitMs(units: number): Record<string, number> {
       clearInterval(timer);
       sample();

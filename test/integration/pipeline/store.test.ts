@@ -118,6 +118,85 @@ test("payment checks' order reads through the batcher: each of several concurren
   assert.equal(rb?.totalFen, 3400);
 });
 
+test("writeDecisions writes every kind of decision exactly as writeDecision does (the batch statement's one fixed text)", async () => {
+  // Each kind of decision, written once alone (writeDecision, on order A) and once inside a batch
+  // (writeDecisions, on order B), must leave the same order, events and inbox rows and return the same.
+  type Kind = (o: { id: number }, n: number, now: Date) => store.WritePlan;
+  const unpaid = { status: "UNPAID" as const, refundedFen: 0, alipayRefundFeeFen: 0 };
+  const kinds: Record<string, Kind> = {
+    pay: (o, n, now) => ({
+      orderId: o.id, seen: unpaid, now,
+      changes: { status: "PAID", tradeNo: "2026060322001400000000000042", buyerAlipayId: "2088000000000042", paidAt: new Date("2026-06-03T07:59:58.123Z"), nextCheckAt: null },
+      event: { type: "paid", fromStatus: "UNPAID", toStatus: "PAID", source: "notify", actor: "", notificationId: n, payload: { reasonCode: "x", nested: { a: [1, "两"] } } },
+      notification: { id: n, outcome: "applied" },
+    }),
+    anomaly: (o, n, now) => ({
+      orderId: o.id, seen: unpaid, now, changes: { needsReview: true },
+      event: { type: "anomaly.amount_mismatch", fromStatus: "UNPAID", toStatus: "UNPAID", source: "notify", actor: "", notificationId: n, payload: {}, dedupeKey: "k" },
+      notification: { id: n, outcome: "anomaly" },
+    }),
+    check: (o, _n, now) => ({ orderId: o.id, seen: unpaid, now, changes: { countCheck: true, nextCheckAt: new Date("2026-06-03T09:00:00.000Z") } }),
+    audit: (o, _n, now) => ({
+      orderId: o.id, seen: unpaid, now, changes: {},
+      event: { type: "payment_checked", fromStatus: "UNPAID", toStatus: "UNPAID", source: "staff", actor: "staff:a@test", notificationId: null, payload: { result: "noop" } },
+    }),
+    duplicate: (o, n, now) => ({ orderId: o.id, seen: unpaid, now, changes: {}, notification: { id: n, outcome: "duplicate" } }),
+    stale: (o, n, now) => ({ orderId: o.id, seen: { ...unpaid, status: "PAID" }, now, changes: { status: "CLOSED" }, notification: { id: n, outcome: "applied" } }),
+  };
+  const names = Object.keys(kinds);
+  const now = new Date("2026-06-03T08:00:00.000Z");
+  const setUp = async () => {
+    const order = (await stack.unpaidOrder(4500)).order;
+    return { order, row: await pendingRow(order) };
+  };
+  const alone = await Promise.all(names.map(setUp));
+  const batched = await Promise.all(names.map(setUp));
+  const single: (store.WriteResult | null)[] = [];
+  for (const [k, name] of names.entries()) single.push(await store.writeDecision(stack.prisma, kinds[name]!(alone[k]!.order, alone[k]!.row, now)));
+  const batch = await store.writeDecisions(stack.prisma, names.map((name, k) => kinds[name]!(batched[k]!.order, batched[k]!.row, now)));
+
+  // What may differ between the two orders: their ids and what each had before the decision.
+  const comparable = (o: object | null | undefined, plan: store.WritePlan, written: boolean) => {
+    if (!o) return o;
+    const changed = written && Object.keys(plan.changes).length > 0;
+    const skip = ["id", "outTradeNo", "buyerId", "subject", "createdAt", "expiresAt", ...(plan.changes.nextCheckAt === undefined ? ["nextCheckAt"] : []), ...(changed ? [] : ["updatedAt"])];
+    return Object.fromEntries(Object.entries(o).filter(([k]) => !skip.includes(k)));
+  };
+  const eventOf = (e: Record<string, unknown> | null | undefined) => e && Object.fromEntries(Object.entries(e).filter(([k]) => !["id", "orderId", "notificationId"].includes(k)));
+  for (const [k, name] of names.entries()) {
+    const a: store.WriteResult | null = single[k]!;
+    const b: store.WriteResult | null = batch[k]!;
+    const plan = kinds[name]!(batched[k]!.order, batched[k]!.row, now);
+    assert.equal(b === null, a === null, `${name}: written alike`);
+    assert.deepEqual(comparable(b?.order, plan, true), comparable(a?.order, plan, true), `${name}: the order returned`);
+    assert.deepEqual(eventOf(b?.event as never), eventOf(a?.event as never), `${name}: the event returned`);
+    assert.equal(b?.notificationMarked, a?.notificationMarked, `${name}: the inbox row marked`);
+    assert.equal(b?.event?.notificationId ?? null, a?.event?.notificationId === alone[k]!.row ? batched[k]!.row : (a?.event?.notificationId ?? null), `${name}: the event's inbox row`);
+    const [ra, rb] = await Promise.all([row(alone[k]!.row), row(batched[k]!.row)]);
+    assert.deepEqual([rb.outcome, rb.attempts, rb.processedAt, rb.orderId], [ra.outcome, ra.attempts, ra.processedAt, ra.orderId === alone[k]!.order.id ? batched[k]!.order.id : ra.orderId], `${name}: the inbox row`);
+    const [oa, ob] = await Promise.all([alone[k]!.order.id, batched[k]!.order.id].map((id) => stack.prisma.order.findUniqueOrThrow({ where: { id } })));
+    assert.deepEqual(comparable(ob, plan, a !== null), comparable(oa, plan, a !== null), `${name}: the order stored`);
+    const [ea, eb] = await Promise.all([alone[k]!.order.id, batched[k]!.order.id].map(events));
+    const written = (es: typeof ea) => es.filter((e) => e.type !== "created").map((e) => eventOf(e as never));
+    assert.deepEqual(written(eb), written(ea), `${name}: the events stored`);
+  }
+  assert.deepEqual(batch.map((w) => w?.order.status ?? null), ["PAID", "UNPAID", "UNPAID", "UNPAID", "UNPAID", null]);
+  assert.equal(batch[2]?.order.checkAttempts, 1, "check_attempts + 1");
+
+  // Again in one batch: a second copy of the anomaly (deduplicated: no event, row still marked), two
+  // duplicates about one order, and a row processed already (not re-marked).
+  const again = await pendingRow(batched[1]!.order);
+  const dupA = await pendingRow(batched[4]!.order);
+  const second = await store.writeDecisions(stack.prisma, [
+    { ...kinds.anomaly!(batched[1]!.order, again, now), changes: {} },
+    kinds.duplicate!(batched[4]!.order, dupA, now),
+    kinds.duplicate!(batched[4]!.order, batched[4]!.row, now),
+  ]);
+  assert.deepEqual(second.map((w) => [w?.event ?? null, w?.notificationMarked]), [[null, true], [null, true], [null, false]]);
+  assert.equal((await row(again)).outcome, "anomaly");
+  assert.equal((await events(batched[1]!.order.id)).filter((e) => e.type === "anomaly.amount_mismatch").length, 1);
+});
+
 test("intake group commit: notifies recorded together each get their own row, order and classification; their jobs are enqueued", async () => {
   const { order: a } = await stack.unpaidOrder(4500);
   const { order: b } = await stack.unpaidOrder(4500);
