@@ -83,7 +83,7 @@ try {
   const started = Date.now();
   roles.push(...(await startWorkers(env, { count: WORKERS, cpuProfDir: values["cpu-prof"], nodeOptions: WORKER_NODE_OPTIONS })));
   const baseRss = roles.map((r) => rssBytes(r.pid));
-  // worker processes, the run's PostgreSQL backends, and this process (the in-process sandbox signing every response, and this loop)
+  // worker processes, the run's PostgreSQL backends, its Redis server, and this process (the in-process sandbox signing every response, and this loop)
   const { cpu, statements } = await ourSideMeters(prisma, services, roles);
   const rssSeries: number[] = [];
   let lastSample = 0;

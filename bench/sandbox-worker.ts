@@ -2,7 +2,7 @@
 // worker's environment (the sandbox's URL and keys, the run's database and Redis prefix), starting
 // worker processes (optionally writing a V8 CPU profile each), and the CPU meter of "our side" —
 // worker processes and the run's PostgreSQL backends (the sandbox and the bench loop, in this
-// process, apart) — with pg_stat_statements when the server preloads it.
+// process, and the run's Redis server apart) — with pg_stat_statements when the server preloads it.
 import type { PrismaClient } from "@prisma/client";
 import { freePort } from "../scripts/local-services.ts";
 import { cpuMeter, ROLE_START_CEILING_MS, spawnRole, statementStats, waitFor, type ProvisionedServices, type RoleProcess } from "../test/support/index.ts";
@@ -53,15 +53,19 @@ export async function startWorkers(
   return roles;
 }
 
-/** CPU of the workers, the run's PostgreSQL backends and this process (sandbox + bench), and pg_stat_statements, from now. */
+/** CPU of the workers, the run's PostgreSQL backends, its Redis server and this process (sandbox + bench), and pg_stat_statements, from now. */
 export async function ourSideMeters(prisma: PrismaClient, services: ProvisionedServices, workers: RoleProcess[]) {
   const workerPids = new Set(workers.map((r) => r.pid));
   const dbName = new URL(services.databaseUrl).pathname.slice(1);
+  const redisPort = new URL(services.redisUrl).port || "6379";
   const statements = statementStats(prisma);
   await statements.reset();
   const cpu = cpuMeter({
     worker: (pid) => workerPids.has(pid),
     postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
+    // the Redis server this run uses (redis-server titles itself "redis-server host:port"); other
+    // users of that server count too
+    redis: (_, cmd) => cmd.includes("redis-server") && cmd.includes(`:${redisPort}`),
     sandboxAndBench: (pid) => pid === process.pid,
   });
   return { cpu, statements };
