@@ -481,7 +481,7 @@ export interface WriteResult {
  */
 export async function writeDecision(prisma: PrismaClient, plan: WritePlan): Promise<WriteResult | null> {
   const values: unknown[] = [];
-  const sql = decisionSql(plan, paramsInto(values), "", 0);
+  const sql = decisionSql(plan, paramsInto(values));
   const [r] = await query(prisma, `WITH ${sql.ctes.join(",\n")}\n${sql.select}`, values);
   return r ? writeResultOf(plan, r) : null;
 }
@@ -633,11 +633,11 @@ function paramsInto(values: unknown[]) {
 }
 
 /**
- * One decision's CTEs (suffixed with `k`) and the SELECT of its result row: the guarded order
- * update — or, with nothing to change, a guarded row lock — its event, and the inbox row's
- * outcome, each conditional on the guard.
+ * One decision's CTEs and the SELECT of its result row (writeDecision): the guarded order update —
+ * or, with nothing to change, a guarded row lock — its event, and the inbox row's outcome, each
+ * conditional on the guard. Its text varies with the decision's kind (a few shapes, each prepared).
  */
-function decisionSql(plan: WritePlan, param: (v: unknown, cast?: string) => string, k: string, index: number): { ctes: string[]; select: string } {
+function decisionSql(plan: WritePlan, param: (v: unknown, cast?: string) => string): { ctes: string[]; select: string } {
   const orderId = param(plan.orderId);
   const guard = `id = ${orderId} AND status = ${param(plan.seen.status, `::"OrderStatus"`)} AND refunded_fen = ${param(plan.seen.refundedFen)}` +
     ` AND alipay_refund_fee_fen = ${param(plan.seen.alipayRefundFeeFen)}`;
@@ -657,31 +657,27 @@ function decisionSql(plan: WritePlan, param: (v: unknown, cast?: string) => stri
     ? `UPDATE "order" SET ${sets.join(", ")}, updated_at = ${param(plan.now, "::timestamptz")} WHERE ${guard} RETURNING ${selectList("Order", `"order"`)}`
     : `SELECT ${selectList("Order", `"order"`)} FROM "order" WHERE ${guard} FOR NO KEY UPDATE`;
 
-  const ctes = [`o${k} AS (${orderCte})`];
+  const ctes = [`o AS (${orderCte})`];
   const e = plan.event;
   if (e) {
-    ctes.push(`e${k} AS (
+    ctes.push(`e AS (
       INSERT INTO order_event (order_id, type, from_status, to_status, source, actor, notification_id, payload, created_at, dedupe_key)
-      SELECT o${k}.id, ${param(e.type)}, ${param(e.fromStatus, `::"OrderStatus"`)}, ${param(e.toStatus, `::"OrderStatus"`)}, ${param(e.source, `::"EventSource"`)},
+      SELECT o.id, ${param(e.type)}, ${param(e.fromStatus, `::"OrderStatus"`)}, ${param(e.toStatus, `::"OrderStatus"`)}, ${param(e.source, `::"EventSource"`)},
         ${param(e.actor)}, ${param(e.notificationId, "::int")}, ${param(JSON.stringify(e.payload), "::jsonb")}, ${param(plan.now, "::timestamptz")}, ${param(e.dedupeKey ?? null)}
-      FROM o${k}
+      FROM o
       ${e.dedupeKey ? "ON CONFLICT (order_id, dedupe_key) DO NOTHING" : ""}
       RETURNING ${selectList("OrderEvent", "order_event")})`);
-  } else if (k) {
-    // In a batch every result row has the same columns: an empty event of the right types.
-    ctes.push(`e${k} AS (SELECT ${selectList("OrderEvent", "order_event")} FROM order_event WHERE false)`);
   }
   const n = plan.notification;
   if (n) {
-    ctes.push(`n${k} AS (
+    ctes.push(`n AS (
       UPDATE payment_notification SET outcome = ${param(n.outcome, `::"NotificationOutcome"`)}, processed_at = ${param(plan.now, "::timestamptz")},
         attempts = attempts + 1, last_error = NULL, order_id = ${orderId}
-      WHERE id = ${param(n.id)} AND outcome = ANY(${param(movesInto(n.outcome), OUTCOME_ARRAY)}) AND EXISTS (SELECT 1 FROM o${k})
+      WHERE id = ${param(n.id)} AND outcome = ANY(${param(movesInto(n.outcome), OUTCOME_ARRAY)}) AND EXISTS (SELECT 1 FROM o)
       RETURNING id)`);
   }
-  const eventColumns = e || k ? columnsOf("OrderEvent").map((c) => `(SELECT "${c.field}" FROM e${k}) AS "e.${c.field}"`).join(", ") : `NULL::int AS "e.id"`;
-  const batchIndex = k ? `${index} AS "b.i", ` : "";
-  return { ctes, select: `SELECT ${batchIndex}o${k}.*, ${eventColumns}, ${n ? `(SELECT count(*) FROM n${k})::int` : "0"} AS "n.marked" FROM o${k}` };
+  const eventColumns = e ? columnsOf("OrderEvent").map((c) => `(SELECT "${c.field}" FROM e) AS "e.${c.field}"`).join(", ") : `NULL::int AS "e.id"`;
+  return { ctes, select: `SELECT o.*, ${eventColumns}, ${n ? `(SELECT count(*) FROM n)::int` : "0"} AS "n.marked" FROM o` };
 }
 
 function writeResultOf(plan: WritePlan, r: Record<string, unknown>): WriteResult {
