@@ -180,7 +180,7 @@ export function independentParse(body: Buffer): Pair[] | null {
 /**
  * The order a received body may pay: its signature must still cover exactly what was signed (the
  * content that verifies: same non-empty fields, same sign) and that content must be a payment of the
- * order's exact amount to our app and seller. Anything else must never pay.
+ * order's exact amount to our app and seller (or a refund of such a payment). Anything else must never pay.
  */
 export function mayPayWith(signed: Pair[] | null, received: Buffer, orders: Map<string, FuzzOrder>, m: Merchant): string | null {
   if (!signed) return null;
@@ -198,9 +198,13 @@ export function mayPayWith(signed: Pair[] | null, received: Buffer, orders: Map<
   if (!intact) return null;
   const fields = Object.fromEntries([...signed].reverse());
   const order = orders.get(fields.out_trade_no ?? "");
+  // A refunded trade was paid: a closed trade with a refund total also records the payment (marked
+  // for review), and the order is PAID until core/refunds records the refund in its own transaction —
+  // which the final judgement may see (transitions.ts, "refund_without_payment").
+  const refunded = fields.trade_status === "TRADE_CLOSED" && (parseYuan(fields.refund_fee) ?? 0) > 0;
   const paying =
     order !== undefined &&
-    (fields.trade_status === "TRADE_SUCCESS" || fields.trade_status === "TRADE_FINISHED") &&
+    (fields.trade_status === "TRADE_SUCCESS" || fields.trade_status === "TRADE_FINISHED" || refunded) &&
     fields.app_id === m.appId &&
     fields.seller_id === m.sellerId &&
     parseYuan(fields.total_amount) === order.totalFen;

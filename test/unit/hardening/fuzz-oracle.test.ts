@@ -58,3 +58,13 @@ test("content changed after signing: the server refuses it and the oracle says i
   assert.equal(serverVerifies(body), false);
   assert.equal(mayPayWith(signed, body, orders, merchant), null);
 });
+
+test("a signed TRADE_CLOSED with a refund total for the exact amount may pay: the refund proves the payment (refund_without_payment)", () => {
+  const pairs = basePairs(order, merchant).map(([k, v]) => [k, k === "trade_status" ? "TRADE_CLOSED" : v] as [string, string]);
+  const signed = sign([...pairs, ["refund_fee", "0.01"]], merchant.privateKey);
+  const body = encodePairs(signed, "standard");
+  assert.equal(serverVerifies(body), true);
+  assert.equal(mayPayWith(signed, body, orders, merchant), order.outTradeNo);
+  const unrefunded = sign(pairs, merchant.privateKey);
+  assert.equal(mayPayWith(unrefunded, encodePairs(unrefunded, "standard"), orders, merchant), null, "a closed trade without a refund never pays");
+});
