@@ -1,6 +1,6 @@
 // The two Prisma CLI steps every launcher needs, in one place.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 
@@ -18,12 +18,16 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
 
 /**
  * npm 11 may skip install scripts unless allowed, so the generated client cannot be assumed: generate
- * it when the full data model file (written by the same `prisma generate`) is missing.
+ * it when the full data model file or the client (both written by the same `prisma generate`) is
+ * missing, or older than prisma/schema.prisma — a checkout that pulled a schema change. A stale data
+ * model is not harmless: core/db reads column names from it, and a batch statement built from an old
+ * one fails (the worker then writes decision by decision, correct but several times slower).
  */
 export async function ensurePrismaClient(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const generated = existsSync(path.join(root, "core/db/generated/dmmf.json")) &&
-    existsSync(path.join(root, "node_modules/.prisma/client/index.js"));
-  if (generated) return;
+  const mtime = (file: string) => statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  const schema = mtime("prisma/schema.prisma");
+  const outputs = [mtime("core/db/generated/dmmf.json"), mtime("node_modules/.prisma/client/index.js")];
+  if (outputs.every((t) => t >= schema)) return;
   const r = await runCli(["generate"], env);
   if (r.code !== 0) throw new Error(`prisma generate failed:\n${r.output}`);
 }
