@@ -72,7 +72,7 @@ export async function startWorker(ctx: RoleContext, options: WorkerOptions = {})
   const { config, logger, prisma } = ctx;
   const queues = createQueues(config);
   // Concurrent jobs share round trips to PostgreSQL (core/orders/batching.ts).
-  const deps = createOrderDeps({ prisma, config, logger, queues, metrics, alipay: options.alipay, batching: createOrderBatching(prisma) });
+  const deps = createOrderDeps({ prisma, config, logger, queues, metrics, alipay: options.alipay, batching: createOrderBatching(prisma, { logger }) });
   const refundDeps = createRefundDeps({
     prisma, config, logger, queues, metrics,
     alipay: options.refundAlipay ?? (options.alipay && "refund" in options.alipay ? (options.alipay as unknown as RefundDeps["alipay"]) : alipayFromConfig(config, logger, prisma, metrics)),

@@ -10,6 +10,7 @@
 import DataLoader from "dataloader";
 import type { Order, PrismaClient } from "@prisma/client";
 import { notifyApplyJob, type NotifyApplyJob, type Queues } from "../queues/index.ts";
+import type { Logger } from "../logging/index.ts";
 import * as store from "./store.ts";
 
 export interface OrderBatching {
@@ -22,13 +23,13 @@ export interface OrderBatching {
 /** Whatever has been asked by the end of this turn of the event loop (after I/O callbacks) goes as one batch. */
 const afterThisTurn = (run: () => void) => setImmediate(run);
 
-export function createOrderBatching(prisma: PrismaClient, options: { maxBatch?: number } = {}): OrderBatching {
+export function createOrderBatching(prisma: PrismaClient, options: { maxBatch?: number; logger?: Logger } = {}): OrderBatching {
   const common = { cache: false, batchScheduleFn: afterThisTurn, maxBatchSize: options.maxBatch ?? 64 } as const;
   const reads = new DataLoader<number, store.InboxRow | null>(async (ids) => {
     const rows = await store.loadNotificationsWithOrders(prisma, [...ids]);
     return ids.map((id) => rows.get(id) ?? null);
   }, common);
-  const writes = new DataLoader<store.WritePlan, store.WriteResult | null>((plans) => writeInRounds(prisma, plans), common);
+  const writes = new DataLoader<store.WritePlan, store.WriteResult | null>((plans) => writeInRounds(prisma, plans, options.logger), common);
   const orders = new DataLoader<number, Order | null>(async (ids) => {
     const rows = await store.loadOrdersById(prisma, [...ids]);
     return ids.map((id) => rows.get(id) ?? null);
@@ -44,7 +45,7 @@ export function createOrderBatching(prisma: PrismaClient, options: { maxBatch?: 
  * matches a later decision's snapshot, that decision's guard cannot hold, so it is answered null
  * at once (apply.ts then re-reads and decides again) instead of costing a statement.
  */
-async function writeInRounds(prisma: PrismaClient, plans: readonly store.WritePlan[]): Promise<(store.WriteResult | null | Error)[]> {
+async function writeInRounds(prisma: PrismaClient, plans: readonly store.WritePlan[], logger?: Logger): Promise<(store.WriteResult | null | Error)[]> {
   const results: (store.WriteResult | null | Error)[] = plans.map(() => null);
   const known = new Map<number, store.WritePlan["seen"]>();
   const onlyMarks = (p: store.WritePlan) => !p.event && Object.values(p.changes).every((v) => v === undefined);
@@ -73,9 +74,12 @@ async function writeInRounds(prisma: PrismaClient, plans: readonly store.WritePl
         results[i] = w;
         if (w) known.set(w.order.id, { status: w.order.status, refundedFen: w.order.refundedFen, alipayRefundFeeFen: w.order.alipayRefundFeeFen });
       });
-    } catch {
+    } catch (e) {
       // What one decision cannot write (a deadlock with another writer, a constraint) must not fail
-      // the others: each is written alone, and only its own job sees its error.
+      // the others: each is written alone, and only its own job sees its error. Said in the log:
+      // a batch that fails every time (e.g. a data model older than the schema) otherwise shows only
+      // as a slower worker.
+      logger?.warn({ err: (e as Error).message, decisions: round.length }, "a batch of decisions failed as one statement; writing each alone");
       for (const i of round) {
         try {
           results[i] = await store.writeDecision(prisma, plans[i]!);
