@@ -22,7 +22,7 @@ import { createPrisma } from "../core/db/index.ts";
 import { newOutTradeNo } from "../core/orders/index.ts";
 import { freePort } from "../scripts/local-services.ts";
 import { buildSignedNotify } from "../sandbox/app.ts";
-import { cpuMeter, provisionServices, ROLE_START_CEILING_MS, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
+import { autovacuumOf, backendsOf, cpuMeter, provisionServices, redisServerOf, ROLE_START_CEILING_MS, spawnRole, statementStats, waitFor, type RoleProcess } from "../test/support/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -224,18 +224,12 @@ try {
   }
 
   const rolePids = new Set(roles.map((r) => r.pid));
-  const dbName = new URL(services.databaseUrl).pathname.slice(1);
-  const redisPort = new URL(services.redisUrl).port || "6379";
   const cpu = cpuMeter({
     api: (pid) => apiPids.has(pid),
     worker: (pid) => rolePids.has(pid) && !apiPids.has(pid),
-    // the backends serving this run's database (not other databases on a shared server)
-    postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
-    // the part of `postgres` that is autovacuum of this database (its workers title themselves so)
-    postgresAutovacuum: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes("autovacuum worker") && cmd.includes(dbName),
-    // the Redis server this run uses (redis-server titles itself "redis-server host:port"); other
-    // users of that server count too
-    redis: (_, cmd) => cmd.includes("redis-server") && cmd.includes(`:${redisPort}`),
+    postgres: backendsOf(services.databaseUrl),
+    postgresAutovacuum: autovacuumOf(services.databaseUrl),
+    redis: redisServerOf(services.redisUrl),
     bench: (pid) => pid === process.pid,
   });
   const statements = statementStats(prisma);

@@ -5,7 +5,7 @@
 // process, and the run's Redis server apart) — with pg_stat_statements when the server preloads it.
 import type { PrismaClient } from "@prisma/client";
 import { freePort } from "../scripts/local-services.ts";
-import { cpuMeter, ROLE_START_CEILING_MS, spawnRole, statementStats, waitFor, type ProvisionedServices, type RoleProcess } from "../test/support/index.ts";
+import { backendsOf, cpuMeter, redisServerOf, ROLE_START_CEILING_MS, spawnRole, statementStats, waitFor, type ProvisionedServices, type RoleProcess } from "../test/support/index.ts";
 
 export interface SandboxWorkerEnvInput {
   services: ProvisionedServices;
@@ -56,16 +56,12 @@ export async function startWorkers(
 /** CPU of the workers, the run's PostgreSQL backends, its Redis server and this process (sandbox + bench), and pg_stat_statements, from now. */
 export async function ourSideMeters(prisma: PrismaClient, services: ProvisionedServices, workers: RoleProcess[]) {
   const workerPids = new Set(workers.map((r) => r.pid));
-  const dbName = new URL(services.databaseUrl).pathname.slice(1);
-  const redisPort = new URL(services.redisUrl).port || "6379";
   const statements = statementStats(prisma);
   await statements.reset();
   const cpu = cpuMeter({
     worker: (pid) => workerPids.has(pid),
-    postgres: (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(dbName),
-    // the Redis server this run uses (redis-server titles itself "redis-server host:port"); other
-    // users of that server count too
-    redis: (_, cmd) => cmd.includes("redis-server") && cmd.includes(`:${redisPort}`),
+    postgres: backendsOf(services.databaseUrl),
+    redis: redisServerOf(services.redisUrl),
     sandboxAndBench: (pid) => pid === process.pid,
   });
   return { cpu, statements };

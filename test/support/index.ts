@@ -4,6 +4,6 @@ export { PrivateRedis } from "./redis-server.ts";
 export { ROLE_START_CEILING_MS, spawnRole, type RoleProcess } from "./processes.ts";
 export { CONDITION_CEILING_MS, waitFor, sleep, type WaitOptions } from "./wait.ts";
 export { provisionServices, type ProvisionedServices } from "./services.ts";
-export { cpuMeter, cpuSeconds, rssBytes } from "./proc.ts";
+export { autovacuumOf, backendsOf, cpuMeter, cpuSeconds, redisServerOf, rssBytes } from "./proc.ts";
 export { statementStats, type StatementStats } from "./pg-statements.ts";
 export { useOwnDatabase } from "./database.ts";

@@ -3,8 +3,11 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const CLOCK_TICKS_PER_S = 100;
 
+/** Which processes a measure counts: by pid and by command line (the title a process gives itself). */
+export type ProcessMatch = (pid: number, cmdline: string) => boolean;
+
 /** CPU seconds (user + system) used so far by the processes `match` selects. */
-export function cpuSeconds(match: (pid: number, cmdline: string) => boolean): number {
+export function cpuSeconds(match: ProcessMatch): number {
   let total = 0;
   for (const seconds of cpuByPid(match).values()) total += seconds;
   return total;
@@ -17,7 +20,7 @@ export function rssBytes(pid: number): number {
 }
 
 /** CPU seconds used so far by each process `match` selects, by pid. */
-function cpuByPid(match: (pid: number, cmdline: string) => boolean): Map<number, number> {
+function cpuByPid(match: ProcessMatch): Map<number, number> {
   const out = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
@@ -35,6 +38,24 @@ function cpuByPid(match: (pid: number, cmdline: string) => boolean): Map<number,
   return out;
 }
 
+/** PostgreSQL backends serving the database of `databaseUrl` (they title themselves "postgres: … <db> …"), not other databases on the server. */
+export function backendsOf(databaseUrl: string): ProcessMatch {
+  const db = new URL(databaseUrl).pathname.slice(1);
+  return (_, cmd) => cmd.startsWith("postgres:") && cmd.includes(db);
+}
+
+/** The part of backendsOf that is autovacuum of that database (its workers title themselves so). */
+export function autovacuumOf(databaseUrl: string): ProcessMatch {
+  const backends = backendsOf(databaseUrl);
+  return (pid, cmd) => backends(pid, cmd) && cmd.includes("autovacuum worker");
+}
+
+/** The Redis server of `redisUrl` (redis-server titles itself "redis-server host:port"); other users of that server count too. */
+export function redisServerOf(redisUrl: string): ProcessMatch {
+  const port = new URL(redisUrl).port || "6379";
+  return (_, cmd) => cmd.includes("redis-server") && cmd.includes(`:${port}`);
+}
+
 /**
  * CPU milliseconds per unit of work for named components, from now until perUnitMs(). Each
  * component's processes are sampled every `sampleMs`, and each process counts with the last CPU
@@ -42,7 +63,7 @@ function cpuByPid(match: (pid: number, cmdline: string) => boolean): Map<number,
  * closes when idle) keeps what it used up to its last sample instead of vanishing from the sum —
  * before/after snapshots alone lost it, which made the PostgreSQL figures swing run to run.
  */
-export function cpuMeter(components: Record<string, (pid: number, cmdline: string) => boolean>, options: { sampleMs?: number } = {}) {
+export function cpuMeter(components: Record<string, ProcessMatch>, options: { sampleMs?: number } = {}) {
   const names = Object.keys(components);
   const start = new Map(names.map((k) => [k, cpuByPid(components[k]!)]));
   const last = new Map(names.map((k) => [k, new Map(start.get(k)!)]));
