@@ -6,7 +6,7 @@
 // response handling: its exec() verifies only on request,
 // cuts the signed text with getSignStr (which fails when `sign` precedes the node, docs/alipay-protocol.md §1.6)
 // and hides the raw body. So calls go out with node:http(s) and every response, success or error, is checked
-// with our byte-exact verifyResponse before anything in it is believed.
+// with our byte-exact verification (signature.ts verifyExtracted, on the body cut once) before anything in it is believed.
 //
 // Every call returns a discriminated union; "unknown" means the outcome is not known (timeout,
 // network, 20000, ACQ.SYSTEM_ERROR, rate limit, unverifiable response): the caller must change
@@ -23,7 +23,7 @@ import { certSerialNumber, privateKeyPem, publicKeyPem, rootCertSerialNumber, to
 import { MAX_TOTAL_FEN, OUT_TRADE_NO, TRADE_STATUSES, type TradeStatus } from "./protocol.ts";
 import { createAlipayCertBook, type AlipayCertStore, type CertRotationEvent, type KeyLookup } from "./certs.ts";
 import { extractResponseNode, type ExtractedNode, type ExtractionFailure } from "./response.ts";
-import { signParams, verifyExtracted, verifyFailure, verifyResponse, type SignType } from "./signature.ts";
+import { signParams, verifyExtracted, verifyFailure, type SignType } from "./signature.ts";
 import { formatBeijingTime } from "./time.ts";
 
 export type AlipayClientConfig = {
@@ -380,7 +380,7 @@ export function createAlipayClient(cfg: AlipayClientConfig) {
     } catch {
       return { ok: false, reason: "alipay_cert_content is not a certificate" };
     }
-    const signedOk = [newKey, cfg.alipayPublicKey].some((k) => verifyResponse(posted.raw, method, k, { signType, charset: posted.charset }).valid);
+    const signedOk = [newKey, cfg.alipayPublicKey].some((k) => verifyExtracted(extracted, k, { signType, charset: posted.charset }).valid);
     if (!signedOk) return { ok: false, reason: "the download answer's signature does not verify with the old or the new certificate" };
     return { ok: true, pem };
   }
